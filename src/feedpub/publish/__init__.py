@@ -1,0 +1,34 @@
+"""The publish step: push rendered files to a target (a local folder or an object store).
+
+A target takes the complete set of files of one build and makes the destination hold
+exactly those bytes, writing only what changed, topic feeds before the indexes that
+list them, and never leaving a partly written file at its final name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from feedpub.records import OutputFile, PublishResult
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as files are handled; the CLI draws it on a terminal."""
+
+
+class Target(Protocol):
+    """Where feeds go. Implementations: :class:`feedpub.publish.local.FolderTarget`."""
+
+    def describe(self) -> str:
+        """A human name for messages, never containing a secret."""
+        ...
+
+    def publish(
+        self,
+        files: Sequence[OutputFile],
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> PublishResult:
+        """Make the target hold ``files``; return what was uploaded, unchanged, deleted, failed."""
+        ...
