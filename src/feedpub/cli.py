@@ -1,0 +1,294 @@
+"""The ``feedpub`` command: parses arguments, wires the steps, turns errors into exit codes.
+
+files -> collect -> select -> render -> publish. Only this module knows all the steps.
+Exit status: 0 done, 1 rejected files with --strict (or ``check``), 2 usage or config
+error, 3 the target could not be written, 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from feedpub import __version__
+from feedpub.collect import find_article_files, iter_articles, load_topic_defs
+from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
+from feedpub.errors import ConfigError, FeedpubError
+from feedpub.progress import Progress
+from feedpub.publish.local import FolderTarget
+from feedpub.records import OutputFile, Rejection, Topic
+from feedpub.render import feed_files, render_feed, render_opml
+from feedpub.select import Rules, SelectResult, Selector
+from feedpub.topics import TopicIndex, resolve_topics
+
+DEFAULT_CONFIG = Path("config/feedpub.yaml")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors use feedpub's one-line format and exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ConfigError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def _selection_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--min-quality", type=float, metavar="N", help="only articles with quality >= N (all topics)")
+    p.add_argument("--max-items", type=int, metavar="N", help="at most N items per feed (all topics)")
+    p.add_argument(
+        "--include-unpublished", action="store_true", default=None, help="also publish articles marked published: false"
+    )
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, metavar="FILE", help=f"config file (default: {DEFAULT_CONFIG} if present)")
+    p.add_argument(
+        "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable; replaces the config's)"
+    )
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+    p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (also used to document them)."""
+    parser = _Parser(prog="feedpub", description="Per-topic RSS 2.0 and Atom 1.0 feeds from news-article files.")
+    parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    build = sub.add_parser("build", help="write the feeds into a folder")
+    _common(build)
+    build.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
+    build.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
+    _selection_flags(build)
+
+    check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
+    _common(check)
+
+    topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
+    _common(topics)
+    _selection_flags(topics)
+    return parser
+
+
+@dataclass
+class _Run:
+    """What one pass over the articles produced (the CLI's own bookkeeping)."""
+
+    config: Config
+    read: int
+    rejected: list[Rejection]
+    result: SelectResult
+    topics: TopicIndex
+    site_topic: Topic | None
+    timings: dict[str, float]
+
+
+def _load(args: argparse.Namespace) -> Config:
+    path = args.config
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    if path is not None and not path.is_file():
+        raise ConfigError(f"{path}: config file not found")
+    config = load_config(path)
+    if args.source:
+        config = replace(config, sources=tuple(args.source))
+    if getattr(args, "output", None):
+        config = replace(config, output=args.output)
+    if getattr(args, "base_url", None):
+        config = replace(config, site=replace(config.site, base_url=check_base_url(args.base_url)))
+    if args.strict:
+        config = replace(config, strict=True)
+    if getattr(args, "max_items", None) is not None and args.max_items < 1:
+        raise ConfigError("--max-items: must be at least 1")
+    if not config.sources:
+        raise ConfigError("no sources: give --source DIR or list 'sources' in the config")
+    for source in config.sources:
+        if not source.is_dir():
+            raise ConfigError(f"{source}: source folder not found")
+    return config
+
+
+def _flag_rules(config: Config, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """Per-topic rules with the command-line flags applied on top (flags win)."""
+
+    def rules_for(key: str) -> Rules:
+        rules = config.rules_for(key)
+        if getattr(args, "min_quality", None) is not None:
+            rules = replace(rules, min_quality=args.min_quality)
+        if getattr(args, "max_items", None) is not None:
+            rules = replace(rules, max_items=args.max_items)
+        if getattr(args, "include_unpublished", None):
+            rules = replace(rules, include_unpublished=True)
+        return rules
+
+    return rules_for
+
+
+def _warn(message: str) -> None:
+    print(f"feedpub: {message}", file=sys.stderr)
+
+
+def _collect_and_select(config: Config, args: argparse.Namespace, progress: Progress) -> _Run:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    defs, def_problems = load_topic_defs(config.sources)
+    paths = find_article_files(config.sources, config.pattern)
+    selector = Selector(_flag_rules(config, args), now=datetime.now(timezone.utc), site_feed=config.site_feed)
+    rejected = list(def_problems)
+    for done, item in enumerate(iter_articles(paths), 1):
+        if isinstance(item, Rejection):
+            rejected.append(item)
+        else:
+            selector.add(item)
+        progress.update("reading articles", done, len(paths))
+    progress.clear()
+    timings["collect"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    reserved = {"index", config.site_feed_slug} if config.site_feed else {"index"}
+    topics = resolve_topics(selector.spellings, defs, reserved=reserved)
+    site_topic = None
+    if config.site_feed:
+        site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug, defined=True)
+    result = selector.finish(topics, site_topic)
+    timings["select"] = time.perf_counter() - t1
+    for r in rejected:
+        if not args.quiet or not args.json:
+            _warn(f"skipped {r.path}: {r.reason}")
+    return _Run(config, len(paths), rejected, result, topics, site_topic, timings)
+
+
+def _render(run: _Run, progress: Progress) -> list[OutputFile]:
+    config = run.config
+    files: list[OutputFile] = []
+    selections = list(run.result.selections)
+    if run.result.site is not None:
+        selections.append(run.result.site)
+    total = len(selections) * len(config.formats)
+    for i, sel in enumerate(selections):
+        for fmt in config.formats:
+            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs))
+        progress.update("rendering feeds", (i + 1) * len(config.formats), total)
+    progress.clear()
+    updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    files.append(render_opml(run.result.selections, config.site, config.formats, updated))
+    return files
+
+
+def _summary(run: _Run) -> dict[str, Any]:
+    selections = list(run.result.selections)
+    if run.result.site is not None:
+        selections.append(run.result.site)
+    return {
+        "articles": {
+            "read": run.read,
+            "accepted": run.result.accepted,
+            "held_back": run.result.held_back,
+            "rejected": [{"path": r.path, "reason": r.reason} for r in run.rejected],
+        },
+        "topics": [
+            {
+                "name": s.topic.name,
+                "slug": s.topic.slug,
+                "articles": s.total,
+                "items": len(s.items),
+                "files": feed_files(s.topic.slug, run.config.formats),
+            }
+            for s in selections
+        ],
+        "timings": {k: round(v, 4) for k, v in run.timings.items()},
+    }
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``feedpub build``: collect, select, render and write into the output folder."""
+    config = _load(args)
+    if not config.site.base_url and not args.quiet:
+        _warn(f"no base URL given (--base-url or site.base_url): self links use {DEFAULT_BASE_URL} (a local preview)")
+    progress = Progress(enabled=not args.quiet)
+    run = _collect_and_select(config, args, progress)
+    t = time.perf_counter()
+    files = _render(run, progress)
+    run.timings["render"] = time.perf_counter() - t
+    t = time.perf_counter()
+    result = FolderTarget(config.output).publish(files, progress=lambda d, n: progress.update("writing", d, n))
+    progress.clear()
+    run.timings["write"] = time.perf_counter() - t
+    summary = _summary(run)
+    summary["output"] = {"folder": str(config.output), "written": len(result.uploaded), "unchanged": len(result.unchanged)}
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    elif not args.quiet:
+        feeds = sum(len(t["files"]) for t in summary["topics"])
+        _warn(
+            f"{run.result.accepted} articles, {len(run.rejected)} rejected; {feeds} feeds for "
+            f"{len(summary['topics'])} topics in {config.output} ({len(result.uploaded)} written, "
+            f"{len(result.unchanged)} unchanged)"
+        )
+    return 1 if run.rejected and config.strict else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """``feedpub check``: parse every article file and report the ones that can't be used."""
+    config = _load(args)
+    progress = Progress(enabled=not args.quiet)
+    defs, rejected = load_topic_defs(config.sources)
+    paths = find_article_files(config.sources, config.pattern)
+    ok = 0
+    for done, item in enumerate(iter_articles(paths), 1):
+        if isinstance(item, Rejection):
+            rejected.append(item)
+        else:
+            ok += 1
+        progress.update("checking articles", done, len(paths))
+    progress.clear()
+    if args.json:
+        out = {"read": len(paths), "accepted": ok, "rejected": [{"path": r.path, "reason": r.reason} for r in rejected]}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for r in rejected:
+            print(f"{r.path}: {r.reason}")
+        if not args.quiet:
+            _warn(f"{len(paths)} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
+    return 1 if rejected else 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    """``feedpub topics``: a table of every topic and what its feed would publish."""
+    config = _load(args)
+    args.quiet = args.quiet or args.json
+    run = _collect_and_select(config, args, Progress(enabled=not args.quiet))
+    rows = _summary(run)["topics"]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    header = ("TOPIC", "SLUG", "ARTICLES", "SELECTED", "FEED")
+    table = [header] + [(r["name"], r["slug"], str(r["articles"]), str(r["items"]), r["files"][0] if r["files"] else "") for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        cells = [c.ljust(w) if i in (0, 1, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``feedpub`` console script; returns the exit status."""
+    try:
+        args = make_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except FeedpubError as exc:
+        print(f"feedpub: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("feedpub: interrupted", file=sys.stderr)
+        return 130

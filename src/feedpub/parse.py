@@ -1,0 +1,224 @@
+"""Parse one article file into an :class:`~feedpub.records.Article`, or say why not.
+
+Pure and per-file, so the collect step can cache its results and run it in worker
+processes. Required: ``title``, ``publishedDateTime`` and a link (``webUrl``, else
+``originalUrl``); everything else is optional and a bad optional value is dropped
+rather than failing the article. ``secured`` is never read.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from dateutil import parser as dateparser
+
+from feedpub.clean import http_url, plain_text
+from feedpub.errors import ArticleError
+from feedpub.frontmatter import load_front_matter
+from feedpub.records import Article, Image, Provider, Related, Rejection
+
+MAX_TITLE = 300
+MAX_EXCERPT = 2000
+
+_TRUE = {"true", "yes", "on", "y", "1"}
+_FALSE = {"false", "no", "off", "n", "0"}
+
+
+def _kind(value: object) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def to_utc(value: object, field: str) -> datetime:
+    """A YAML timestamp, date or date string as an aware UTC datetime; naive means UTC."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time(0, 0))
+    elif isinstance(value, str) and value.strip():
+        try:
+            dt = dateparser.isoparse(value.strip())
+        except (ValueError, OverflowError):
+            try:
+                dt = dateparser.parse(value.strip())
+            except (ValueError, OverflowError) as exc:
+                raise ArticleError(f"{field}: cannot read {value.strip()[:60]!r} as a date") from exc
+    else:
+        raise ArticleError(f"{field}: expected a date, got {_kind(value)}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    try:
+        return dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError) as exc:
+        raise ArticleError(f"{field}: date out of range") from exc
+
+
+def _text(value: object, field: str, limit: int, *, required: bool = False) -> str:
+    if value is None:
+        if required:
+            raise ArticleError(f"missing required field {field!r}")
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ArticleError(f"{field}: expected text, got {_kind(value)}")
+    text = plain_text(str(value))
+    if required and not text:
+        raise ArticleError(f"{field}: empty")
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def _number(value: object, field: str) -> float:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        raise ArticleError(f"{field}: expected a number, got a boolean")
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ArticleError(f"{field}: expected a number, got {value[:40]!r}") from None
+    if not isinstance(value, (int, float)):
+        raise ArticleError(f"{field}: expected a number, got {_kind(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ArticleError(f"{field}: not a finite number")
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _flag(value: object, field: str, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ArticleError(f"{field}: expected true or false, got {str(value)[:40]!r}")
+
+
+def _size(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and 0 < value < 100_000:
+        return value
+    return None
+
+
+def _topics(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    # A single name written as a string is one topic, not one per character.
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
+    if items is None:
+        raise ArticleError(f"topics: expected a list of names, got {_kind(value)}")
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, (str, int, float)) and not isinstance(item, bool):
+            name = plain_text(str(item))[:MAX_TITLE]
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+def _images(value: object) -> tuple[Image, ...]:
+    if not isinstance(value, list):
+        return ()
+    out: list[Image] = []
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        url = http_url(item.get("url"), decode_entities=True)
+        if url is None or any(i.url == url for i in out):
+            continue
+        title = item.get("title")
+        out.append(
+            Image(
+                url=url,
+                width=_size(item.get("width")),
+                height=_size(item.get("height")),
+                title=plain_text(title)[:MAX_TITLE] or None if isinstance(title, str) else None,
+            )
+        )
+    return tuple(out)
+
+
+def _provider(value: object) -> Provider | None:
+    if isinstance(value, str):
+        name = plain_text(value)[:MAX_TITLE]
+        return Provider(name=name) if name else None
+    if not isinstance(value, dict):
+        return None
+    name = value.get("name")
+    domain = value.get("domain")
+    name = plain_text(name)[:MAX_TITLE] if isinstance(name, str) else ""
+    domain = plain_text(domain)[:253] if isinstance(domain, str) else ""
+    if domain and (http_url(f"https://{domain}/") is None or "/" in domain or "@" in domain):
+        domain = ""
+    if not name and not domain:
+        return None
+    return Provider(name=name or domain, domain=domain or None)
+
+
+def _related(value: object, own_url: str) -> tuple[Related, ...]:
+    if not isinstance(value, list):
+        return ()
+    out: list[Related] = []
+    seen = {own_url}
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        url = http_url(item.get("webUrl")) or http_url(item.get("originalUrl"))
+        if url is None or url in seen:
+            continue
+        title = item.get("title")
+        title = plain_text(str(title))[:MAX_TITLE] if isinstance(title, (str, int, float)) else ""
+        try:
+            when = to_utc(item.get("publishedDateTime"), "related.publishedDateTime")
+        except ArticleError:
+            when = None
+        seen.add(url)
+        out.append(Related(title=title or url, url=url, provider=_provider(item.get("provider")), published_at=when))
+    return tuple(out)
+
+
+def article_from_mapping(path: str, fm: dict[str, Any]) -> Article:
+    """Build an Article from a front-matter mapping; ArticleError names the bad field."""
+    title = _text(fm.get("title"), "title", MAX_TITLE, required=True)
+    if fm.get("publishedDateTime") is None:
+        raise ArticleError("missing required field 'publishedDateTime'")
+    published_at = to_utc(fm["publishedDateTime"], "publishedDateTime")
+    url = http_url(fm.get("webUrl")) or http_url(fm.get("originalUrl"))
+    if url is None:
+        given = [k for k in ("webUrl", "originalUrl") if fm.get(k) is not None]
+        if not given:
+            raise ArticleError("missing required field 'webUrl' (or 'originalUrl')")
+        raise ArticleError(f"{' and '.join(given)}: not an absolute http(s) URL")
+    kind = fm.get("type")
+    return Article(
+        path=path,
+        title=title,
+        url=url,
+        published_at=published_at,
+        excerpt=_text(fm.get("excerpt"), "excerpt", MAX_EXCERPT),
+        quality=_number(fm.get("quality"), "quality"),
+        published=_flag(fm.get("published"), "published", True),
+        topics=_topics(fm.get("topics")),
+        images=_images(fm.get("images")),
+        provider=_provider(fm.get("provider")),
+        related=_related(fm.get("related"), url),
+        kind=kind if isinstance(kind, str) else None,
+    )
+
+
+def parse_article(path: str, data: bytes) -> Article | Rejection:
+    """Parse the bytes of one article file; never raises for a problem in the file."""
+    try:
+        return article_from_mapping(path, load_front_matter(data))
+    except ArticleError as exc:
+        return Rejection(path=path, reason=str(exc))

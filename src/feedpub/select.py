@@ -1,0 +1,168 @@
+"""The select step: which articles each topic's feed publishes.
+
+Streaming: articles are offered one at a time and each topic keeps only its best
+``max_items`` (newest first), so memory follows topics x max items, not the archive.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from feedpub.records import Article, Selection, Topic
+from feedpub.topics import TopicIndex, topic_key
+
+SITE_KEY = "\x00site"
+"""The key of the optional site-wide feed of all topics (no topic name can equal it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Selection rules of one feed (config defaults, per-topic overrides, CLI flags)."""
+
+    min_quality: float = 0
+    max_items: int = 50
+    max_age: timedelta | None = None
+    include_unpublished: bool = False
+
+
+def _order(article: Article) -> tuple[float, str, str]:
+    # Newest first; equal times are ordered by URL then path, whatever the file order.
+    return (-article.published_at.timestamp(), article.url, article.path)
+
+
+class _Feed:
+    """The best items of one feed so far, sorted, each URL once."""
+
+    __slots__ = ("rules", "keys", "items", "urls", "total")
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.keys: list[tuple[float, str, str]] = []
+        self.items: list[Article] = []
+        self.urls: dict[str, tuple[float, str, str]] = {}
+        self.total = 0
+
+    def offer(self, article: Article) -> None:
+        key = _order(article)
+        old = self.urls.get(article.url)
+        if old is not None:
+            if old <= key:
+                return
+            i = bisect.bisect_left(self.keys, old)
+            del self.keys[i], self.items[i]
+        elif len(self.keys) >= self.rules.max_items:
+            if not self.keys or key >= self.keys[-1]:
+                return
+        i = bisect.bisect_left(self.keys, key)
+        self.keys.insert(i, key)
+        self.items.insert(i, article)
+        self.urls[article.url] = key
+        while len(self.keys) > self.rules.max_items:
+            self.keys.pop()
+            dropped = self.items.pop()
+            del self.urls[dropped.url]
+
+
+@dataclass(frozen=True, slots=True)
+class SelectResult:
+    """Per-feed selections plus the counts the summary reports."""
+
+    selections: tuple[Selection, ...]
+    site: Selection | None
+    accepted: int
+    held_back: dict[str, int]
+    spellings: dict[str, Counter[str]]
+    newest: datetime | None
+
+
+class Selector:
+    """Offer articles one by one with :meth:`add`; :meth:`finish` gives the feeds."""
+
+    def __init__(self, rules_for: Callable[[str], Rules], *, now: datetime, site_feed: bool = False) -> None:
+        self._rules_for = rules_for
+        self._rules: dict[str, Rules] = {}
+        self._now = now
+        self._feeds: dict[str, _Feed] = {}
+        self._site = site_feed
+        self._spellings: dict[str, Counter[str]] = {}
+        self._held: Counter[str] = Counter()
+        self._accepted = 0
+        self._newest: datetime | None = None
+
+    def _feed(self, key: str) -> _Feed:
+        feed = self._feeds.get(key)
+        if feed is None:
+            feed = self._feeds[key] = _Feed(self._rules_for(key))
+        return feed
+
+    def _reason(self, article: Article, rules: Rules) -> str | None:
+        if not article.published and not rules.include_unpublished:
+            return "unpublished"
+        if article.published_at > self._now:
+            return "future"
+        if rules.max_age is not None and article.published_at < self._now - rules.max_age:
+            return "too_old"
+        if article.quality < rules.min_quality:
+            return "below_quality"
+        return None
+
+    def add(self, article: Article) -> None:
+        """Count an accepted article and offer it to each of its topics' feeds."""
+        self._accepted += 1
+        # The date of an empty feed: the newest article already due, never a future one.
+        if article.published_at <= self._now and (self._newest is None or article.published_at > self._newest):
+            self._newest = article.published_at
+        keys = [SITE_KEY] if self._site else []
+        for name in article.topics:
+            key = topic_key(name)
+            self._spellings.setdefault(key, Counter())[name] += 1
+            if key not in keys:
+                keys.append(key)
+        first_reason: str | None = None
+        offered = False
+        for key in keys:
+            feed = self._feed(key)
+            feed.total += 1
+            reason = self._reason(article, feed.rules)
+            if reason is None:
+                feed.offer(article)
+                offered = True
+            elif first_reason is None:
+                first_reason = reason
+        if not offered:
+            self._held[first_reason or "no_topics"] += 1
+
+    @property
+    def spellings(self) -> dict[str, Counter[str]]:
+        """Each topic key seen so far with the count of each spelling of its name."""
+        return self._spellings
+
+    def finish(self, topics: TopicIndex, site_topic: Topic | None = None) -> SelectResult:
+        """One Selection per topic in ``topics`` (empty ones too), sorted by slug."""
+        fallback = self._newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        out = []
+        for topic in topics:
+            feed = self._feeds.get(topic.key)
+            out.append(self._selection(topic, feed, fallback))
+        site = None
+        if self._site and site_topic is not None:
+            site = self._selection(site_topic, self._feeds.get(SITE_KEY), fallback)
+        return SelectResult(
+            selections=tuple(out),
+            site=site,
+            accepted=self._accepted,
+            held_back=dict(sorted(self._held.items())),
+            spellings=self._spellings,
+            newest=self._newest,
+        )
+
+    @staticmethod
+    def _selection(topic: Topic, feed: _Feed | None, fallback: datetime) -> Selection:
+        items = tuple(feed.items) if feed else ()
+        # Feed dates come from the data, never the clock, so output is byte-stable.
+        updated = items[0].published_at if items else fallback
+        return Selection(topic=topic, items=items, total=feed.total if feed else 0, updated=updated)

@@ -1,0 +1,129 @@
+"""Topic names, slugs and definitions: which feed file each topic gets.
+
+A topic's identity is its name with case and spacing folded (``key``): ``AI Ethics``
+and ``ai  ethics`` are one topic. Its feed file name is its slug: the ``_id`` of its
+definition when a source defines it, else :func:`slugify` of the name.
+
+Slug collisions (distinct topics, same slug — ``AI-Ethics`` vs ``AI Ethics`` with no
+definition, or a topic named ``Index``) are settled by a stable rule documented in the
+README: reserved names (``index``, the site feed's slug) and defined topics keep their
+slug; among the rest, the key that sorts first keeps it and every other topic gets
+``<slug>-<8 hex digits of the SHA-256 of its key>``, which never changes as long as
+its name does not. Nothing ever shares or overwrites a feed file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from feedpub.records import Topic, TopicDef
+
+MAX_SLUG = 80
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Symbols that carry meaning in topic names: C++ and C# must not both become "c".
+_SYMBOLS = {"+": " plus ", "#": " sharp ", "&": " and ", "@": " at "}
+# Names Windows will not create as files, whatever the extension.
+_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def topic_key(name: str) -> str:
+    """The identity of a topic name: case-folded, whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+
+
+def slugify(name: str) -> str:
+    """A file-name-safe slug: ``Computer Vision`` -> ``computer-vision``, ``C++`` -> ``c-plus-plus``.
+
+    Accents fold to ASCII; a name with no ASCII letters or digits left (``人工知能``)
+    gets ``topic-<hash>`` so that it still has a stable, safe file name.
+    """
+    text = "".join(_SYMBOLS.get(ch, ch) for ch in name)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    if len(slug) > MAX_SLUG:
+        slug = slug[:MAX_SLUG].rstrip("-")
+    if not slug:
+        return f"topic-{_digest(topic_key(name))}"
+    if slug in _DEVICE_NAMES:
+        slug = f"{slug}-topic"
+    return slug
+
+
+def valid_slug(slug: object) -> bool:
+    """Whether a definition's ``_id`` can be used as a feed file name as it is."""
+    return isinstance(slug, str) and len(slug) <= MAX_SLUG and bool(SLUG_RE.match(slug)) and slug not in _DEVICE_NAMES
+
+
+@dataclass
+class TopicIndex:
+    """The resolved topics of one build, looked up by any spelling of their name."""
+
+    by_key: dict[str, Topic] = field(default_factory=dict)
+
+    def get(self, name: str) -> Topic | None:
+        """The topic for a name as written in an article (any case or spacing)."""
+        return self.by_key.get(topic_key(name))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(self.by_key.values(), key=lambda t: t.slug))
+
+    def __len__(self) -> int:
+        return len(self.by_key)
+
+
+def resolve_topics(
+    spellings: Mapping[str, Counter[str]],
+    definitions: Iterable[TopicDef],
+    *,
+    reserved: Iterable[str] = (),
+) -> TopicIndex:
+    """Resolve every defined or used topic to a display name and a unique slug.
+
+    ``spellings`` maps a topic key to the count of each spelling seen in articles.
+    The display name is the definition's name, else the most frequent spelling (ties:
+    the one that sorts first, so the result does not depend on file order).
+    """
+    defs: dict[str, TopicDef] = {}
+    for d in definitions:
+        defs.setdefault(topic_key(d.name), d)
+    keys = set(spellings) | set(defs)
+    wanted: dict[str, str] = {}
+    for key in keys:
+        d = defs.get(key)
+        wanted[key] = d.slug if d is not None and valid_slug(d.slug) else slugify(d.name if d else _display(spellings[key]))
+    taken = set(reserved)
+    slugs: dict[str, str] = {}
+    # Defined topics first, then by key: the first to ask for a slug keeps it.
+    for key in sorted(keys, key=lambda k: (k not in defs, k)):
+        slug = wanted[key]
+        if slug in taken:
+            slug = f"{slug[: MAX_SLUG - 9]}-{_digest(key)}"
+        taken.add(slug)
+        slugs[key] = slug
+    index = TopicIndex()
+    for key in keys:
+        d = defs.get(key)
+        counts = spellings.get(key, Counter())
+        index.by_key[key] = Topic(
+            key=key,
+            name=d.name if d else _display(counts),
+            slug=slugs[key],
+            description=d.description if d else None,
+            parent=d.parent if d else None,
+            defined=d is not None,
+            spellings=tuple(sorted(counts)),
+        )
+    return index
+
+
+def _display(counts: Counter[str]) -> str:
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
