@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors use feedpub's one-line format and exit 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise ConfigError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
 
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
@@ -172,9 +172,10 @@ def _render(run: _Run, progress: Progress) -> list[OutputFile]:
     if run.result.site is not None:
         selections.append(run.result.site)
     total = len(selections) * len(config.formats)
+    names = {t.key: t.name for t in run.topics}
     for i, sel in enumerate(selections):
         for fmt in config.formats:
-            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs))
+            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names))
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
     updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -292,3 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("feedpub: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # stdout closed early (``feedpub topics | head``): not an error worth a traceback.
+        sys.stderr.close()
+        return 0

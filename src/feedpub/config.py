@@ -7,6 +7,7 @@ flags override the file; the CLI applies them with :func:`dataclasses.replace`.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -207,9 +208,9 @@ def load_config(path: Path | None) -> Config:
     return Config(
         path=path,
         site=site,
-        sources=tuple(here / s for s in sources),
+        sources=tuple(Path(os.path.normpath(here / s)) for s in sources),
         pattern=pattern,
-        output=here / output,
+        output=Path(os.path.normpath(here / output)),
         formats=tuple(formats),
         site_feed=_check(site_feed.get("enabled", True), bool, "site_feed.enabled", path, "true or false"),
         site_feed_slug=slug,

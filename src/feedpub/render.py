@@ -8,7 +8,7 @@ feedgen's quirks are handled in :mod:`feedpub.feedgen_fix`.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
@@ -20,6 +20,7 @@ from feedpub.clean import xml_safe
 from feedpub.config import Site
 from feedpub.content import item_html
 from feedpub.records import Article, OutputFile, Selection
+from feedpub.topics import topic_key
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -67,7 +68,13 @@ def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGener
     return fg
 
 
-def _add_entry(fg: FeedGenerator, article: Article, fmt: str, probe: dict[str, tuple[str, int]] | None) -> None:
+def _add_entry(
+    fg: FeedGenerator,
+    article: Article,
+    fmt: str,
+    probe: Mapping[str, tuple[str, int]] | None,
+    names: Mapping[str, str],
+) -> None:
     fe = fg.add_entry(order="append")
     fe.id(article.url)
     fe.guid(article.url, permalink=True)
@@ -84,7 +91,8 @@ def _add_entry(fg: FeedGenerator, article: Article, fmt: str, probe: dict[str, t
         if fmt == "rss":
             fe.dc.dc_creator(article.provider.name)
     for name in article.topics:
-        fe.category(term=name)
+        # Categories use each topic's display name, whatever spelling the file used.
+        fe.category(term=names.get(topic_key(name), name))
     for i, img in enumerate(article.images):
         if i == 0:
             kind, length = (probe or {}).get(img.url, (image_type(img.url), 0))
@@ -105,9 +113,14 @@ def render_feed(
     fmt: str,
     *,
     hubs: Sequence[str] = (),
-    probe: dict[str, tuple[str, int]] | None = None,
+    probe: Mapping[str, tuple[str, int]] | None = None,
+    topic_names: Mapping[str, str] | None = None,
 ) -> OutputFile:
-    """One topic's feed in one format ("rss" or "atom") as an OutputFile."""
+    """One topic's feed in one format ("rss" or "atom") as an OutputFile.
+
+    ``probe`` maps image URLs to their probed (type, length); ``topic_names`` maps
+    topic keys to display names for the items' categories.
+    """
     name = sel.topic.slug + EXTENSIONS[fmt]
     self_url = site.feeds_url() + name
     fg = _generator(sel, site, self_url, fmt)
@@ -121,7 +134,7 @@ def render_feed(
     fg.updated(sel.updated)
     fg.lastBuildDate(sel.updated)
     for article in sel.items:
-        _add_entry(fg, article, fmt, probe)
+        _add_entry(fg, article, fmt, probe, topic_names or {})
     data = fg.rss_str(pretty=True) if fmt == "rss" else fg.atom_str(pretty=True)
     return OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0)
 

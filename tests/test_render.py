@@ -1,0 +1,98 @@
+"""The render step, read back with feedparser as a reader would."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+import feedparser
+
+from feedpub.config import Site
+from feedpub.records import Article, Image, Provider, Related, Selection, Topic
+from feedpub.render import image_type, render_feed, render_opml
+
+WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
+SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")
+ARTICLE = Article(
+    path="a.md",
+    title='Robots & "friends" <3',
+    url="https://news.test/a?x=1&y=2",
+    published_at=WHEN,
+    excerpt="Short excerpt.",
+    quality=70,
+    topics=("Robots", "Home"),
+    images=(Image("https://img.test/a.png", 640, 480), Image("https://img.test/b", 10, 10)),
+    provider=Provider("Test Wire", "wire.test"),
+    related=(Related("Other take", "https://other.test/r", Provider("Other")),),
+)
+SEL = Selection(Topic(key="robots", name="Robots", slug="robots", description="Machines"), (ARTICLE,), 1, WHEN)
+
+
+def test_rss_read_back() -> None:
+    out = render_feed(SEL, SITE, "rss", hubs=["https://hub.test/"])
+    assert out.name == "robots.xml" and out.content_type == "application/rss+xml; charset=utf-8"
+    feed = feedparser.parse(out.data)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.feed.link == "https://site.test/"
+    links = {(l.get("rel"), l.href) for l in feed.feed.links}
+    assert ("self", "https://feeds.test/news/robots.xml") in links
+    assert ("hub", "https://hub.test/") in links
+    e = feed.entries[0]
+    assert e.link == ARTICLE.url and e.id == ARTICLE.url
+    assert e.title == ARTICLE.title
+    assert e.enclosures[0].href == "https://img.test/a.png"
+    assert e.enclosures[0].type == "image/png" and e.enclosures[0].length == "0"
+    assert "Other take" in e.content[0].value and 'href="https://other.test/r"' in e.content[0].value
+    assert [t.term for t in e.tags] == ["Robots", "Home"]
+    root = ET.fromstring(out.data)
+    item = root.find("channel/item")
+    assert item.find("guid").get("isPermaLink") == "true"
+    assert item.find("pubDate").text == "Sat, 01 Mar 2025 10:00:00 +0000"
+    media = "{http://search.yahoo.com/mrss/}"
+    assert [c.get("url") for c in item.findall(f"{media}content")] == ["https://img.test/a.png", "https://img.test/b"]
+    assert item.find(f"{media}thumbnail").get("width") == "640"
+    assert root.find(f"channel/{media}group") is None
+
+
+def test_atom_read_back_has_enclosure_and_related_links() -> None:
+    out = render_feed(SEL, SITE, "atom")
+    feed = feedparser.parse(out.data)
+    assert not feed.bozo, feed.get("bozo_exception")
+    e = feed.entries[0]
+    assert e.link == ARTICLE.url  # the article, not the image
+    rels = {(l.rel, l.href) for l in e.links}
+    assert ("enclosure", "https://img.test/a.png") in rels
+    assert ("related", "https://other.test/r") in rels
+    assert e.enclosures[0].type == "image/png" and e.enclosures[0].length == "0"
+    related = [l for l in e.links if l.rel == "related"][0]
+    assert related.title == "Other take"
+    assert feed.feed.author == "Test News"
+    assert e.author == "Test Wire"
+    assert e.summary == "Short excerpt."
+
+
+def test_output_is_deterministic() -> None:
+    assert render_feed(SEL, SITE, "rss").data == render_feed(SEL, SITE, "rss").data
+    assert render_feed(SEL, SITE, "atom").data == render_feed(SEL, SITE, "atom").data
+    assert b"2025-03-01T10:00:00+00:00" in render_feed(SEL, SITE, "atom").data
+
+
+def test_empty_feed_is_valid() -> None:
+    empty = Selection(Topic(key="x", name="X", slug="x"), (), 0, WHEN)
+    for fmt in ("rss", "atom"):
+        feed = feedparser.parse(render_feed(empty, SITE, fmt).data)
+        assert not feed.bozo and feed.entries == []
+
+
+def test_opml_lists_every_feed() -> None:
+    out = render_opml([SEL], SITE, ["rss", "atom"], WHEN)
+    root = ET.fromstring(out.data)
+    outline = root.find("body/outline")
+    assert outline.get("xmlUrl") == "https://feeds.test/news/robots.xml"
+    assert outline.get("htmlUrl") == "https://site.test/" and outline.get("text") == "Robots"
+
+
+def test_image_type_from_extension() -> None:
+    assert image_type("https://i.test/a.PNG?x=1") == "image/png"
+    assert image_type("https://i.test/a") == "image/jpeg"
+    assert image_type("https://i.test/a.webp") == "image/webp"
