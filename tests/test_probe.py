@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.probe import ImageProbe, ProbeResult, guess_image_type
+from feedpub.probe import MAX_REDIRECTS, ImageProbe, ProbeResult, guess_image_type
 
 GIB = 1024**3
 
@@ -26,7 +26,7 @@ class ImageServer(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.hits: Counter[str] = Counter()
-        self.agents: set[str] = set()
+        self.callers: set[str] = set()
         self.lock = threading.Lock()
         self.release = threading.Event()  # lets the slow handler finish at teardown
 
@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     def _route(self) -> None:
         with self.server.lock:
             self.server.hits[self.path] += 1
-            self.server.agents.add(self.headers.get("User-Agent", ""))
+            self.server.callers.add(self.headers.get("User-Agent", ""))
         path, head = self.path, self.command == "HEAD"
         if path == "/a.jpg":
             self._send(200, {"Content-Type": "image/jpeg", "Content-Length": "1234"}, b"x" * 1234)
@@ -74,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, {"Content-Type": "image/png", "Content-Length": "2048"}, b"x" * 2048)
         elif path == "/loop.jpg":
             self._send(302, {"Location": "/loop.jpg", "Content-Length": "0"})
+        elif path == "/elsewhere.png":
+            self._send(302, {"Location": "ftp://127.0.0.1/elsewhere.png", "Content-Length": "0"})
         elif path == "/page.jpg":
             self._send(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": "5"}, b"<p>hi")
         elif path == "/huge.png":
@@ -140,7 +142,7 @@ def test_sizes_and_types_come_from_the_server(server: ImageServer, tmp_path: Pat
         f"{b}/img?id=7": ProbeResult("image/avif", 99),
     }
     assert server.hits["/b.png"] == 1, "the redirect is followed"
-    assert all(agent.startswith("feedpub/") for agent in server.agents)
+    assert server.callers and all(ua.startswith("feedpub/") for ua in server.callers)
 
 
 def test_head_refused_or_without_length_falls_back_to_a_ranged_get(server: ImageServer, tmp_path: Path) -> None:
@@ -161,6 +163,7 @@ def test_failures_keep_the_extension_type_and_unknown_length(server: ImageServer
         f"{b}/page.jpg",
         f"{b}/huge.png",
         f"{b}/loop.jpg",
+        f"{b}/elsewhere.png",
         f"http://127.0.0.1:{closed}/x.gif",
         "ftp://127.0.0.1/y.webp",
         "data:image/png;base64,AAAA",
@@ -171,11 +174,13 @@ def test_failures_keep_the_extension_type_and_unknown_length(server: ImageServer
         f"{b}/page.jpg": ProbeResult("image/jpeg", 0),
         f"{b}/huge.png": ProbeResult("image/png", 0),
         f"{b}/loop.jpg": ProbeResult("image/jpeg", 0),
+        f"{b}/elsewhere.png": ProbeResult("image/png", 0),
         f"http://127.0.0.1:{closed}/x.gif": ProbeResult("image/gif", 0),
         "ftp://127.0.0.1/y.webp": ProbeResult("image/webp", 0),
         "data:image/png;base64,AAAA": ProbeResult("image/jpeg", 0),
     }
-    assert 2 <= server.hits["/loop.jpg"] <= 12, "redirect loops are cut short"
+    assert server.hits["/loop.jpg"] == MAX_REDIRECTS + 1, "redirect loops are cut short"
+    assert server.hits["/elsewhere.png"] == 1
 
 
 def test_a_server_slower_than_the_timeout_is_given_up(server: ImageServer, tmp_path: Path) -> None:

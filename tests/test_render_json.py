@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -59,7 +60,7 @@ def check_spec(feed: dict[str, Any]) -> None:
         for key in ("url", "title", "summary", "image", "date_published"):
             assert key not in item or isinstance(item[key], str)
         if "date_published" in item:
-            datetime.fromisoformat(item["date_published"].replace("Z", "+00:00"))
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", item["date_published"])
         for att in item.get("attachments", []):
             assert isinstance(att["url"], str) and isinstance(att["mime_type"], str)
             assert "size_in_bytes" not in att or (isinstance(att["size_in_bytes"], int) and att["size_in_bytes"] > 0)

@@ -154,8 +154,10 @@ def render_directory(
         '<div class="wrap">',
         "<header>",
         f"<h1>{title}</h1>",
-        '<p class="lede">News feeds by topic. Copy a feed link into your feed reader, '
-        f'or import <a href="{opml}" type="text/x-opml">all feeds at once (OPML)</a>.</p>',
+        (
+            '<p class="lede">News feeds by topic. Copy a feed link into your feed reader, '
+            f'or import <a href="{opml}" type="text/x-opml">all feeds at once (OPML)</a>.</p>'
+        ),
         "</header>",
         "<main>",
     ]

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -111,7 +110,7 @@ def _parse_time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" suffix
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
@@ -161,7 +160,6 @@ class ImageProbe:
         self.user_agent = user_agent
         self.now = now
         self.probed = 0
-        self._local = threading.local()
         self._entries: dict[str, _Entry] = self._load()
 
     # -- cache -----------------------------------------------------------------
@@ -257,15 +255,20 @@ class ImageProbe:
                 results[url] = result
         return results
 
-    def _session(self) -> requests.Session:
-        # requests.Session is not documented as thread-safe: one per worker thread.
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.max_redirects = MAX_REDIRECTS
-            session.headers["User-Agent"] = self.user_agent
-            self._local.session = session
-        return session
+    def _request(self, method: str, url: str, headers: dict[str, str]) -> requests.Response:
+        """One streamed request, following at most MAX_REDIRECTS redirects, each to http(s)."""
+        headers = {"User-Agent": self.user_agent, **headers}
+        for _ in range(MAX_REDIRECTS + 1):
+            resp = requests.request(
+                method, url, headers=headers, timeout=(self.timeout, self.timeout), allow_redirects=False, stream=True
+            )
+            if not resp.is_redirect:
+                return resp
+            resp.close()
+            url = urljoin(resp.url, resp.headers["Location"])
+            if not _is_http(url):
+                raise _Failed(f"redirected to a non-http(s) URL: {url}")
+        raise _Failed(f"more than {MAX_REDIRECTS} redirects")
 
     def _probe_safely(self, url: str) -> tuple[ProbeResult, str | None]:
         try:
@@ -279,10 +282,8 @@ class ImageProbe:
 
     def _probe(self, url: str) -> ProbeResult:
         """HEAD the URL, then a ranged GET when HEAD is refused or gives no length."""
-        session = self._session()
-        timeout = (self.timeout, self.timeout)
         head_type: str | None = None
-        with session.head(url, allow_redirects=True, timeout=timeout) as resp:
+        with self._request("HEAD", url, {}) as resp:
             if resp.status_code in (404, 410):
                 raise _Failed(f"HTTP {resp.status_code}")
             if resp.ok:
@@ -294,7 +295,7 @@ class ImageProbe:
                     return ProbeResult(head_type, length)
         # HEAD refused (405, 403 from some stores) or said nothing of the size.
         headers = {"Range": "bytes=0-0", "Accept-Encoding": "identity"}
-        with session.get(url, headers=headers, allow_redirects=True, timeout=timeout, stream=True) as resp:
+        with self._request("GET", url, headers) as resp:
             if not resp.ok:
                 raise _Failed(f"HTTP {resp.status_code}")
             kind = _media_type(resp.headers.get("Content-Type")) or head_type
