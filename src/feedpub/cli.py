@@ -11,11 +11,14 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feedpub.probe import ProbeResult
 
 from feedpub import __version__
 from feedpub.collect import find_article_files, iter_articles, load_topic_defs
@@ -23,8 +26,8 @@ from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.local import FolderTarget
-from feedpub.records import OutputFile, Rejection, Topic
-from feedpub.render import feed_files, render_feed, render_opml
+from feedpub.records import OutputFile, Rejection, Selection, Topic
+from feedpub.render import feed_files, render_feed, render_index_page, render_opml
 from feedpub.select import Rules, SelectResult, Selector
 from feedpub.topics import TopicIndex, resolve_topics
 
@@ -67,6 +70,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(build)
     build.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
     build.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
+    build.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(build)
 
     check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
@@ -165,21 +169,47 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     return _Run(config, len(paths), rejected, result, topics, site_topic, timings)
 
 
-def _render(run: _Run, progress: Progress) -> list[OutputFile]:
+def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable[[str], ProbeResult | None] | None:
+    """Enclosure sizes from the probe cache, probing the network first when allowed."""
+    config = run.config
+    if not config.probe:
+        return None
+    from feedpub.probe import ImageProbe  # needs requests: only imported when probing is on
+
+    probe = ImageProbe(
+        config.probe_cache,
+        max_age=timedelta(days=config.probe_max_age_days),
+        timeout=config.probe_timeout,
+        max_per_run=config.probe_max_per_run,
+    )
+    if network:
+        urls = sorted({a.images[0].url for sel in selections for a in sel.items if a.images})
+        probe.probe_all(urls)
+        try:
+            probe.save()
+        except OSError as exc:
+            _warn(f"{config.probe_cache}: cannot save the image probe cache: {exc.strerror or exc}")
+    return probe.lookup
+
+
+def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> list[OutputFile]:
     config = run.config
     files: list[OutputFile] = []
     selections = list(run.result.selections)
     if run.result.site is not None:
         selections.append(run.result.site)
+    lookup = _probe(run, selections, network=probe_network)
     total = len(selections) * len(config.formats)
     names = {t.key: t.name for t in run.topics}
     for i, sel in enumerate(selections):
         for fmt in config.formats:
-            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names))
+            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
     updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
     files.append(render_opml(run.result.selections, config.site, config.formats, updated))
+    if config.directory:
+        files.append(render_index_page(selections, config.site, config.formats, updated))
     return files
 
 
@@ -216,7 +246,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = Progress(enabled=not args.quiet)
     run = _collect_and_select(config, args, progress)
     t = time.perf_counter()
-    files = _render(run, progress)
+    files = _render(run, progress, probe_network=not args.no_probe)
     run.timings["render"] = time.perf_counter() - t
     t = time.perf_counter()
     result = FolderTarget(config.output).publish(files, progress=lambda d, n: progress.update("writing", d, n))

@@ -22,7 +22,7 @@ from feedpub.select import Rules
 from feedpub.topics import slugify, topic_key
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
-FORMATS = ("rss", "atom")
+FORMATS = ("rss", "atom", "json")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,12 @@ class Config:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     hubs: tuple[str, ...] = ()
     strict: bool = False
+    directory: bool = True
+    probe: bool = False
+    probe_cache: Path = Path(".feedpub-cache/images.json")
+    probe_max_age_days: float = 7
+    probe_timeout: float = 5
+    probe_max_per_run: int = 200
 
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
@@ -145,7 +151,11 @@ def check_base_url(value: str, where: str = "--base-url") -> str:
     return url
 
 
-_TOP = {"site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish"}
+_TOP = {
+    "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish",
+    "directory", "probe",
+}
+_PROBE = {"enabled", "cache", "max_age_days", "timeout", "max_per_run"}
 _SITE = {"title", "link", "base_url", "language", "description", "author", "logo", "topic_link"}
 
 
@@ -205,7 +215,20 @@ def load_config(path: Path | None) -> Config:
     _check(output, str, "output", path, "a folder path")
     pattern = raw.get("pattern", "*.md")
     _check(pattern, str, "pattern", path, "a file name pattern")
+    probe = _mapping(raw.get("probe"), "probe", path, _PROBE)
+    probe_cache = probe.get("cache", ".feedpub-cache/images.json")
+    _check(probe_cache, str, "probe.cache", path, "a file path")
+    numbers = {}
+    for k, kind in (("max_age_days", (int, float)), ("timeout", (int, float)), ("max_per_run", int)):
+        if k in probe:
+            numbers[f"probe_{k}"] = _check(probe[k], kind, f"probe.{k}", path, "a number")
+            if numbers[f"probe_{k}"] < 0:
+                raise ConfigError(f"{_where(path, 'probe.' + k)}: must not be negative")
     return Config(
+        **numbers,
+        probe=_check(probe.get("enabled", False), bool, "probe.enabled", path, "true or false"),
+        probe_cache=Path(os.path.normpath(here / probe_cache)),
+        directory=_check(raw.get("directory", True), bool, "directory", path, "true or false"),
         path=path,
         site=site,
         sources=tuple(Path(os.path.normpath(here / s)) for s in sources),

@@ -7,10 +7,8 @@ feedgen's quirks are handled in :mod:`feedpub.feedgen_fix`.
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
@@ -19,29 +17,23 @@ from feedpub import __version__, feedgen_fix
 from feedpub.clean import xml_safe
 from feedpub.config import Site
 from feedpub.content import item_html
+from feedpub.directory import CONTENT_TYPE as DIRECTORY_TYPE
+from feedpub.directory import DirectoryEntry, render_directory
+from feedpub.probe import ProbeResult, guess_image_type
 from feedpub.records import Article, OutputFile, Selection
+from feedpub.render_json import render_json_feed
 from feedpub.topics import topic_key
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 OPML_TYPE = "text/x-opml; charset=utf-8"
-EXTENSIONS = {"rss": ".xml", "atom": ".atom"}
-CONTENT_TYPES = {"rss": RSS_TYPE, "atom": ATOM_TYPE}
-
-_IMAGE_TYPES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".png": "image/png",
-    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml",
-    ".bmp": "image/bmp", ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/x-icon",
-}
-
+EXTENSIONS = {"rss": ".xml", "atom": ".atom", "json": ".json"}
+JSON_TYPE = "application/feed+json; charset=utf-8"
+CONTENT_TYPES = {"rss": RSS_TYPE, "atom": ATOM_TYPE, "json": JSON_TYPE}
 
 def image_type(url: str) -> str:
-    """The media type of an image URL from its extension; JPEG when it has none we know.
-
-    Most news images are JPEG served from paths without an extension.
-    """
-    ext = posixpath.splitext(urlsplit(url).path)[1].lower()
-    return _IMAGE_TYPES.get(ext, "image/jpeg")
+    """The media type of an image URL from its extension (see :func:`feedpub.probe.guess_image_type`)."""
+    return guess_image_type(url)
 
 
 def feed_files(slug: str, formats: Sequence[str]) -> list[str]:
@@ -72,7 +64,7 @@ def _add_entry(
     fg: FeedGenerator,
     article: Article,
     fmt: str,
-    probe: Mapping[str, tuple[str, int]] | None,
+    probe: Callable[[str], ProbeResult | None] | None,
     names: Mapping[str, str],
 ) -> None:
     fe = fg.add_entry(order="append")
@@ -95,7 +87,8 @@ def _add_entry(
         fe.category(term=names.get(topic_key(name), name))
     for i, img in enumerate(article.images):
         if i == 0:
-            kind, length = (probe or {}).get(img.url, (image_type(img.url), 0))
+            known = probe(img.url) if probe else None
+            kind, length = (known.type, known.length) if known else (image_type(img.url), 0)
             # FeedEntry.enclosure also adds a broken Atom link: use it for RSS only.
             if fmt == "rss":
                 fe.enclosure(img.url, str(length), kind)
@@ -113,16 +106,27 @@ def render_feed(
     fmt: str,
     *,
     hubs: Sequence[str] = (),
-    probe: Mapping[str, tuple[str, int]] | None = None,
+    probe: Callable[[str], ProbeResult | None] | None = None,
     topic_names: Mapping[str, str] | None = None,
 ) -> OutputFile:
-    """One topic's feed in one format ("rss" or "atom") as an OutputFile.
+    """One topic's feed in one format ("rss", "atom" or "json") as an OutputFile.
 
-    ``probe`` maps image URLs to their probed (type, length); ``topic_names`` maps
-    topic keys to display names for the items' categories.
+    ``probe`` gives an image URL's probed type and length (None: unknown);
+    ``topic_names`` maps topic keys to display names for the items' categories.
     """
     name = sel.topic.slug + EXTENSIONS[fmt]
     self_url = site.feeds_url() + name
+    if fmt == "json":
+        data = render_json_feed(
+            sel,
+            site_title=site.title,
+            site_link=site.topic_home(sel.topic.slug),
+            feed_url=self_url,
+            language=site.language,
+            content_html=item_html,
+            probed=probe,
+        )
+        return OutputFile(name=name, data=data, content_type=JSON_TYPE, group=0)
     fg = _generator(sel, site, self_url, fmt)
     fg.feedpub.hubs = list(hubs)
     fg.language(site.language)
@@ -161,6 +165,23 @@ def render_opml(selections: Sequence[Selection], site: Site, formats: Sequence[s
         )
     lines += ["  </body>", "</opml>", ""]
     return OutputFile(name="index.opml", data="\n".join(lines).encode("utf-8"), content_type=OPML_TYPE, group=1)
+
+
+def render_index_page(selections: Sequence[Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
+    """``index.html``: a page listing every topic's feeds, with autodiscovery links."""
+    entries = [
+        DirectoryEntry(
+            name=sel.topic.name,
+            slug=sel.topic.slug,
+            description=sel.topic.description,
+            items=len(sel.items),
+            newest=sel.items[0].published_at if sel.items else None,
+            files=tuple(feed_files(sel.topic.slug, formats)),
+        )
+        for sel in selections
+    ]
+    data = render_directory(entries, site_title=site.title, site_link=site.home(), generated=updated)
+    return OutputFile(name="index.html", data=data, content_type=DIRECTORY_TYPE, group=1)
 
 
 def _text(value: str) -> str:
