@@ -329,6 +329,7 @@ class Tools:
 
     @property
     def news(self) -> Path:
+        """The folder of article files that both tools read."""
         return self.site / "corpus" / "_news"
 
     def reset(self) -> None:
@@ -514,7 +515,8 @@ def format_header(info: dict[str, Any]) -> str:
         "",
         f"- machine: {info['cpu_model']}, nproc {info['nproc']}, "
         f"{info['mem_total_gb']:.1f} GB RAM, Linux {info['kernel']}",
-        f"- Python {info['python']}; {info['hugo_version']}",
+        f"- Python {info['python']} (feedpub runs on Python {info['feedpub_python']}); "
+        f"{info['hugo_version']}",
         f"- feedpub: `{info['feedpub_cmd']}` (repository commit {info['commit']}); "
         f"optional flags used: {', '.join(sorted(info['feedpub_opts'])) or 'none'}",
         f"- corpus: make_corpus.py N --seed {info['seed']}; min quality "
@@ -544,12 +546,36 @@ def machine_info() -> dict[str, Any]:
         pass
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"],
+                           capture_output=True, text=True).stdout.strip()
+    if dirty and commit != "unknown":
+        commit += " with uncommitted changes"
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu_model": cpu, "nproc": len(os.sched_getaffinity(0)),
         "mem_total_gb": mem_kb / 1024 / 1024, "kernel": platform.release(),
         "python": platform.python_version(), "commit": commit,
     }
+
+
+def feedpub_python(feedpub: list[str]) -> str:
+    """Version of the Python that runs feedpub: the command itself or its script's #! line."""
+    exe = shutil.which(feedpub[0]) or feedpub[0]
+    interp = [exe]
+    if "python" not in Path(exe).name:
+        try:
+            with open(exe, "rb") as fh:
+                first = fh.readline().decode("utf-8", "replace")
+        except OSError:
+            return "unknown"
+        if not first.startswith("#!") or "python" not in first:
+            return "unknown"
+        interp = first[2:].split()
+        if Path(interp[0]).name == "env":  # "#!/usr/bin/env python3"
+            interp = interp[1:]
+    res = subprocess.run(interp + ["-c", "import platform; print(platform.python_version())"],
+                         capture_output=True, text=True)
+    return res.stdout.strip() or "unknown"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -585,8 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         bench = shared_bench()
-        ensure_hugo(args.hugo)
         feedpub_opts = feedpub_options(args.feedpub)
+        ensure_hugo(args.hugo)
         for opt, why in (("--cache-dir", "the cold run relies on an empty XDG_CACHE_HOME "
                                          "and output folder"),
                          ("--include-unpublished", "Hugo's site includes published: false "
@@ -600,6 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
+    started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     top = Path(tempfile.mkdtemp(prefix="feedpub-bench-", dir=args.workdir))
     rows: list[dict[str, Any]] = []
     ok = False
@@ -624,8 +651,9 @@ def main(argv: list[str] | None = None) -> int:
     thr, limit = template_limits(bench / "hugo_site")
     info = machine_info() | {
         "hugo_version": hugo_version, "feedpub_cmd": shlex.join(args.feedpub),
-        "feedpub_opts": sorted(feedpub_opts), "seed": args.seed, "threshold": thr,
-        "limit": limit, "interval": args.interval,
+        "feedpub_opts": sorted(feedpub_opts), "feedpub_python": feedpub_python(args.feedpub),
+        "seed": args.seed, "threshold": thr,
+        "limit": limit, "interval": args.interval, "date": started,
     }
     sc = scaling(rows)
     report = "\n\n".join([format_header(info), format_table(rows), format_scaling(sc)])
