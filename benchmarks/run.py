@@ -75,7 +75,7 @@ class Measurement:
 
 
 def _proc_table() -> dict[int, tuple[int, int]]:
-    """Map every visible pid to (ppid, session id), read from /proc/PID/stat."""
+    """Map every visible pid to (ppid, process group id), read from /proc/PID/stat."""
     table: dict[int, tuple[int, int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -85,9 +85,9 @@ def _proc_table() -> dict[int, tuple[int, int]]:
                 data = fh.read()
         except OSError:  # the process ended between listdir and open
             continue
-        # "pid (comm) state ppid pgrp session ...": comm may hold spaces and ')'
+        # "pid (comm) state ppid pgrp ...": comm may hold spaces and ')'
         fields = data[data.rindex(b")") + 2 :].split()
-        table[int(name)] = (int(fields[1]), int(fields[3]))
+        table[int(name)] = (int(fields[1]), int(fields[2]))
     return table
 
 
@@ -104,17 +104,17 @@ def _vm_rss(pid: int) -> int:
 
 
 def tree_members(root: int, table: dict[int, tuple[int, int]] | None = None) -> set[int]:
-    """Pids of root and all its descendants, plus any process left in root's session.
+    """Pids of root and all its descendants, plus any process left in root's group.
 
-    The session catches workers that were re-parented to init after their parent died;
-    measure() starts the command in a new session whose id is the command's pid.
+    The process group catches workers re-parented to init after their parent died;
+    measure() starts the command in a new process group whose id is the command's pid.
     """
     if table is None:
         table = _proc_table()
     children: dict[int, list[int]] = {}
     for pid, (ppid, _sid) in table.items():
         children.setdefault(ppid, []).append(pid)
-    members = {pid for pid, (_ppid, sid) in table.items() if sid == root}
+    members = {pid for pid, (_ppid, pgid) in table.items() if pgid == root}
     seen: set[int] = set()
     stack = [root]
     while stack:
@@ -153,7 +153,7 @@ def measure(
         t0 = time.perf_counter()
         proc = subprocess.Popen(
             argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-            start_new_session=True,
+            process_group=0,  # a new group, id = the pid (Python 3.11+)
         )
 
         def sample() -> None:
@@ -167,7 +167,7 @@ def measure(
 
         def kill() -> None:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)  # the session/group we created
+                os.killpg(proc.pid, signal.SIGKILL)  # the process group we created
             except ProcessLookupError:
                 pass
 
