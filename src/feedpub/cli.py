@@ -76,6 +76,11 @@ def make_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
     _common(check)
 
+    serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
+    _common(serve)
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    _selection_flags(serve)
+
     topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
     _common(topics)
     _selection_flags(topics)
@@ -266,6 +271,49 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if run.rejected and config.strict else 0
 
 
+def _source_signature(config: Config) -> object:
+    """(path, size, mtime) of every article and topic file: changes when a source changes."""
+    sig = []
+    for source in config.sources:
+        for path in sorted(source.rglob("*")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            sig.append((str(path), st.st_size, st.st_mtime_ns))
+    return sig
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``feedpub serve``: a local preview of the feeds, rebuilt when article files change."""
+    import tempfile
+
+    from feedpub.serve import PreviewServer
+
+    config = _load(args)
+    args.no_probe = True
+    with tempfile.TemporaryDirectory(prefix="feedpub-serve-") as tmp:
+        folder = Path(tmp)
+
+        def rebuild() -> None:
+            run = _collect_and_select(config_for_port, args, Progress(enabled=False))
+            FolderTarget(folder).publish(_render(run, Progress(enabled=False), probe_network=False))
+
+        try:
+            server = PreviewServer(folder, args.port, rebuild=rebuild, signature=lambda: _source_signature(config))
+        except OSError as exc:
+            raise ConfigError(f"--port {args.port}: cannot listen on 127.0.0.1: {exc.strerror or exc}") from None
+        url = f"http://127.0.0.1:{server.port}/"
+        config_for_port = replace(config, site=replace(config.site, base_url=url))
+        rebuild()
+        _warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """``feedpub check``: parse every article file and report the ones that can't be used."""
     config = _load(args)
@@ -309,7 +357,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics}
+COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics, "serve": cmd_serve}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,129 @@
+"""A local preview server for built feeds: right Content-Types, ETag/Last-Modified, 304s.
+
+It serves one folder on 127.0.0.1 and calls back to rebuild it when the article
+files change, so an editor can point a feed reader at it before publishing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+TYPES = {
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/feed+json; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+}
+
+
+def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "feedpub-serve"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
+            pass  # quiet: the preview is for a person looking at a reader, not at logs
+
+        def _file(self) -> Path | None:
+            name = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
+            path = (root / name).resolve()
+            if path.parent != root.resolve() or not path.is_file() or path.suffix not in TYPES:
+                return None
+            return path
+
+        def _respond(self, body: bool) -> None:
+            with lock:
+                path = self._file()
+                data = path.read_bytes() if path else None
+                mtime = path.stat().st_mtime if path else 0
+            if path is None or data is None:
+                self.send_error(404, "no such feed")
+                return
+            etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+            last_modified = formatdate(int(mtime), usegmt=True)
+            if self._not_modified(etag, int(mtime)):
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", last_modified)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", TYPES[path.suffix])
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+        def _not_modified(self, etag: str, mtime: int) -> bool:
+            inm = self.headers.get("If-None-Match")
+            if inm is not None:
+                return etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*"
+            ims = self.headers.get("If-Modified-Since")
+            if ims:
+                try:
+                    return mtime <= parsedate_to_datetime(ims).timestamp()
+                except (TypeError, ValueError):
+                    return False
+            return False
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            self._respond(body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802 - stdlib name
+            self._respond(body=False)
+
+    return Handler
+
+
+class PreviewServer:
+    """Serve ``root`` on 127.0.0.1:``port``; poll ``signature`` and call ``rebuild`` on change."""
+
+    def __init__(
+        self,
+        root: Path,
+        port: int,
+        *,
+        rebuild: Callable[[], None],
+        signature: Callable[[], object],
+        interval: float = 1.0,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(root, self.lock))
+        self.port = self.httpd.server_address[1]
+        self._rebuild = rebuild
+        self._signature = signature
+        self._interval = interval
+        self._stop = threading.Event()
+
+    def _watch(self) -> None:
+        last = self._signature()
+        while not self._stop.wait(self._interval):
+            now = self._signature()
+            if now != last:
+                last = now
+                with self.lock:
+                    self._rebuild()
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown` (or Ctrl-C in the caller)."""
+        watcher = threading.Thread(target=self._watch, daemon=True)
+        watcher.start()
+        try:
+            self.httpd.serve_forever(poll_interval=0.2)
+        finally:
+            self._stop.set()
+            self.httpd.server_close()
+
+    def shutdown(self) -> None:
+        """Stop serving; safe to call from another thread."""
+        self._stop.set()
+        self.httpd.shutdown()
