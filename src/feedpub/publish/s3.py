@@ -171,7 +171,7 @@ class S3Target:
         max_deletes: int = 16,
         workers: int = 8,
         connect_timeout: float = 5,
-        read_timeout: float = 20,
+        read_timeout: float = 15,
         max_attempts: int = 3,
     ) -> None:
         self.url = url
@@ -193,10 +193,12 @@ class S3Target:
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
             # Bounded timeouts and "standard" retries (backoff, transient errors only), so
-            # a dead endpoint fails in seconds and a silent one within about a minute.
+            # a refused endpoint fails in seconds and a silent one in attempts x timeout
+            # (45 s with the defaults). botocore's "max_attempts" key counts retries
+            # after the first try; "total_max_attempts" counts every try, as we mean it.
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             # One pooled connection per upload thread, or urllib3 discards connections.
             max_pool_connections=max(10, workers),
             s3={"addressing_style": addressing_style} if addressing_style else None,
