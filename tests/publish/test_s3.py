@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -311,3 +314,39 @@ def test_bucket_root_prefix(s3_env: S3Server, bucket: str) -> None:
     S3Target(f"s3://{bucket}").publish(files)
     assert keys(s3_env, bucket) == {f.name for f in files} | {MANIFEST_NAME}
     assert S3Target(f"s3://{bucket}/").publish(files).uploaded == ()
+
+
+def test_silent_endpoint_times_out_with_one_line(s3_env: S3Server) -> None:
+    # A port that accepts connections and never answers, like a hung server.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        target = S3Target("s3://feeds/news/", endpoint_url=endpoint, read_timeout=0.5, max_attempts=2)
+        with pytest.raises(PublishError) as info:
+            target.publish(build())
+    message = str(info.value)
+    assert message == f"S3 endpoint {endpoint}, bucket feeds: the endpoint stopped answering (read timeout)"
+
+
+def test_not_an_s3_endpoint(s3_env: S3Server, tmp_path) -> None:  # noqa: ANN001
+    # A plain web server where the store should be.
+    with subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port := free_port())],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as web:
+        try:
+            endpoint = f"http://127.0.0.1:{port}"
+            for _ in range(100):
+                try:
+                    requests.get(endpoint, timeout=1)
+                    break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            with pytest.raises(PublishError) as info:
+                S3Target("s3://feeds/news/", endpoint_url=endpoint, max_attempts=1).publish(build())
+        finally:
+            web.terminate()
+    assert "is it an S3 endpoint?" in str(info.value)

@@ -61,6 +61,8 @@ _FATAL_CODES = {
     "NoSuchBucket",
     "AllAccessDisabled",
     "AccountProblem",
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
 }
 
 _CAUSES = {
@@ -71,6 +73,7 @@ _CAUSES = {
     "AccessDenied": "access denied: the credentials may not do this (AccessDenied)",
     "NoSuchBucket": "the bucket does not exist (NoSuchBucket)",
     "AllAccessDisabled": "all access to the bucket is disabled (AllAccessDisabled)",
+    "NoSuchKey": "the key does not exist (NoSuchKey)",
     "KeyTooLongError": "the key is too long for the store (KeyTooLongError)",
     "BadDigest": "the store received different bytes than were sent (BadDigest)",
     "SlowDown": "the store asks to slow down, still after retries (SlowDown)",
@@ -251,10 +254,10 @@ class S3Target:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code in _CAUSES:
                 cause = _CAUSES[code]
-            elif code in ("404", "NotFound", "NoSuchKey"):
-                cause = "not found (404)"
-            elif code == "403" or status == 403:
-                cause = f"access denied ({code or 403})"
+            elif code.isdigit() or not code:
+                # botocore uses the HTTP status as the code when the body is no S3 error
+                # document: a HEAD (no body), or something that is not an S3 endpoint.
+                cause = f"the endpoint answered HTTP {code or status} without an S3 error (is it an S3 endpoint?)"
             else:
                 message = _one_line(str(err.get("Message") or "")) or "no message"
                 cause = f"the store answered {code or status}: {message}"
@@ -370,15 +373,25 @@ class S3Target:
         )
         return _Entry(sha, len(item.data), _strip_etag(response.get("ETag")), item.content_type, self.cache_control)
 
-    def _delete(self, name: str, entry: _Entry) -> None:
-        """Delete one stale key after checking (HEAD) it still carries feedpub's mark and ETag."""
+    def _delete(self, name: str, entry: _Entry) -> bool:
+        """Delete one stale key after checking (HEAD) it still carries feedpub's mark and ETag.
+
+        Returns False when the key is already gone.
+        """
         key = self.prefix + name
-        head = self._client.head_object(Bucket=self.bucket, Key=key)
+        try:
+            head = self._client.head_object(Bucket=self.bucket, Key=key)
+        except bce.ClientError as exc:
+            # HEAD answers have no body, so a missing key shows up as the bare code "404".
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
         if head.get("Metadata", {}).get(SHA_META) != entry.sha256 or _strip_etag(head.get("ETag")) != entry.etag:
             raise _NotOurs(key)
         # One DeleteObject per key, not DeleteObjects: the batch call requires a checksum
         # header, which botocore now sends as a CRC some S3-compatible stores reject.
         self._client.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     def _write_manifest(self, manifest: dict[str, _Entry]) -> None:
         body = json.dumps(
@@ -507,8 +520,10 @@ class S3Target:
         if not failed:
             for name in deletable:
                 try:
-                    self._delete(name, plan.manifest[name])
-                    deleted.append(name)
+                    if self._delete(name, plan.manifest[name]):
+                        deleted.append(name)
+                    else:
+                        disowned.append(name)
                 except _NotOurs:
                     disowned.append(name)
                     errors.append(f"{self._where(self.prefix + name)}: left in place: changed since feedpub wrote it")
