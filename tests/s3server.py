@@ -1,6 +1,6 @@
 """A real S3-compatible server for the tests: SeaweedFS ``weed mini`` on loopback.
 
-The session fixture ``s3_server`` starts one server with its own data folder and random
+The fixture ``s3_server`` starts one server for the whole run with its own data folder and random
 credentials, and stops it (SIGTERM to its PID) at the end. ``stop()``/``start()`` let a
 test take the server away mid-run and bring it back on the same port and data.
 Command line as in the project's object-storage notes.
@@ -168,9 +168,12 @@ class S3Server:
         return name
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    """A running SeaweedFS S3 server for the whole test session."""
+    """A running SeaweedFS S3 server, shared by every test under the conftest that imports it.
+
+    Package scope on the top-level tests folder: one server for the whole run.
+    """
     weed = find_weed()
     server = S3Server(weed, tmp_path_factory.mktemp("seaweedfs"))
     server.start()
@@ -182,7 +185,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 @pytest.fixture
 def s3(s3_server: S3Server) -> S3Server:
-    """The session server, started again if a previous test left it stopped."""
+    """The shared server, started again if a previous test left it stopped."""
     s3_server.start()
     return s3_server
 

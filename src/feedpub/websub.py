@@ -11,8 +11,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-USER_AGENT = "feedpub (WebSub publisher)"
-
 
 def notify_hubs(hubs: Sequence[str], topic_urls: Sequence[str], *, timeout: float = 10) -> list[str]:
     """POST ``hub.mode=publish`` with one ``hub.url`` per changed feed to every hub; return one line per problem."""
@@ -33,7 +31,6 @@ def notify_hubs(hubs: Sequence[str], topic_urls: Sequence[str], *, timeout: floa
                 hub,
                 data=form,
                 timeout=timeout,
-                headers={"User-Agent": USER_AGENT},
                 allow_redirects=True,
             )
         except requests.Timeout:

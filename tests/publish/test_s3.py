@@ -1,4 +1,4 @@
-"""The S3 target against a real SeaweedFS server started by the session fixture (no mocks)."""
+"""The S3 target against a real SeaweedFS server started once for the test run (no mocks)."""
 
 from __future__ import annotations
 

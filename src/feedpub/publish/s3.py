@@ -68,8 +68,8 @@ _FATAL_CODES = {
 _CAUSES = {
     "SignatureDoesNotMatch": "the store rejected the request signature: wrong secret access key (SignatureDoesNotMatch)",
     "InvalidAccessKeyId": "the store does not know this access key ID (InvalidAccessKeyId)",
-    "InvalidToken": "the session token is invalid (InvalidToken)",
-    "ExpiredToken": "the session token has expired (ExpiredToken)",
+    "InvalidToken": "the temporary credentials token is invalid (InvalidToken)",
+    "ExpiredToken": "the temporary credentials have expired (ExpiredToken)",
     "AccessDenied": "access denied: the credentials may not do this (AccessDenied)",
     "NoSuchBucket": "the bucket does not exist (NoSuchBucket)",
     "AllAccessDisabled": "all access to the bucket is disabled (AllAccessDisabled)",
@@ -209,8 +209,8 @@ class S3Target:
         try:
             # The standard chain: environment (including AWS_ENDPOINT_URL), shared
             # config/credentials files and profiles, instance roles. Never the config file.
-            session = boto3.session.Session(profile_name=profile)
-            self._client = session.client(
+            aws = boto3.Session(profile_name=profile)
+            self._client = aws.client(
                 "s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config
             )
         except bce.ProfileNotFound as exc:
@@ -218,13 +218,13 @@ class S3Target:
         except (ValueError, bce.BotoCoreError) as exc:
             raise ConfigError(f"S3 target {url}: cannot set up the client: {_one_line(str(exc))}") from exc
         self.endpoint = _public_endpoint(self._client.meta.endpoint_url)
-        self._secrets = self._known_secrets(session)
+        self._secrets = self._known_secrets(aws)
 
     @staticmethod
-    def _known_secrets(session: boto3.session.Session) -> tuple[str, ...]:
+    def _known_secrets(aws: boto3.Session) -> tuple[str, ...]:
         """The secret key and token, kept only to scrub them from any store message."""
         try:
-            creds = session.get_credentials()
+            creds = aws.get_credentials()
             frozen = creds.get_frozen_credentials() if creds else None
         except bce.BotoCoreError:
             return ()
