@@ -143,10 +143,10 @@ class S3Server:
             try:
                 client.list_buckets()
                 return
-            except Exception:  # noqa: BLE001 - any failure means not ready yet
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready yet
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"weed mini did not answer on {self.endpoint} in {READY_TIMEOUT:.0f} s")
+                    raise RuntimeError(f"weed mini did not answer on {self.endpoint} in {READY_TIMEOUT:.0f} s") from exc
                 time.sleep(0.3)
 
     def stop(self) -> None:

@@ -32,7 +32,8 @@ def build(version: str = "v1", topics: tuple[str, ...] = ("ai", "robotics", "vis
     """A build like render's: an RSS and an Atom feed per topic (group 0), an OPML index (group 1)."""
     files = [feed(t, version, kind) for t in topics for kind in ("xml", "atom")]
     index = "".join(f"<outline xmlUrl='{t}.xml'/>" for t in topics)
-    files.append(OutputFile(name="topics.opml", data=f"<opml version='{version}'>{index}</opml>".encode(), content_type=OPML, group=1))
+    opml = f"<opml version='{version}'>{index}</opml>".encode()
+    files.append(OutputFile(name="topics.opml", data=opml, content_type=OPML, group=1))
     return files
 
 

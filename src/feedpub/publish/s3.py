@@ -66,7 +66,7 @@ _FATAL_CODES = {
 }
 
 _CAUSES = {
-    "SignatureDoesNotMatch": "the store rejected the request signature: wrong secret access key (SignatureDoesNotMatch)",
+    "SignatureDoesNotMatch": "the store rejected the signature: wrong secret access key (SignatureDoesNotMatch)",
     "InvalidAccessKeyId": "the store does not know this access key ID (InvalidAccessKeyId)",
     "InvalidToken": "the temporary credentials token is invalid (InvalidToken)",
     "ExpiredToken": "the temporary credentials have expired (ExpiredToken)",
@@ -111,10 +111,6 @@ class PublishIncomplete(PublishError):
     def __init__(self, message: str, result: PublishResult) -> None:
         super().__init__(message)
         self.result = result
-
-
-class _Fatal(Exception):
-    """Internal: the store refuses every request (credentials, bucket, endpoint)."""
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -233,6 +229,7 @@ class S3Target:
         return tuple(s for s in (frozen.secret_key, frozen.token) if s)
 
     def describe(self) -> str:
+        """``s3://BUCKET/PREFIX/ at ENDPOINT``, for messages; no credentials in it."""
         return f"s3://{self.bucket}/{self.prefix} at {self.endpoint}"
 
     # -- messages -------------------------------------------------------------------
