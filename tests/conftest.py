@@ -1,10 +1,15 @@
-"""Shared test helpers: where the fixtures and the shared corpus are."""
+"""Shared test helpers: where the fixtures and the shared corpus are, and the S3 server.
+
+The S3 server fixtures (a real SeaweedFS started for the run) live in s3server.py.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from .s3server import bucket, s3, s3_env, s3_server  # noqa: F401 - fixtures, used by name
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -1,0 +1,91 @@
+"""The local folder target: atomic writes, unchanged files untouched, no escaping the folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feedpub.errors import PublishError
+from feedpub.publish.local import FolderTarget
+from feedpub.records import OutputFile
+
+RSS = "application/rss+xml; charset=utf-8"
+
+
+def files(version: str = "v1") -> list[OutputFile]:
+    return [
+        OutputFile("ai.xml", f"<rss>{version}</rss>".encode(), RSS),
+        OutputFile("sub/vision.xml", f"<rss>{version} vision</rss>".encode(), RSS),
+        OutputFile("topics.opml", f"<opml>{version}</opml>".encode(), "text/x-opml; charset=utf-8", group=1),
+    ]
+
+
+def test_publish_writes_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = FolderTarget(out).publish(files())
+    assert sorted(result.uploaded) == sorted(f.name for f in files())
+    for item in files():
+        assert (out / item.name).read_bytes() == item.data
+
+
+def test_unchanged_file_keeps_its_mtime(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    old = 1_000_000_000
+    for item in files():
+        os.utime(tmp_path / item.name, (old, old))
+    changed = [OutputFile("ai.xml", b"<rss>v2</rss>", RSS), *files()[1:]]
+    result = FolderTarget(tmp_path).publish(changed)
+    assert result.uploaded == ("ai.xml",)
+    assert (tmp_path / "ai.xml").stat().st_mtime != old
+    assert (tmp_path / "sub/vision.xml").stat().st_mtime == old
+    assert (tmp_path / "topics.opml").stat().st_mtime == old
+
+
+FAILING_WRITE = """
+import resource, signal, sys
+from feedpub.publish.local import FolderTarget
+from feedpub.records import OutputFile
+from feedpub.errors import PublishError
+# Files may grow to 1000 bytes only: the write of a bigger feed fails half-way (EFBIG).
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+try:
+    FolderTarget(sys.argv[1]).publish([OutputFile("ai.xml", b"x" * 5000, "application/rss+xml")])
+except PublishError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_failing_write_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    proc = subprocess.run(
+        [sys.executable, "-c", FAILING_WRITE, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 3, proc.stderr
+    assert "ai.xml" in proc.stdout
+    assert (tmp_path / "ai.xml").read_bytes() == b"<rss>v1</rss>"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ai.xml", "sub", "topics.opml"]
+
+
+@pytest.mark.parametrize("name", ["../escape.xml", "sub/../../escape.xml", "ABSOLUTE"])
+def test_names_escaping_the_folder_are_refused(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    if name == "ABSOLUTE":
+        name = str(tmp_path / "escape.xml")
+    with pytest.raises(PublishError, match="outside the folder"):
+        FolderTarget(out).publish([OutputFile(name, b"x", RSS)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert list(out.iterdir()) == []
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = FolderTarget(out).publish(files(), dry_run=True)
+    assert sorted(result.uploaded) == sorted(f.name for f in files())
+    assert not out.exists()
