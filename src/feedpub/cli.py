@@ -26,7 +26,7 @@ from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.local import FolderTarget
-from feedpub.records import OutputFile, Rejection, Selection, Topic
+from feedpub.records import OutputFile, PublishResult, Rejection, Selection, Topic
 from feedpub.render import feed_files, render_feed, render_index_page, render_opml
 from feedpub.select import Rules, SelectResult, Selector
 from feedpub.topics import TopicIndex, resolve_topics
@@ -72,6 +72,16 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
     build.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(build)
+
+    publish = sub.add_parser("publish", help="build the feeds and push them to a folder or S3, then ping WebSub hubs")
+    _common(publish)
+    publish.add_argument(
+        "--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish (default: the config's publish.target, else output/)"
+    )
+    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3)")
+    publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded, left and deleted; write nothing")
+    publish.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
+    _selection_flags(publish)
 
     check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
     _common(check)
@@ -271,6 +281,95 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 1 if run.rejected and config.strict else 0
 
 
+def _lock_path(target: str) -> Path:
+    """One lock file per target on this host, outside the published folder."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"feedpub-{digest}.lock"
+
+
+def _make_target(config: Config, target: str):  # type: ignore[no-untyped-def]
+    if target.startswith("s3://"):
+        from feedpub.publish.s3 import S3Target  # boto3 is imported only when publishing to S3
+
+        p = config.publish
+        return S3Target(
+            target,
+            endpoint_url=p.get("endpoint_url"),
+            region=p.get("region"),
+            addressing_style=p.get("addressing_style"),
+            profile=p.get("profile"),
+            cache_control=p.get("cache_control", "max-age=300"),
+            delete_stale=p.get("delete_stale", False),
+            max_deletes=p.get("max_deletes", 16),
+            workers=p.get("workers", 8),
+        )
+    return FolderTarget(Path(target))
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
+    from feedpub.lock import acquire_lock
+
+    config = _load(args)
+    target = args.target or config.publish.get("target") or str(config.output)
+    if target.startswith("s3://") and not config.site.base_url:
+        raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
+    if not config.site.base_url and not args.quiet:
+        _warn(f"no base URL given (--base-url or site.base_url): self links use {DEFAULT_BASE_URL} (a local preview)")
+    store = _make_target(config, target)
+    progress = Progress(enabled=not args.quiet)
+    with acquire_lock(_lock_path(target), wait=float(config.publish.get("lock_wait", 0))):
+        run = _collect_and_select(config, args, progress)
+        t = time.perf_counter()
+        files = _render(run, progress, probe_network=not args.no_probe)
+        run.timings["render"] = time.perf_counter() - t
+        t = time.perf_counter()
+        failure: FeedpubError | None = None
+        try:
+            result = store.publish(files, dry_run=args.dry_run, progress=lambda d, n: progress.update("publishing", d, n))
+        except FeedpubError as exc:
+            failure = exc
+            result = getattr(exc, "result", None) or PublishResult()
+        progress.clear()
+        run.timings["publish"] = time.perf_counter() - t
+    summary = _summary(run)
+    summary["publish"] = {
+        "target": store.describe(),
+        "dry_run": args.dry_run,
+        "uploaded": list(result.uploaded),
+        "unchanged": list(result.unchanged),
+        "deleted": list(result.deleted),
+        "failed": list(result.failed),
+    }
+    hub_problems: list[str] = []
+    if failure is None and not args.dry_run and config.hubs:
+        from feedpub.websub import notify_hubs
+
+        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
+        if changed:
+            hub_problems = notify_hubs(config.hubs, changed)
+        for problem in hub_problems:
+            _warn(problem)
+    summary["publish"]["websub_problems"] = hub_problems
+    if args.json:
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    elif args.dry_run:
+        for verb, names in (("would upload", result.uploaded), ("would leave", result.unchanged), ("would delete", result.deleted)):
+            for name in names:
+                print(f"{verb} {name}")
+    elif not args.quiet and failure is None:
+        _warn(
+            f"published to {store.describe()}: {len(result.uploaded)} uploaded, {len(result.unchanged)} unchanged, "
+            f"{len(result.deleted)} deleted"
+        )
+    if failure is not None:
+        raise failure
+    return 1 if run.rejected and config.strict else 0
+
+
 def _source_signature(config: Config) -> object:
     """(path, size, mtime) of every article and topic file: changes when a source changes."""
     sig = []
@@ -357,7 +456,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics, "serve": cmd_serve}
+COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics, "serve": cmd_serve, "publish": cmd_publish}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

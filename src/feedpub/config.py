@@ -70,6 +70,7 @@ class Config:
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
+    publish: dict[str, Any] = field(default_factory=dict)
     probe: bool = False
     probe_cache: Path = Path(".feedpub-cache/images.json")
     probe_max_age_days: float = 7
@@ -155,6 +156,14 @@ _TOP = {
     "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish",
     "directory", "probe",
 }
+_PUBLISH = {
+    "target", "endpoint_url", "region", "addressing_style", "profile", "cache_control",
+    "delete_stale", "max_deletes", "workers", "lock_wait",
+}
+_PUBLISH_TYPES: dict[str, tuple[type, ...]] = {
+    "target": (str,), "endpoint_url": (str,), "region": (str,), "addressing_style": (str,), "profile": (str,),
+    "cache_control": (str,), "delete_stale": (bool,), "max_deletes": (int,), "workers": (int,), "lock_wait": (int, float),
+}
 _PROBE = {"enabled", "cache", "max_age_days", "timeout", "max_per_run"}
 _SITE = {"title", "link", "base_url", "language", "description", "author", "logo", "topic_link"}
 
@@ -215,6 +224,13 @@ def load_config(path: Path | None) -> Config:
     _check(output, str, "output", path, "a folder path")
     pattern = raw.get("pattern", "*.md")
     _check(pattern, str, "pattern", path, "a file name pattern")
+    publish = dict(_mapping(raw.get("publish"), "publish", path, _PUBLISH))
+    for k, v in publish.items():
+        _check(v, _PUBLISH_TYPES[k], f"publish.{k}", path, "a " + _PUBLISH_TYPES[k][0].__name__)
+    # Credentials never belong in this file: boto3 reads them from the environment,
+    # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
+    if "target" in publish and not publish["target"].startswith("s3://"):
+        publish["target"] = os.path.normpath(here / publish["target"])
     probe = _mapping(raw.get("probe"), "probe", path, _PROBE)
     probe_cache = probe.get("cache", ".feedpub-cache/images.json")
     _check(probe_cache, str, "probe.cache", path, "a file path")
@@ -229,6 +245,7 @@ def load_config(path: Path | None) -> Config:
         probe=_check(probe.get("enabled", False), bool, "probe.enabled", path, "true or false"),
         probe_cache=Path(os.path.normpath(here / probe_cache)),
         directory=_check(raw.get("directory", True), bool, "directory", path, "true or false"),
+        publish=publish,
         path=path,
         site=site,
         sources=tuple(Path(os.path.normpath(here / s)) for s in sources),
