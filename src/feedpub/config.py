@@ -12,11 +12,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from feedpub.clean import http_url
 from feedpub.errors import ConfigError
-from feedpub.frontmatter import SafeLoader
 from feedpub.select import Rules
 from feedpub.topics import slugify, topic_key
 
@@ -68,6 +65,11 @@ class Config:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     hubs: tuple[str, ...] = ()
     strict: bool = False
+    cache_dir: Path | None = None
+
+    def cache_folder(self) -> Path:
+        """Where the parse and render caches live: ``cache_dir``, else beside the output folder."""
+        return self.cache_dir if self.cache_dir is not None else self.output.parent / ".feedpub-cache"
 
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
@@ -144,7 +146,7 @@ def check_base_url(value: str, where: str = "--base-url") -> str:
     return url
 
 
-_TOP = {"site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish"}
+_TOP = {"cache_dir", "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish"}
 _SITE = {"title", "link", "base_url", "language", "description", "author", "logo", "topic_link"}
 
 
@@ -152,6 +154,10 @@ def load_config(path: Path | None) -> Config:
     """Read and validate a config file; ``None`` gives the built-in defaults."""
     if path is None:
         return Config()
+    import yaml  # only when there is a config file: a run without one starts faster
+
+    from feedpub.frontmatter import SafeLoader
+
     try:
         raw = yaml.load(path.read_bytes(), Loader=SafeLoader)
     except OSError as exc:
@@ -202,6 +208,9 @@ def load_config(path: Path | None) -> Config:
     _check(hubs, list, "websub.hubs", path, "a list of URLs")
     output = raw.get("output", "output")
     _check(output, str, "output", path, "a folder path")
+    cache_dir = raw.get("cache_dir")
+    if cache_dir is not None:
+        _check(cache_dir, str, "cache_dir", path, "a folder path")
     pattern = raw.get("pattern", "*.md")
     _check(pattern, str, "pattern", path, "a file name pattern")
     return Config(
@@ -217,4 +226,5 @@ def load_config(path: Path | None) -> Config:
         defaults=defaults,
         overrides=overrides,
         hubs=tuple(_url(h, f"websub.hubs[{i}]", path) or "" for i, h in enumerate(hubs)),
+        cache_dir=here / cache_dir if cache_dir is not None else None,
     )

@@ -13,13 +13,16 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
 
-from feedpub import __version__, feedgen_fix
+from feedpub import __version__
 from feedpub.clean import xml_safe
 from feedpub.config import Site
 from feedpub.content import item_html
 from feedpub.records import Article, OutputFile, Selection
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -53,6 +56,12 @@ def _feed_title(sel: Selection, site: Site) -> str:
 
 
 def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGenerator:
+    # feedgen (and lxml) load on the first feed rendered: a run that renders nothing
+    # (every feed unchanged) starts faster without them.
+    from feedgen.feed import FeedGenerator
+
+    from feedpub import feedgen_fix
+
     fg = FeedGenerator()
     feedgen_fix.register(fg)
     topic = sel.topic
@@ -68,6 +77,8 @@ def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGener
 
 
 def _add_entry(fg: FeedGenerator, article: Article, fmt: str, probe: dict[str, tuple[str, int]] | None) -> None:
+    from feedpub import feedgen_fix  # loaded with feedgen, see _generator
+
     fe = fg.add_entry(order="append")
     fe.id(article.url)
     fe.guid(article.url, permalink=True)
