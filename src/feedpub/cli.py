@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +21,14 @@ if TYPE_CHECKING:
     from feedpub.probe import ProbeResult
 
 from feedpub import __version__
-from feedpub.collect import find_article_files, iter_articles, load_topic_defs
+from feedpub.cache import ParseCache, RenderCache
+from feedpub.collect import collect_articles, load_topic_defs, scan_article_files
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.local import FolderTarget
 from feedpub.records import OutputFile, PublishResult, Rejection, Selection, Topic
-from feedpub.render import feed_files, render_feed, render_index_page, render_opml
+from feedpub.render import CONTENT_TYPES, EXTENSIONS, feed_files, render_feed, render_index_page, render_opml
 from feedpub.select import Rules, SelectResult, Selector
 from feedpub.topics import TopicIndex, resolve_topics
 
@@ -57,6 +58,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
     p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected")
+    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
+    p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -108,6 +111,8 @@ class _Run:
     topics: TopicIndex
     site_topic: Topic | None
     timings: dict[str, float]
+    cache: ParseCache | None = None
+    cache_stats: dict[str, int] = field(default_factory=dict)
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -121,6 +126,8 @@ def _load(args: argparse.Namespace) -> Config:
         config = replace(config, sources=tuple(args.source))
     if getattr(args, "output", None):
         config = replace(config, output=args.output)
+    if getattr(args, "cache_dir", None):
+        config = replace(config, cache_dir=args.cache_dir)
     if getattr(args, "base_url", None):
         config = replace(config, site=replace(config.site, base_url=check_base_url(args.base_url)))
     if args.strict:
@@ -155,19 +162,24 @@ def _warn(message: str) -> None:
     print(f"feedpub: {message}", file=sys.stderr)
 
 
+def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
+    return None if getattr(args, "no_cache", False) else ParseCache(config.cache_folder())
+
+
 def _collect_and_select(config: Config, args: argparse.Namespace, progress: Progress) -> _Run:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     defs, def_problems = load_topic_defs(config.sources)
-    paths = find_article_files(config.sources, config.pattern)
+    files = scan_article_files(config.sources, config.pattern)
+    cache = _parse_cache(config, args)
     selector = Selector(_flag_rules(config, args), now=datetime.now(timezone.utc), site_feed=config.site_feed)
     rejected = list(def_problems)
-    for done, item in enumerate(iter_articles(paths), 1):
+    for done, item in enumerate(collect_articles(files, cache), 1):
         if isinstance(item, Rejection):
             rejected.append(item)
         else:
             selector.add(item)
-        progress.update("reading articles", done, len(paths))
+        progress.update("reading articles", done, len(files))
     progress.clear()
     timings["collect"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -177,11 +189,17 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     if config.site_feed:
         site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug, defined=True)
     result = selector.finish(topics, site_topic)
+    if cache is not None:
+        # Cached articles reach selection by their selection fields only: decode in
+        # full just the ones that made it into a feed, then keep the cache for next time.
+        *sels, site = cache.resolve([*result.selections, result.site])
+        result = replace(result, selections=tuple(sels), site=site)  # type: ignore[arg-type]
+        cache.save()
     timings["select"] = time.perf_counter() - t1
     for r in rejected:
         if not args.quiet or not args.json:
             _warn(f"skipped {r.path}: {r.reason}")
-    return _Run(config, len(paths), rejected, result, topics, site_topic, timings)
+    return _Run(config, len(files), rejected, result, topics, site_topic, timings, cache)
 
 
 def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable[[str], ProbeResult | None] | None:
@@ -216,11 +234,31 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
     lookup = _probe(run, selections, network=probe_network)
     total = len(selections) * len(config.formats)
     names = {t.key: t.name for t in run.topics}
+    # A feed whose inputs are unchanged since the last run is taken from the cache
+    # instead of rendered: the same inputs give the same bytes. The key covers the
+    # topic display names (categories) and the probed enclosure sizes too.
+    renders = RenderCache(config.cache_folder()) if run.cache is not None else None
     for i, sel in enumerate(selections):
         for fmt in config.formats:
-            files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
+            if renders is None or run.cache is None:
+                files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
+                continue
+            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
+            settings = (config.site, config.hubs, tuple(sorted(names.items())), probed)
+            name = sel.topic.slug + EXTENSIONS[fmt]
+            key = renders.key(sel, fmt, settings, run.cache.digest)
+            data = renders.get(name, key)
+            if data is None:
+                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
+                renders.put(name, key, out.data)
+                files.append(out)
+            else:
+                files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
+    if renders is not None:
+        renders.save()
+        run.cache_stats = {"feeds_reused": renders.reused, "feeds_rendered": renders.rendered}
     updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
     files.append(render_opml(run.result.selections, config.site, config.formats, updated))
     if config.directory:
@@ -250,7 +288,21 @@ def _summary(run: _Run) -> dict[str, Any]:
             for s in selections
         ],
         "timings": {k: round(v, 4) for k, v in run.timings.items()},
+        "cache": _cache_summary(run),
     }
+
+
+def _cache_summary(run: _Run) -> dict[str, Any] | None:
+    if run.cache is None:
+        return None
+    out: dict[str, Any] = {
+        "folder": str(run.config.cache_folder()),
+        "hits": run.cache.hits,
+        "parsed": run.cache.parsed,
+        "dropped": run.cache.dropped,
+    }
+    out.update(run.cache_stats)
+    return out
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -418,23 +470,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     progress = Progress(enabled=not args.quiet)
     defs, rejected = load_topic_defs(config.sources)
-    paths = find_article_files(config.sources, config.pattern)
+    files = scan_article_files(config.sources, config.pattern)
+    cache = _parse_cache(config, args)
     ok = 0
-    for done, item in enumerate(iter_articles(paths), 1):
+    for done, item in enumerate(collect_articles(files, cache), 1):
         if isinstance(item, Rejection):
             rejected.append(item)
         else:
             ok += 1
-        progress.update("checking articles", done, len(paths))
+        progress.update("checking articles", done, len(files))
     progress.clear()
+    if cache is not None:
+        cache.save()
     if args.json:
-        out = {"read": len(paths), "accepted": ok, "rejected": [{"path": r.path, "reason": r.reason} for r in rejected]}
+        out = {"read": len(files), "accepted": ok, "rejected": [{"path": r.path, "reason": r.reason} for r in rejected]}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         for r in rejected:
             print(f"{r.path}: {r.reason}")
         if not args.quiet:
-            _warn(f"{len(paths)} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
+            _warn(f"{len(files)} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
     return 1 if rejected else 0
 
 

@@ -13,11 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from feedpub.clean import http_url
 from feedpub.errors import ConfigError
-from feedpub.frontmatter import SafeLoader
 from feedpub.select import Rules
 from feedpub.topics import slugify, topic_key
 
@@ -76,6 +73,11 @@ class Config:
     probe_max_age_days: float = 7
     probe_timeout: float = 5
     probe_max_per_run: int = 200
+    cache_dir: Path | None = None
+
+    def cache_folder(self) -> Path:
+        """Where the parse and render caches live: ``cache_dir``, else beside the output folder."""
+        return self.cache_dir if self.cache_dir is not None else self.output.parent / ".feedpub-cache"
 
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
@@ -154,7 +156,7 @@ def check_base_url(value: str, where: str = "--base-url") -> str:
 
 _TOP = {
     "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish",
-    "directory", "probe",
+    "directory", "probe", "cache_dir",
 }
 _PUBLISH = {
     "target", "endpoint_url", "region", "addressing_style", "profile", "cache_control",
@@ -172,6 +174,10 @@ def load_config(path: Path | None) -> Config:
     """Read and validate a config file; ``None`` gives the built-in defaults."""
     if path is None:
         return Config()
+    import yaml  # only when there is a config file: a run without one starts faster
+
+    from feedpub.frontmatter import SafeLoader
+
     try:
         raw = yaml.load(path.read_bytes(), Loader=SafeLoader)
     except OSError as exc:
@@ -222,6 +228,9 @@ def load_config(path: Path | None) -> Config:
     _check(hubs, list, "websub.hubs", path, "a list of URLs")
     output = raw.get("output", "output")
     _check(output, str, "output", path, "a folder path")
+    cache_dir = raw.get("cache_dir")
+    if cache_dir is not None:
+        _check(cache_dir, str, "cache_dir", path, "a folder path")
     pattern = raw.get("pattern", "*.md")
     _check(pattern, str, "pattern", path, "a file name pattern")
     publish = dict(_mapping(raw.get("publish"), "publish", path, _PUBLISH))
@@ -258,4 +267,5 @@ def load_config(path: Path | None) -> Config:
         defaults=defaults,
         overrides=overrides,
         hubs=tuple(_url(h, f"websub.hubs[{i}]", path) or "" for i, h in enumerate(hubs)),
+        cache_dir=here / cache_dir if cache_dir is not None else None,
     )

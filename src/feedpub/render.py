@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from xml.sax.saxutils import quoteattr
 
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING
 
-from feedpub import __version__, feedgen_fix
+from feedpub import __version__
 from feedpub.clean import xml_safe
 from feedpub.config import Site
 from feedpub.content import item_html
@@ -23,6 +23,9 @@ from feedpub.probe import ProbeResult, guess_image_type
 from feedpub.records import Article, OutputFile, Selection
 from feedpub.render_json import render_json_feed
 from feedpub.topics import topic_key
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -46,6 +49,12 @@ def _feed_title(sel: Selection, site: Site) -> str:
 
 
 def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGenerator:
+    # feedgen (and lxml) load on the first feed rendered: a run that renders nothing
+    # (every feed unchanged) starts faster without them.
+    from feedgen.feed import FeedGenerator
+
+    from feedpub import feedgen_fix
+
     fg = FeedGenerator()
     feedgen_fix.register(fg)
     topic = sel.topic
@@ -67,6 +76,8 @@ def _add_entry(
     probe: Callable[[str], ProbeResult | None] | None,
     names: Mapping[str, str],
 ) -> None:
+    from feedpub import feedgen_fix  # loaded with feedgen, see _generator
+
     fe = fg.add_entry(order="append")
     fe.id(article.url)
     fe.guid(article.url, permalink=True)

@@ -1,0 +1,219 @@
+"""The parse and render caches: reruns see edits, deletions and renames, survive a
+damaged or outdated cache, and write exactly what a full build writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from feedpub import cache as cache_mod
+from feedpub.cache import ParseCache, decode, encode
+from feedpub.cli import main
+from feedpub.collect import collect_articles, read_article, scan_article_files
+from feedpub.records import Article
+
+TOPICS = ["AI", "Robotics", "Computer Vision", "Ethics"]
+# Files written by a test get an mtime this far back, outside the cache's window for
+# files modified moments ago (which it re-parses rather than trusts).
+PAST = 1_600_000_000
+
+
+def article(i: int, title: str | None = None) -> str:
+    topics = "\n".join(f"  - {t}" for t in (TOPICS[i % 4], TOPICS[(i * 3 + 1) % 4]))
+    related = (
+        f"""related:
+  - title: "Elsewhere {i}"
+    webUrl: "https://other.example/{i}"
+    publishedDateTime: 2024-03-0{i % 9 + 1}T10:00:00Z
+    provider:
+      name: Other
+      domain: other.example
+  - title: "Undated {i}"
+    webUrl: "https://third.example/{i}"
+"""
+        if i % 3
+        else ""
+    )
+    return f"""---
+title: "{title or f'Story {i} & more'}"
+excerpt: "Excerpt of story {i}."
+publishedDateTime: 2024-0{i % 9 + 1}-{i % 27 + 1:02d}T0{i % 10}:30:00+02:00
+webUrl: "https://news.example/{i}"
+quality: {i * 7 % 100}
+provider:
+  name: Wire {i % 5}
+  domain: wire{i % 5}.example
+images:
+  - url: "https://img.example/{i}.jpg"
+    width: 800
+    height: 450
+topics:
+{topics}
+{related}---
+Body.
+"""
+
+
+_writes = iter(range(1, 10**9))
+
+
+def write(path: Path, text: str) -> None:
+    """Write a file with an mtime of its own, long ago, as edits at different times get."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    when = PAST * 10**9 + next(_writes) * 1000
+    os.utime(path, ns=(when, when))
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    src = tmp_path / "site"
+    for i in range(40):
+        write(src / "_news" / f"story-{i:03d}.md", article(i))
+    write(src / "_news" / "broken.md", "---\ntitle: [unclosed\n---\n")
+    return src
+
+
+def build(source: Path, out: Path, *extra: str, cache: Path | None = None, capsys: pytest.CaptureFixture[str]) -> dict:
+    args = ["build", "--source", str(source), "--output", str(out), "--json", "--quiet", "--max-items", "10"]
+    args += ["--cache-dir", str(cache)] if cache else ["--no-cache"]
+    assert main([*args, *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_rerun_uses_cache_and_equals_full_build(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    first = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert first["cache"]["parsed"] == 41 and first["cache"]["hits"] == 0
+    again = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert (again["cache"]["hits"], again["cache"]["parsed"]) == (41, 0)
+    assert again["cache"]["feeds_rendered"] == 0 and again["output"]["written"] == 0
+    assert again["articles"] == first["articles"]
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_edits_deletions_renames_and_additions(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    news = source / "_news"
+    write(news / "story-026.md", article(26, title="Edited headline"))  # the newest story
+    write(news / "story-012.md", article(12).replace("AI", "Space"))
+    (news / "story-020.md").unlink()
+    (news / "story-030.md").rename(news / "zz-renamed.md")
+    write(news / "story-100.md", article(100))
+    write(news / "broken.md", article(41))  # a rejected file fixed
+    result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert result["cache"]["parsed"] == 5 and result["cache"]["hits"] == 36 and result["cache"]["dropped"] == 2
+    assert result["articles"]["rejected"] == []
+    build(source, tmp_path / "a", capsys=capsys)
+    b = tree(tmp_path / "b")
+    assert b == tree(tmp_path / "a")
+    assert b"Edited headline" in b["all.xml"] and b"Space" in b["index.opml"]
+    assert b"news.example/20<" not in b["all.xml"] + b["all.atom"]
+
+
+def test_same_size_edit_with_new_mtime_is_seen(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    path = source / "_news" / "story-007.md"
+    text = path.read_text(encoding="utf-8").replace("Story 7 &", "Tale 7 &")
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(PAST * 10**9, PAST * 10**9 + 1))
+    result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert result["cache"]["parsed"] == 1
+    assert b"Tale 7 &amp; more" in (tmp_path / "b" / "all.xml").read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "records", "feeds", "empty"])
+def test_damaged_cache_is_rebuilt_not_trusted(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    index = cache / "index.bin"
+    if damage == "truncate":
+        index.write_bytes(index.read_bytes()[: index.stat().st_size // 2])
+    elif damage == "garbage":
+        index.write_bytes(b"\x00not a cache" * 100)
+    elif damage == "records":
+        for seg in cache.glob("records-*.bin"):
+            data = bytearray(seg.read_bytes())
+            data[len(data) // 3 : len(data) // 3 + 50] = b"x" * 50
+            seg.write_bytes(bytes(data))
+    elif damage == "feeds":
+        for feed in (cache / "feeds").iterdir():
+            feed.write_bytes(feed.read_bytes().replace(b"Story", b"Stale"))
+    else:
+        shutil.rmtree(cache)
+        cache.mkdir()
+    shutil.rmtree(tmp_path / "b")
+    result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert len(result["articles"]["rejected"]) == 1
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert build(source, tmp_path / "b", cache=cache, capsys=capsys)["cache"]["parsed"] == 0
+
+
+def test_cache_of_another_version_is_dropped(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(cache_mod, "__version__", "0.0.1")
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    monkeypatch.undo()
+    result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert result["cache"]["hits"] == 0 and result["cache"]["parsed"] == 41
+    monkeypatch.setattr(cache_mod, "FORMAT_VERSION", cache_mod.FORMAT_VERSION + 1)
+    assert build(source, tmp_path / "b", cache=cache, capsys=capsys)["cache"]["hits"] == 0
+
+
+def test_cache_dir_from_config_and_default_beside_output(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "conf" / "feedpub.yaml"
+    config.parent.mkdir()
+    config.write_text(f"sources: [{source}]\noutput: out\ncache_dir: mycache\n", encoding="utf-8")
+    assert main(["build", "--config", str(config), "--quiet"]) == 0
+    assert (tmp_path / "conf" / "mycache" / "index.bin").is_file()
+    assert main(["check", "--source", str(source), "--quiet", "--cache-dir", str(tmp_path / "c2")]) == 1
+    assert (tmp_path / "c2" / "index.bin").is_file()
+    out = tmp_path / "x" / "output"
+    assert main(["build", "--source", str(source), "--output", str(out), "--quiet"]) == 0
+    assert (tmp_path / "x" / ".feedpub-cache" / "index.bin").is_file()
+    capsys.readouterr()
+
+
+def test_no_cache_leaves_no_cache(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = build(source, tmp_path / "o" / "out", capsys=capsys)
+    assert result["cache"] is None
+    assert not (tmp_path / "o" / ".feedpub-cache").exists()
+
+
+def test_records_survive_the_cache_unchanged(source: Path) -> None:
+    for path in sorted((source / "_news").glob("story-*.md")):
+        a = read_article(path)
+        assert isinstance(a, Article)
+        assert decode(a.path, encode(a)[1]) == a
+    odd = Article(path="p", title="t", url="https://x.example/", published_at=datetime(1901, 1, 1, tzinfo=timezone.utc), quality=2.5)
+    assert decode("p", encode(odd)[1]) == odd
+
+
+def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
+    files = scan_article_files([source])
+    sequential = list(collect_articles(files, None, workers=1))
+    parallel = list(collect_articles(files, None, workers=2, parallel_above=0))
+    assert parallel == sequential and len(sequential) == 41
+    assert [r.path for r in sequential] == sorted(r.path for r in sequential)
+    # Through the cache, in parallel: stubs carry the selection fields of the same records.
+    cache = ParseCache(tmp_path / "c")
+    stubs = list(collect_articles(files, cache, workers=2, parallel_above=0))
+    full = [cache.full(s) if isinstance(s, Article) else s for s in stubs]
+    assert full == sequential
