@@ -1,0 +1,104 @@
+"""``feedpub publish`` as cron runs it, against the real SeaweedFS server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from .conftest import FIXTURE_SITE, TESTS
+
+
+def publish(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "feedpub", "publish", *args],
+        capture_output=True, text=True, cwd=TESTS, env=env or os.environ.copy(), timeout=180,
+    )
+
+
+def public_read(s3, bucket: str) -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}],
+    }
+    s3.client().put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+
+def test_publish_to_bucket_then_nothing_changes_then_one_edit(s3_env, bucket: str, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    public_read(s3_env, bucket)
+    base = f"{s3_env.endpoint}/{bucket}/news/"
+    args = ["--source", str(site), "--target", f"s3://{bucket}/news/", "--base-url", base, "--min-quality", "0", "--json"]
+    p = publish(*args)
+    assert p.returncode == 0, p.stderr
+    first = json.loads(p.stdout)["publish"]
+    assert "robots.xml" in first["uploaded"] and first["failed"] == []
+
+    r = requests.get(base + "robots.xml", timeout=10)  # anonymous
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
+    assert f"{base}robots.xml".encode() in r.content
+    assert requests.get(base + "robots.atom", timeout=10).headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert requests.get(base + "index.opml", timeout=10).headers["Content-Type"] == "text/x-opml; charset=utf-8"
+
+    client = s3_env.client()
+
+    def state() -> dict[str, tuple[str, object]]:
+        listing = client.list_objects_v2(Bucket=bucket, Prefix="news/")["Contents"]
+        return {o["Key"]: (o["ETag"], o["LastModified"]) for o in listing}
+
+    before = state()
+    p = publish(*args)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["publish"]["uploaded"] == []
+    assert state() == before  # checked through the store: no object was rewritten
+
+    article = site / "_news" / "2025-03-01-arm.md"
+    article.write_text(article.read_text().replace("Robot arm learns", "Robot arm finally learns"))
+    p = publish(*args)
+    assert p.returncode == 0, p.stderr
+    after = state()
+    changed = {k.removeprefix("news/") for k in after if after[k] != before.get(k)}
+    # Only the feeds the article belongs to (Robots, Home, the site feed) and the indexes.
+    assert {n.rsplit(".", 1)[0] for n in changed} <= {"robots", "home", "all", "index", ".feedpub-manifest"}
+    assert {"robots.xml", "home.xml", "all.xml"} <= changed
+
+
+def test_s3_needs_base_url(s3_env, bucket: str) -> None:
+    p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/x/")
+    assert p.returncode == 2 and "--base-url" in p.stderr
+
+
+def test_wrong_credentials_exit_3_without_secret(s3_env, bucket: str) -> None:
+    env = os.environ.copy()
+    env["AWS_SECRET_ACCESS_KEY"] = "wrong-secret-value-1234567890"
+    p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/x/", "--base-url", "https://f.test/", env=env)
+    assert p.returncode == 3
+    assert bucket in p.stderr and "Traceback" not in p.stderr
+    assert "wrong-secret-value" not in p.stderr and s3_env.secret_key not in p.stderr
+    assert p.stderr.strip().splitlines()[-1].startswith("feedpub: error: ")
+
+
+def test_server_stopped_exits_3_with_one_line(s3_env, bucket: str) -> None:
+    s3_env.stop()
+    try:
+        p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/x/", "--base-url", "https://f.test/")
+    finally:
+        s3_env.start()
+    assert p.returncode == 3
+    last = p.stderr.strip().splitlines()[-1]
+    assert last.startswith("feedpub: error: ") and s3_env.endpoint in last
+    assert "Traceback" not in p.stderr
+
+
+def test_dry_run_writes_nothing(s3_env, bucket: str) -> None:
+    p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/d/", "--base-url", "https://f.test/", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert "would upload robots.xml" in p.stdout
+    assert s3_env.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
