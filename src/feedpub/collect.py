@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -22,12 +23,13 @@ from feedpub.topics import slugify, valid_slug
 DEFAULT_PATTERN = "*.md"
 DEFAULT_EXCLUDE = ("README.md", "CHANGELOG.md", "LICENSE.md")
 MAX_FILE_BYTES = 1_000_000
+"""Largest article file read (bytes); the largest real one is 59 KB. Bigger files are rejected."""
 
 
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root)
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
     return True
 
@@ -49,22 +51,33 @@ def find_article_files(
                 if not fnmatch.fnmatch(name, pattern) or name in exclude:
                     continue
                 path = Path(dirpath, name)
-                if path.is_symlink() and not _inside(path, root):
+                if not _inside(path, root):
                     continue
                 found.setdefault(path.resolve(), path)
     return sorted(found.values())
 
 
 def read_article(path: Path) -> Article | Rejection:
-    """Read and parse one article file; problems become a Rejection naming the file."""
+    """Read and parse one article file; problems become a Rejection naming the file.
+
+    Reads at most MAX_FILE_BYTES + 1 bytes from one open descriptor, so a file that
+    grows while read is still bounded; a FIFO or device is refused, never waited on.
+    """
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Rejection(name, f"file too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return Rejection(name, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                return Rejection(name, f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES})")
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return Rejection(name, f"cannot read: {exc.strerror or exc}")
+        return Rejection(name, f"cannot read: {exc.strerror or type(exc).__name__}")
+    if len(data) > MAX_FILE_BYTES:
+        return Rejection(name, f"file too large (more than {MAX_FILE_BYTES} bytes; it grew while read)")
     return parse_article(name, data)
 
 
