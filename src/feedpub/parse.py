@@ -62,8 +62,10 @@ def to_utc(value: object, field: str) -> datetime:
         dt = value
     elif isinstance(value, date):
         dt = datetime.combine(value, time(0, 0))
-    elif isinstance(value, str) and value.strip():
+    elif isinstance(value, str):
         text = value.strip()
+        if not text:
+            raise ArticleError(f"{field}: empty")
         if len(text) > MAX_DATE_TEXT:
             raise ArticleError(f"{field}: not a date (too long)")
         try:
