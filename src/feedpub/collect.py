@@ -47,7 +47,7 @@ def find_article_files(
         root = source.resolve()
         for dirpath, dirnames, filenames in os.walk(source):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "_data")
-            for name in filenames:
+            for name in sorted(filenames):  # sorted: which spelling of a linked file wins is stable
                 if not fnmatch.fnmatch(name, pattern) or name in exclude:
                     continue
                 path = Path(dirpath, name)
