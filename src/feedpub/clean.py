@@ -33,7 +33,7 @@ _SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
 # What is left of an unclosed tag: '<' right before a name, '/', '!' or '?'.
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_TAG_OPEN = re.compile(r"<+(?=[A-Za-z/!?])")
 _SPACE = re.compile(r"\s+")
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$")
 # RFC 3986 unreserved and reserved characters plus '%': everything else is encoded.
@@ -63,9 +63,10 @@ def _strip_markup(text: str) -> str:
 def plain_text(value: str) -> str:
     """Markup stripped, entities decoded once, invalid and invisible characters dropped, spaces folded."""
     text = html.unescape(_strip_markup(value))
+    # Invisible characters go first so that they cannot hide a '<' from the tag check.
+    text = _INVISIBLE.sub("", xml_safe(text))
     # Decoding may have produced markup; it is removed, never decoded again.
     text = _TAG_OPEN.sub("", _strip_markup(text))
-    text = _INVISIBLE.sub("", xml_safe(text))
     return _SPACE.sub(" ", text).strip()
 
 
