@@ -17,6 +17,12 @@ FIXTURE_SITE = TESTS / "fixtures" / "site"
 CORPUS = REPO.parent / "shared" / "corpus"
 
 
+@pytest.fixture(autouse=True)
+def _away_from_the_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run each test in its own folder, so the repository's config/feedpub.yaml never applies by accident."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def corpus() -> Path:
     """The shared corpus of real article files beside the repository."""

@@ -48,6 +48,8 @@ def test_dates_become_aware_utc() -> None:
     assert isinstance(offset, Article) and offset.published_at == naive.published_at
     assert isinstance(date_only, Article) and date_only.published_at == datetime(2025, 1, 2, tzinfo=timezone.utc)
     assert isinstance(words, Article) and words.published_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    ambiguous = parse(BASE.replace("2025-01-02T03:04:05Z", '"01/02/2025"'))
+    assert isinstance(ambiguous, Rejection) and "ambiguous" in ambiguous.reason
 
 
 def test_original_url_when_no_web_url() -> None:
@@ -56,10 +58,11 @@ def test_original_url_when_no_web_url() -> None:
 
 
 def test_entities_decoded_once_and_markup_stripped() -> None:
-    a = parse(BASE.replace('"A title"', '"It&#8217;s <b>bold</b> &amp;amp; fine"') + 'excerpt: "x &lt;y&gt;"\n')
+    a = parse(BASE.replace('"A title"', '"It&#8217;s <b>bold</b> &amp;amp; fine"') + 'excerpt: "a &lt; b, x &lt;y&gt;"\n')
     assert isinstance(a, Article)
     assert a.title == "It\u2019s bold &amp; fine"
-    assert a.excerpt == "x <y>"
+    # Decoded once; what then looks like a tag is removed too (no HTML in plain-text fields).
+    assert a.excerpt == "a < b, x"
 
 
 def test_topics_string_is_one_topic() -> None:

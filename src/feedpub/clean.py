@@ -3,23 +3,44 @@
 Titles and excerpts are plain text in every feed: markup is removed the way
 jekyll-feed's ``strip_html`` does, HTML entities are decoded exactly once, and
 characters XML 1.0 forbids are dropped (lxml would otherwise refuse the whole feed).
+Text that only looks like a tag after decoding (``&lt;script&gt;``) is removed as
+well, because many readers show RSS titles as HTML.
+
+Invisible characters: zero-width spaces, word joiners, stray BOMs, C1 controls and the
+bidi embedding/override/isolate controls (U+202A-U+202E, U+2066-U+2069, the
+"Trojan Source" characters, which can reorder the text around them in a reader's
+list) are removed. The marks right-to-left text needs are kept: LRM, RLM, ALM and the
+zero-width (non-)joiners used by Arabic, Persian, Indic scripts and emoji.
+
+URLs: only absolute ``http``/``https`` URLs with a host and no user name or password
+are accepted. A non-ASCII host is IDNA-encoded (``bücher.de`` -> ``xn--bcher-kva.de``)
+and other characters URIs do not allow are percent-encoded as UTF-8, so every URL in
+a feed is a plain ASCII URI.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 # Characters outside XML 1.0's Char production; lxml raises on them at serialisation.
 _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Invisible characters removed from text (see the module docstring); C1 controls too.
+_INVISIBLE = re.compile("[\u0080-\u009f\u200b\u2060\ufeff\u180e\u202a-\u202e\u2066-\u2069]")
 # Script and style elements take their content with them, like strip_html.
 _SCRIPT_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>|<\?[^<>]*>")
+# What is left of an unclosed tag: '<' right before a name, '/', '!' or '?'.
+_TAG_OPEN = re.compile(r"<+(?=[A-Za-z/!?])")
 _SPACE = re.compile(r"\s+")
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?)*\.?$")
+# RFC 3986 unreserved and reserved characters plus '%': everything else is encoded.
+_URI_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
 
 MAX_URL_LENGTH = 2048
+"""Longest URL accepted (characters, after encoding); longer ones are dropped."""
 
 
 def xml_safe(text: str) -> str:
@@ -27,18 +48,45 @@ def xml_safe(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def plain_text(value: str) -> str:
-    """Markup stripped, entities decoded once, XML-invalid characters dropped, spaces folded."""
-    text = _SCRIPT_STYLE.sub(" ", value)
+def printable(text: str) -> str:
+    """``text`` safe for a terminal, a log or JSON: no lone surrogates, no control characters."""
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def _strip_markup(text: str) -> str:
+    text = _SCRIPT_STYLE.sub(" ", text)
     text = _COMMENT.sub(" ", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    text = xml_safe(text)
+    return _TAG.sub("", text)
+
+
+def plain_text(value: str) -> str:
+    """Markup stripped, entities decoded once, invalid and invisible characters dropped, spaces folded."""
+    text = html.unescape(_strip_markup(value))
+    # Invisible characters go first so that they cannot hide a '<' from the tag check.
+    text = _INVISIBLE.sub("", xml_safe(text))
+    # Decoding may have produced markup; it is removed, never decoded again.
+    text = _TAG_OPEN.sub("", _strip_markup(text))
     return _SPACE.sub(" ", text).strip()
 
 
+def host_name(value: str) -> str | None:
+    """A DNS host name in ASCII (IDNA-encoded if need be), or None if it is not one."""
+    host = value.strip().rstrip(".")
+    if not host or len(host) > 253:
+        return None
+    if not host.isascii():
+        try:
+            # The stdlib codec implements IDNA 2003 (RFC 3490); it refuses labels
+            # that are empty or longer than 63 characters.
+            host = host.encode("idna").decode("ascii")
+        except (UnicodeError, ValueError):
+            return None
+    return host.lower() if _HOST.match(host) else None
+
+
 def http_url(value: object, *, decode_entities: bool = False) -> str | None:
-    """Return ``value`` when it is an absolute http(s) URL a feed may carry, else None.
+    """Return ``value`` as an absolute http(s) URL a feed may carry, else None.
 
     ``decode_entities`` is for image URLs scraped from WordPress HTML, which keep
     ``&#038;`` where the URL means ``&``.
@@ -50,14 +98,38 @@ def http_url(value: object, *, decode_entities: bool = False) -> str | None:
         url = html.unescape(url)
     if not url or len(url) > MAX_URL_LENGTH:
         return None
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        return None
-    if _XML_INVALID.search(url):
+    # Whitespace or a control character inside a URL is an obfuscation ("java\tscript:").
+    if any(ch.isspace() or not ch.isprintable() for ch in url) or _XML_INVALID.search(url):
         return None
     try:
         parts = urlsplit(url)
+        port = parts.port
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    return url
+    if parts.username is not None or parts.password is not None:
+        return None
+    scheme = parts.scheme.lower()
+    if parts.hostname.startswith("[") or ":" in parts.hostname:
+        host = parts.hostname  # an IPv6 literal: urlsplit has checked it
+    else:
+        host = host_name(parts.hostname)
+        if host is None:
+            return None
+    if host == parts.hostname and all(ch.isascii() and (ch.isalnum() or ch in _URI_SAFE) for ch in url):
+        # Already a plain URI: kept byte for byte (it is the item's guid), scheme aside.
+        return scheme + url[len(scheme) :]
+    netloc = host if port is None else f"{host}:{port}"
+    if ":" in host:
+        netloc = f"[{host}]" if port is None else f"[{host}]:{port}"
+    url = urlunsplit(
+        (
+            scheme,
+            netloc,
+            quote(parts.path, safe=_URI_SAFE),
+            quote(parts.query, safe=_URI_SAFE),
+            quote(parts.fragment, safe=_URI_SAFE),
+        )
+    )
+    return url if len(url) <= MAX_URL_LENGTH else None

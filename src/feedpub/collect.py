@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -23,6 +24,7 @@ from feedpub.topics import slugify, valid_slug
 DEFAULT_PATTERN = "*.md"
 DEFAULT_EXCLUDE = ("README.md", "CHANGELOG.md", "LICENSE.md")
 MAX_FILE_BYTES = 1_000_000
+"""Largest article file read (bytes); the largest real one is 59 KB. Bigger files are rejected."""
 PARALLEL_ABOVE = 500
 """Parse in worker processes when more files than this need parsing (start-up costs ~0.1 s)."""
 
@@ -33,7 +35,7 @@ FileStat = tuple[str, int, int]
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root)
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return False
     return True
 
@@ -62,7 +64,8 @@ def scan_article_files(
             folder, real = stack.pop()
             try:
                 with os.scandir(folder) as it:
-                    entries = list(it)
+                    # Sorted: when two names reach one file, the first name wins, every run.
+                    entries = sorted(it, key=lambda e: e.name)
             except OSError:
                 continue
             for entry in entries:
@@ -100,17 +103,28 @@ def find_article_files(
 
 
 def read_article(path: Path) -> Article | Rejection:
-    """Read and parse one article file; problems become a Rejection naming the file."""
+    """Read and parse one article file; problems become a Rejection naming the file.
+
+    Reads at most MAX_FILE_BYTES + 1 bytes from one open descriptor, so a file that
+    grows while read is still bounded; a FIFO or device is refused, never waited on.
+    """
     from feedpub.parse import parse_article  # YAML and dateutil load only when parsing
 
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Rejection(name, f"file too large ({size} bytes; the limit is {MAX_FILE_BYTES})")
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return Rejection(name, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                return Rejection(name, f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES})")
+            data = fh.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return Rejection(name, f"cannot read: {exc.strerror or exc}")
+        return Rejection(name, f"cannot read: {exc.strerror or type(exc).__name__}")
+    if len(data) > MAX_FILE_BYTES:
+        return Rejection(name, f"file too large (more than {MAX_FILE_BYTES} bytes; it grew while read)")
     return parse_article(name, data)
 
 

@@ -1,14 +1,47 @@
 """The HTML body of a feed item: lead image, excerpt and the related coverage list.
 
 Built from already-cleaned records with every value escaped; only http(s) URLs ever
-reach an ``href`` or ``src`` (the parse step dropped the others).
+reach an ``href`` or ``src`` (the parse step dropped the others). As a second,
+independent line of defence the result goes through nh3 (the ammonia HTML sanitiser)
+with an explicit allow-list, so a bug upstream still cannot put a script, an event
+handler, a style or a non-http(s) link in front of a subscriber.
 """
 
 from __future__ import annotations
 
 from html import escape
 
+import nh3
+
+from feedpub.clean import http_url
 from feedpub.records import Article
+
+ALLOWED_TAGS = frozenset({"p", "img", "ul", "li", "a"})
+ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "width", "height", "alt"}}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https"})
+_URL_ATTRIBUTES = {"href", "src"}
+
+
+def _only_absolute_urls(tag: str, attribute: str, value: str) -> str | None:
+    # nh3 checks the scheme of absolute URLs but lets relative ones through.
+    if attribute in _URL_ATTRIBUTES:
+        return value if http_url(value) == value else None
+    return value
+
+
+def sanitise(fragment: str) -> str:
+    """``fragment`` with every tag, attribute and URL outside the allow-list removed."""
+    return nh3.clean(
+        fragment,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_only_absolute_urls,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        strip_comments=True,
+        # No rel="noopener noreferrer" added to links: only allow-listed attributes.
+        link_rel=None,
+    )
 
 
 def _attr(value: object) -> str:
@@ -37,4 +70,4 @@ def item_html(article: Article) -> str:
     if article.provider and article.provider.name:
         parts[-1] += f" at {escape(article.provider.name, quote=False)}"
     parts[-1] += "</a></p>"
-    return "\n".join(parts)
+    return sanitise("\n".join(parts))

@@ -2,25 +2,48 @@
 
 Pure and per-file, so the collect step can cache its results and run it in worker
 processes. Required: ``title``, ``publishedDateTime`` and a link (``webUrl``, else
-``originalUrl``); everything else is optional and a bad optional value is dropped
-rather than failing the article. ``secured`` is never read.
+``originalUrl``); a missing or unusable one rejects the file with a reason naming it.
+
+Optional fields: a bad ``excerpt``, ``type``, ``images``, ``provider`` or ``related``
+value (or list entry) is dropped. A bad ``quality``, ``published`` or ``topics``
+rejects the file instead, because dropping it would change what gets published (an
+article meant to be held back would go out). Dates must be ISO 8601 (a YAML
+timestamp, a date, or an ISO string; naive means UTC) between :data:`MIN_DATE` and
+:data:`MAX_DATE`: free-form strings like ``01/02/2020`` or ``tomorrow`` are ambiguous
+and rejected. ``secured`` and unknown fields are never read, so they can appear
+nowhere in the output or in a reason.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, time, timezone
 from typing import Any
 
 from dateutil import parser as dateparser
 
-from feedpub.clean import http_url, plain_text
+from feedpub.clean import host_name, http_url, plain_text, printable
 from feedpub.errors import ArticleError
 from feedpub.frontmatter import load_front_matter
 from feedpub.records import Article, Image, Provider, Related, Rejection
 
 MAX_TITLE = 300
+"""Longest title, topic name, provider name or image title kept (characters); longer ones are cut with an ellipsis."""
 MAX_EXCERPT = 2000
+"""Longest excerpt kept (characters)."""
+MAX_TOPICS = 25
+"""Topics kept per article (the first ones listed); real files have at most 5."""
+MAX_IMAGES = 10
+"""Images kept per article; real files have one."""
+MAX_RELATED = 100
+"""Related items kept per article; the largest real file has 68."""
+MAX_KIND = 40
+MAX_DATE_TEXT = 64
+MIN_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+"""Earliest publication date accepted (feed readers and Unix timestamps start here)."""
+MAX_DATE = datetime(2200, 1, 1, tzinfo=timezone.utc)
+"""First publication date refused (later dates are typos or sentinels like 9999)."""
 
 _TRUE = {"true", "yes", "on", "y", "1"}
 _FALSE = {"false", "no", "off", "n", "0"}
@@ -30,28 +53,58 @@ def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
+# 01/02/2025 is January 2nd in one country and February 1st in another: refused.
+_AMBIGUOUS = re.compile(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}\b")
+
+
+def _date_string(text: str, field: str) -> datetime:
+    """ISO 8601 first; else RFC 822 and other unambiguous forms python-dateutil reads."""
+    try:
+        return dateparser.isoparse(text)
+    except (ValueError, OverflowError):
+        pass
+    if _AMBIGUOUS.match(text):
+        raise ArticleError(f"{field}: {text!r} is ambiguous (day and month could be swapped); use ISO 8601")
+    try:
+        return dateparser.parse(text)
+    except (ValueError, OverflowError, TypeError):
+        raise ArticleError(f"{field}: cannot read {text!r} as a date") from None
+
+
 def to_utc(value: object, field: str) -> datetime:
-    """A YAML timestamp, date or date string as an aware UTC datetime; naive means UTC."""
+    """A YAML timestamp, date or date string as an aware UTC datetime; naive means UTC.
+
+    Dates outside [MIN_DATE, MAX_DATE) are refused: they are mistakes, and the far ones
+    break date arithmetic and RFC 822 formatting downstream.
+    """
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
         dt = datetime.combine(value, time(0, 0))
-    elif isinstance(value, str) and value.strip():
-        try:
-            dt = dateparser.isoparse(value.strip())
-        except (ValueError, OverflowError):
-            try:
-                dt = dateparser.parse(value.strip())
-            except (ValueError, OverflowError) as exc:
-                raise ArticleError(f"{field}: cannot read {value.strip()[:60]!r} as a date") from exc
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise ArticleError(f"{field}: empty")
+        if len(text) > MAX_DATE_TEXT:
+            raise ArticleError(f"{field}: not a date (too long)")
+        dt = _date_string(text, field)
     else:
         raise ArticleError(f"{field}: expected a date, got {_kind(value)}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
     try:
-        return dt.astimezone(timezone.utc)
-    except (OverflowError, ValueError) as exc:
-        raise ArticleError(f"{field}: date out of range") from exc
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.astimezone(timezone.utc)
+    except (OverflowError, ValueError):
+        raise ArticleError(f"{field}: date out of range") from None
+    if not MIN_DATE <= dt < MAX_DATE:
+        raise ArticleError(
+            f"{field}: {dt.date().isoformat()} is outside {MIN_DATE.year}-01-01 .. {MAX_DATE.year - 1}-12-31"
+        )
+    return dt
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _text(value: object, field: str, limit: int, *, required: bool = False) -> str:
@@ -60,13 +113,13 @@ def _text(value: object, field: str, limit: int, *, required: bool = False) -> s
             raise ArticleError(f"missing required field {field!r}")
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ArticleError(f"{field}: expected text, got {_kind(value)}")
+        if required:
+            raise ArticleError(f"{field}: expected text, got {_kind(value)}")
+        return ""
     text = plain_text(str(value))
     if required and not text:
         raise ArticleError(f"{field}: empty")
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
+    return _clip(text, limit)
 
 
 def _number(value: object, field: str) -> float:
@@ -78,12 +131,16 @@ def _number(value: object, field: str) -> float:
         try:
             value = float(value.strip())
         except ValueError:
-            raise ArticleError(f"{field}: expected a number, got {value[:40]!r}") from None
+            raise ArticleError(f"{field}: expected a number, got {plain_text(value)[:40]!r}") from None
     if not isinstance(value, (int, float)):
         raise ArticleError(f"{field}: expected a number, got {_kind(value)}")
-    if isinstance(value, float) and not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ArticleError(f"{field}: number too large") from None
+    if not math.isfinite(number):
         raise ArticleError(f"{field}: not a finite number")
-    return int(value) if float(value).is_integer() else float(value)
+    return int(number) if number.is_integer() else number
 
 
 def _flag(value: object, field: str, default: bool) -> bool:
@@ -95,7 +152,8 @@ def _flag(value: object, field: str, default: bool) -> bool:
         return value.strip().lower() in _TRUE
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise ArticleError(f"{field}: expected true or false, got {str(value)[:40]!r}")
+    shown = plain_text(value)[:40] if isinstance(value, str) else _kind(value)
+    raise ArticleError(f"{field}: expected true or false, got {shown!r}")
 
 
 def _size(value: object) -> int | None:
@@ -103,7 +161,7 @@ def _size(value: object) -> int | None:
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and 0 < value < 100_000:
         return value
@@ -120,9 +178,11 @@ def _topics(value: object) -> tuple[str, ...]:
     names: list[str] = []
     for item in items:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            name = plain_text(str(item))[:MAX_TITLE]
+            name = _clip(plain_text(str(item)), MAX_TITLE)
             if name and name not in names:
                 names.append(name)
+                if len(names) == MAX_TOPICS:
+                    break
     return tuple(names)
 
 
@@ -137,29 +197,30 @@ def _images(value: object) -> tuple[Image, ...]:
         if url is None or any(i.url == url for i in out):
             continue
         title = item.get("title")
+        title = _clip(plain_text(title), MAX_TITLE) if isinstance(title, str) else ""
         out.append(
             Image(
                 url=url,
                 width=_size(item.get("width")),
                 height=_size(item.get("height")),
-                title=plain_text(title)[:MAX_TITLE] or None if isinstance(title, str) else None,
+                title=title or None,
             )
         )
+        if len(out) == MAX_IMAGES:
+            break
     return tuple(out)
 
 
 def _provider(value: object) -> Provider | None:
     if isinstance(value, str):
-        name = plain_text(value)[:MAX_TITLE]
+        name = _clip(plain_text(value), MAX_TITLE)
         return Provider(name=name) if name else None
     if not isinstance(value, dict):
         return None
     name = value.get("name")
     domain = value.get("domain")
-    name = plain_text(name)[:MAX_TITLE] if isinstance(name, str) else ""
-    domain = plain_text(domain)[:253] if isinstance(domain, str) else ""
-    if domain and (http_url(f"https://{domain}/") is None or "/" in domain or "@" in domain):
-        domain = ""
+    name = _clip(plain_text(name), MAX_TITLE) if isinstance(name, str) else ""
+    domain = host_name(domain) or "" if isinstance(domain, str) else ""
     if not name and not domain:
         return None
     return Provider(name=name or domain, domain=domain or None)
@@ -177,13 +238,16 @@ def _related(value: object, own_url: str) -> tuple[Related, ...]:
         if url is None or url in seen:
             continue
         title = item.get("title")
-        title = plain_text(str(title))[:MAX_TITLE] if isinstance(title, (str, int, float)) else ""
+        ok = isinstance(title, (str, int, float)) and not isinstance(title, bool)
+        title = _clip(plain_text(str(title)), MAX_TITLE) if ok else ""
         try:
             when = to_utc(item.get("publishedDateTime"), "related.publishedDateTime")
         except ArticleError:
             when = None
         seen.add(url)
         out.append(Related(title=title or url, url=url, provider=_provider(item.get("provider")), published_at=when))
+        if len(out) == MAX_RELATED:
+            break
     return tuple(out)
 
 
@@ -212,7 +276,7 @@ def article_from_mapping(path: str, fm: dict[str, Any]) -> Article:
         images=_images(fm.get("images")),
         provider=_provider(fm.get("provider")),
         related=_related(fm.get("related"), url),
-        kind=kind if isinstance(kind, str) else None,
+        kind=_clip(plain_text(kind), MAX_KIND) or None if isinstance(kind, str) else None,
     )
 
 
@@ -221,4 +285,4 @@ def parse_article(path: str, data: bytes) -> Article | Rejection:
     try:
         return article_from_mapping(path, load_front_matter(data))
     except ArticleError as exc:
-        return Rejection(path=path, reason=str(exc))
+        return Rejection(path=path, reason=printable(str(exc)))

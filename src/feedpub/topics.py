@@ -104,9 +104,7 @@ def resolve_topics(
     slugs: dict[str, str] = {}
     # Defined topics first, then by key: the first to ask for a slug keeps it.
     for key in sorted(keys, key=lambda k: (k not in defs, k)):
-        slug = wanted[key]
-        if slug in taken:
-            slug = f"{slug[: MAX_SLUG - 9]}-{_digest(key)}"
+        slug = _free_slug(wanted[key], key, taken)
         taken.add(slug)
         slugs[key] = slug
     index = TopicIndex()
@@ -123,6 +121,23 @@ def resolve_topics(
             spellings=tuple(sorted(counts)),
         )
     return index
+
+
+def _free_slug(slug: str, key: str, taken: set[str]) -> str:
+    """``slug`` if free, else ``<slug>-<8 hex of SHA-256(key)>``; a crafted name that
+    already holds that form pushes to longer digests, then a counter, so two topics
+    can never share a file."""
+    if slug not in taken:
+        return slug
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    for size in (8, 16, 32, 64):
+        candidate = f"{slug[: MAX_SLUG - size - 1].rstrip('-')}-{digest[:size]}"
+        if candidate not in taken:
+            return candidate
+    n = 2
+    while f"{digest[:MAX_SLUG - 12]}-{n}" in taken:
+        n += 1
+    return f"{digest[:MAX_SLUG - 12]}-{n}"
 
 
 def _display(counts: Counter[str]) -> str:
