@@ -91,14 +91,14 @@ def check_events(text: str, line_offset: int = 0) -> None:
     stack: list[list[Any] | None] = []
     for event in yaml.parse(text, Loader=SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise ArticleError(f"YAML aliases (*{event.anchor}) are not allowed in article files{_line(event, line_offset)}")
+            raise ArticleError(f"YAML aliases (*{event.anchor}) are not allowed{_line(event, line_offset)}")
         if isinstance(event, yaml.CollectionEndEvent):
             stack.pop()
             continue
         if not isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
             continue
         if event.anchor is not None:
-            raise ArticleError(f"YAML anchors (&{event.anchor}) are not allowed in article files{_line(event, line_offset)}")
+            raise ArticleError(f"YAML anchors (&{event.anchor}) are not allowed{_line(event, line_offset)}")
         if event.tag is not None and event.tag not in _ALLOWED_TAGS:
             raise ArticleError(f"YAML tag {event.tag[:60]!r} is not allowed (plain values only){_line(event, line_offset)}")
         frame = stack[-1] if stack else None
@@ -107,7 +107,7 @@ def check_events(text: str, line_offset: int = 0) -> None:
                 if not isinstance(event, yaml.ScalarEvent):
                     raise ArticleError(f"a list or mapping used as a key is not allowed{_line(event, line_offset)}")
                 if event.value == "<<" and event.implicit[0]:
-                    raise ArticleError(f"YAML merge keys ('<<') are not allowed in article files{_line(event, line_offset)}")
+                    raise ArticleError(f"YAML merge keys ('<<') are not allowed{_line(event, line_offset)}")
                 if event.value in frame[0]:
                     raise ArticleError(f"duplicate key {event.value[:60]!r}{_line(event, line_offset)}")
                 frame[0].add(event.value)
@@ -148,9 +148,15 @@ def load_data_file(data: bytes) -> Any:
     """Load a ``_data`` YAML file: the first document, ignoring a trailing bare ``---``."""
     text = decode(data)
     try:
+        # Data files sit in the same untrusted source folders: same checks as articles.
+        check_events(text)
         for doc in yaml.load_all(text, Loader=SafeLoader):
             if doc is not None:
                 return doc
+    except ArticleError:
+        raise
     except yaml.YAMLError as exc:
         raise ArticleError(_yaml_problem(exc, 0)) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ArticleError(f"YAML value cannot be read: {str(exc)[:80]}") from None
     return None

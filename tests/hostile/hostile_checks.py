@@ -34,7 +34,6 @@ def _local(tag: object) -> str:
 
 def check_html(fragment: str) -> None:
     """Item HTML: only the allow-listed tags and attributes, links only to http(s)."""
-    assert "javascript:" not in fragment.lower()
     for el in lxml.html.fragment_fromstring(fragment, create_parent="div").iter():
         if el.tag == "div" and el.getparent() is None:
             continue

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from feedpub import frontmatter
-from feedpub.collect import MAX_FILE_BYTES, find_article_files, read_article
+from feedpub.collect import MAX_FILE_BYTES, find_article_files, load_topic_defs, read_article
 from feedpub.parse import parse_article
 from feedpub.records import Article, Rejection
 
@@ -167,3 +167,21 @@ def test_links_out_of_the_source_and_link_loops_are_not_followed(tmp_path: Path)
     # name that sorts first.
     assert [p.name for p in found] == ["dangling.md", "inside.md"]
     assert isinstance(read_article(found[0]), Rejection)
+
+
+@pytest.mark.parametrize("loader", ["C", "Python"])
+def test_hostile_topic_definitions_are_rejected_not_raised(tmp_path: Path, loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if loader == "Python":
+        monkeypatch.setattr(frontmatter, "SafeLoader", yaml.SafeLoader)
+    folder = tmp_path / "_data" / "topics"
+    folder.mkdir(parents=True)
+    (folder / "01-deep.yaml").write_text("name: Deep\nx:\n" + "- " * 20_000 + "y\n")
+    (folder / "02-bomb.yaml").write_bytes(_bomb(9, 9).replace(b"title:", b"name:").replace(b"---\n", b""))
+    (folder / "03-tag.yaml").write_text("name: !!python/name:os.system\n")
+    (folder / "04-fine.yaml").write_text("name: Fine\n_id: fine\n---")
+    defs, problems = _bounded(lambda: load_topic_defs([tmp_path]))
+    assert [d.slug for d in defs] == ["fine"]
+    reasons = {Path(p.path).name: p.reason for p in problems}
+    assert "nested deeper" in reasons["01-deep.yaml"]
+    assert "YAML anchors" in reasons["02-bomb.yaml"]
+    assert "YAML tag" in reasons["03-tag.yaml"]
