@@ -56,7 +56,9 @@ def test_sampler_sums_memory_of_worker_processes(tmp_path: Path) -> None:
     assert m.max_procs >= 3  # the parent and both workers were seen together
     # Both workers' blocks at once (plus interpreters), not one worker's block.
     assert m.peak_tree_mb >= 2 * WORKER_MB * 0.9
-    assert WORKER_MB * 0.9 <= m.peak_single_mb < 2 * WORKER_MB * 0.9
+    # The largest single process holds at least one block. (No upper bound: under load
+    # a sample can catch a worker while its block is being built, briefly twice over.)
+    assert m.peak_single_mb >= WORKER_MB * 0.9
     assert m.peak_tree_mb > m.peak_single_mb
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,18 @@ def test_embedded_default_runs_from_the_repo(tmp_path: Path) -> None:
     assert {"space.xml", "space.atom", "climate.xml", "open-source.xml", "index.opml", "all.xml"} <= {
         x.name for x in out.iterdir()
     }
+
+
+def test_file_names_that_are_not_utf8_are_reported_not_fatal(tmp_path: Path) -> None:
+    news = tmp_path / "site" / "_news"
+    news.mkdir(parents=True)
+    with open(os.path.join(os.fsencode(news), b"bad-\xff.md"), "wb") as fh:
+        fh.write(b"---\ntitle: x\n---\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
+    p = subprocess.run(
+        [sys.executable, "-m", "feedpub", "check", "--source", str(tmp_path / "site"), "--json"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+    )
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    [rejected] = json.loads(p.stdout)["rejected"]
+    assert rejected["path"].endswith(".md") and "bad-" in rejected["path"]

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from feedpub.probe import ProbeResult
 
 from feedpub import __version__
+from feedpub.clean import printable
 from feedpub.cache import ParseCache, RenderCache
 from feedpub.collect import collect_articles, load_topic_defs, scan_article_files
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
@@ -158,6 +159,11 @@ def _flag_rules(config: Config, args: argparse.Namespace):  # type: ignore[no-un
     return rules_for
 
 
+def _rejected(r: Rejection) -> dict[str, str]:
+    # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
+    return {"path": printable(r.path), "reason": r.reason}
+
+
 def _warn(message: str) -> None:
     print(f"feedpub: {message}", file=sys.stderr)
 
@@ -198,7 +204,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     timings["select"] = time.perf_counter() - t1
     for r in rejected:
         if not args.quiet or not args.json:
-            _warn(f"skipped {r.path}: {r.reason}")
+            _warn(f"skipped {printable(r.path)}: {r.reason}")
     return _Run(config, len(files), rejected, result, topics, site_topic, timings, cache)
 
 
@@ -275,7 +281,7 @@ def _summary(run: _Run) -> dict[str, Any]:
             "read": run.read,
             "accepted": run.result.accepted,
             "held_back": run.result.held_back,
-            "rejected": [{"path": r.path, "reason": r.reason} for r in run.rejected],
+            "rejected": [_rejected(r) for r in run.rejected],
         },
         "topics": [
             {
@@ -483,11 +489,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if cache is not None:
         cache.save()
     if args.json:
-        out = {"read": len(files), "accepted": ok, "rejected": [{"path": r.path, "reason": r.reason} for r in rejected]}
+        out = {"read": len(files), "accepted": ok, "rejected": [_rejected(r) for r in rejected]}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         for r in rejected:
-            print(f"{r.path}: {r.reason}")
+            print(f"{printable(r.path)}: {r.reason}")
         if not args.quiet:
             _warn(f"{len(files)} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
     return 1 if rejected else 0
