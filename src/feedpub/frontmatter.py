@@ -15,6 +15,7 @@ would silently keep the last one and an editor reading the file sees the first.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -25,6 +26,7 @@ from feedpub.errors import ArticleError
 SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCES = ("---", "...")
+_FENCE_START = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
 
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings accepted in front matter (real files use 5)."""
@@ -57,15 +59,14 @@ def split(text: str) -> str:
     start = text.find("\n")
     if start < 0:
         raise ArticleError("the front matter is not closed by a '---' line")
-    pos = start + 1
-    while True:
+    # Only lines that start with a fence can be one: visit just those.
+    for match in _FENCE_START.finditer(text, start + 1):
+        pos = match.start()
         end = text.find("\n", pos)
         line = text[pos:] if end < 0 else text[pos:end]
         if line.rstrip() in _FENCES:
             return text[start + 1 : pos]
-        if end < 0:
-            raise ArticleError("the front matter is not closed by a '---' line")
-        pos = end + 1
+    raise ArticleError("the front matter is not closed by a '---' line")
 
 
 def _yaml_problem(exc: yaml.YAMLError, line_offset: int) -> str:
@@ -228,8 +229,15 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
                     else:
                         fast = False  # a type feedpub does not build here ('=', '<<' as a value)
                         continue
-                if built:
-                    _attach(built[-1], value)
+                if built:  # _attach, inlined: this is the most common event
+                    slot = built[-1]
+                    if type(slot[0]) is list:
+                        slot[0].append(value)
+                    elif slot[1] is _NO_KEY:
+                        slot[1] = value
+                    else:
+                        slot[0][slot[1]] = value
+                        slot[1] = _NO_KEY
                 else:
                     root = value
                 continue
