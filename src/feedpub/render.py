@@ -19,13 +19,13 @@ from feedpub.config import Site
 from feedpub.content import item_html
 from feedpub.directory import CONTENT_TYPE as DIRECTORY_TYPE
 from feedpub.directory import DirectoryEntry, render_directory
-from feedpub.probe import ProbeResult, guess_image_type
 from feedpub.records import Article, OutputFile, Selection
-from feedpub.render_json import render_json_feed
 from feedpub.topics import topic_key
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
+
+    from feedpub.probe import ProbeResult
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -36,6 +36,8 @@ CONTENT_TYPES = {"rss": RSS_TYPE, "atom": ATOM_TYPE, "json": JSON_TYPE}
 
 def image_type(url: str) -> str:
     """The media type of an image URL from its extension (see :func:`feedpub.probe.guess_image_type`)."""
+    from feedpub.probe import guess_image_type  # probe imports requests: load it only when needed
+
     return guess_image_type(url)
 
 
@@ -128,6 +130,8 @@ def render_feed(
     name = sel.topic.slug + EXTENSIONS[fmt]
     self_url = site.feeds_url() + name
     if fmt == "json":
+        from feedpub.render_json import render_json_feed  # it imports feedpub.probe (requests)
+
         data = render_json_feed(
             sel,
             site_title=site.title,

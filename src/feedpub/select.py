@@ -46,8 +46,9 @@ class _Feed:
         self.urls: dict[str, tuple[float, str, str]] = {}
         self.total = 0
 
-    def offer(self, article: Article) -> None:
-        key = _order(article)
+    def offer(self, article: Article, key: tuple[float, str, str] | None = None) -> None:
+        if key is None:
+            key = _order(article)
         old = self.urls.get(article.url)
         if old is not None:
             if old <= key:
@@ -92,6 +93,7 @@ class Selector:
         self._held: Counter[str] = Counter()
         self._accepted = 0
         self._newest: datetime | None = None
+        self._topic_keys: dict[tuple[str, ...], tuple[tuple[str, ...], list[tuple[str, str]]]] = {}
 
     def _feed(self, key: str) -> _Feed:
         feed = self._feeds.get(key)
@@ -110,26 +112,46 @@ class Selector:
             return "below_quality"
         return None
 
+    def _keys(self, topics: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+        # The feeds an article with these topics goes to, and (key, name) per topic name;
+        # remembered per distinct tuple of names (a corpus has few).
+        keys = [SITE_KEY] if self._site else []
+        names = []
+        for name in topics:
+            key = topic_key(name)
+            names.append((key, name))
+            if key not in keys:
+                keys.append(key)
+        found = self._topic_keys[topics] = (tuple(keys), names)
+        return found
+
     def add(self, article: Article) -> None:
         """Count an accepted article and offer it to each of its topics' feeds."""
         self._accepted += 1
+        when = article.published_at
         # The date of an empty feed: the newest article already due, never a future one.
-        if article.published_at <= self._now and (self._newest is None or article.published_at > self._newest):
-            self._newest = article.published_at
-        keys = [SITE_KEY] if self._site else []
-        for name in article.topics:
-            key = topic_key(name)
-            self._spellings.setdefault(key, Counter())[name] += 1
-            if key not in keys:
-                keys.append(key)
+        if when <= self._now and (self._newest is None or when > self._newest):
+            self._newest = when
+        topics = article.topics
+        found = self._topic_keys.get(topics)
+        keys, names = found if found is not None else self._keys(topics)
+        spellings = self._spellings
+        for key, name in names:
+            counts = spellings.get(key)
+            if counts is None:
+                counts = spellings[key] = Counter()
+            counts[name] += 1
         first_reason: str | None = None
         offered = False
+        order = None
         for key in keys:
-            feed = self._feed(key)
+            feed = self._feeds.get(key) or self._feed(key)
             feed.total += 1
             reason = self._reason(article, feed.rules)
             if reason is None:
-                feed.offer(article)
+                if order is None:
+                    order = _order(article)
+                feed.offer(article, order)
                 offered = True
             elif first_reason is None:
                 first_reason = reason
