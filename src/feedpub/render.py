@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from xml.sax.saxutils import quoteattr
 
 from typing import TYPE_CHECKING
 
@@ -156,6 +155,22 @@ def render_feed(
         _add_entry(fg, article, fmt, probe, topic_names or {})
     data = fg.rss_str(pretty=True) if fmt == "rss" else fg.atom_str(pretty=True)
     return OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0)
+
+
+def quoteattr(value: str) -> str:
+    """``value`` as a quoted XML attribute, as :func:`xml.sax.saxutils.quoteattr` writes it.
+
+    Here because importing xml.sax.saxutils loads urllib.request (~10 ms of every run).
+    Per its documentation: &, < and > escaped, newline, CR and tab as character
+    references, double quotes unless the value has only those, then single quotes.
+    """
+    value = value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    value = value.replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in value:
+        return f'"{value}"'
+    if "'" not in value:
+        return f"'{value}'"
+    return '"' + value.replace('"', "&quot;") + '"'
 
 
 def render_opml(selections: Sequence[Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
