@@ -217,3 +217,31 @@ def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
     stubs = list(collect_articles(files, cache, workers=2, parallel_above=0))
     full = [cache.full(s) if isinstance(s, Article) else s for s in stubs]
     assert full == sequential
+
+
+def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A no-change run reuses the last selection only while it is still the right one."""
+    import time
+    from datetime import timedelta
+
+    cache = tmp_path / "cache"
+    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = article(99, "Falls due soon").replace("2024-01-19T09:30:00+02:00", soon)
+    text = text.replace("quality: 93", "quality: 99")
+    assert soon in text
+    write(source / "_news" / "soon.md", text)
+    first = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert first["articles"]["held_back"].get("future") == 1
+    # Other rules, same files: the stored selection must not be used.
+    build(source, tmp_path / "b", "--max-items", "3", cache=cache, capsys=capsys)
+    build(source, tmp_path / "a", "--max-items", "3", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    while datetime.now(timezone.utc) < datetime.fromisoformat(soon.replace("Z", "+00:00")) + timedelta(seconds=0.2):
+        time.sleep(0.2)
+    due = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert "future" not in due["articles"]["held_back"]
+    shutil.rmtree(tmp_path / "a")
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert b"Falls due soon" in b"".join(tree(tmp_path / "b").values())

@@ -193,6 +193,16 @@ class ParseCache:
         self._out_size = 0
         self._readers: dict[int, int] = {}
         self._dirty = False
+        self._loaded = False
+        self._trusted = False
+        self.racy = False
+        """Whether an entry was stored that the next run must not trust (see :meth:`store`)."""
+
+    def _load(self) -> None:
+        """Read the index on first use: a run that reuses its selection never needs it."""
+        if self._loaded:
+            return
+        self._loaded = True
         payload = _read(self.folder / "index.bin")
         if isinstance(payload, tuple):
             _, _, next_segment, entries = payload
@@ -202,16 +212,36 @@ class ParseCache:
         if not self._old:
             self._dirty = True  # a missing or unusable index is rewritten
 
+    def trust(self, entries: dict[str, _Entry], files: int) -> None:
+        """Take every file as the index has it (a selection snapshot said so); keep ``entries``.
+
+        Only the entries of the articles in feeds are needed then (for :meth:`full` and
+        :meth:`digest`); the index is read only if one of those records is damaged.
+        """
+        self._trusted = True
+        self._new = dict(entries)
+        self.hits = files
+
+    def _untrust(self) -> None:
+        if self._trusted:
+            self._trusted = False
+            self._load()
+            new = dict(self._old)
+            new.update(self._new)
+            self._new = new
+
     def __len__(self) -> int:
         return len(self._new)
 
     def fresh(self, path: str, size: int, mtime_ns: int) -> bool:
         """Whether the cache holds a result for this file as it is now."""
+        self._load()
         entry = self._old.get(path)
         return entry is not None and entry[0] == size and entry[1] == mtime_ns
 
     def lookup(self, path: str, size: int, mtime_ns: int) -> Article | Rejection | None:
         """The cached result for a file whose size and mtime are unchanged, else None."""
+        self._load()
         entry = self._old.get(path)
         if entry is None or entry[0] != size or entry[1] != mtime_ns:
             return None
@@ -232,6 +262,7 @@ class ParseCache:
 
     def store(self, path: str, size: int, mtime_ns: int, encoded: tuple) -> Article | Rejection:  # type: ignore[type-arg]
         """Keep a fresh parse result (from :func:`encode`); returns what selection gets."""
+        self._load()  # segment numbers continue from the index's
         self.parsed += 1
         self._dirty = True
         # File systems with whole-second times (FAT: two) leave a far wider window.
@@ -240,6 +271,7 @@ class ParseCache:
             # Written moments ago: another write in the same clock tick could keep size
             # and mtime, so this entry must not be trusted by the next run.
             mtime_ns = -1
+            self.racy = True
         if len(encoded) == 1:
             rec: tuple = encoded  # type: ignore[type-arg]
         else:
@@ -295,6 +327,8 @@ class ParseCache:
         # The stored record is damaged or gone: parse the file again and keep that.
         from feedpub.collect import read_article
 
+        self._untrust()
+
         fresh = read_article(Path(article.path))
         if isinstance(fresh, Rejection):
             # The file changed during this run: keep the item selection saw, titled by
@@ -333,13 +367,16 @@ class ParseCache:
 
     def save(self) -> None:
         """Write the index of this run's files (atomically) and delete unused record files."""
-        self.dropped = len(set(self._old) - set(self._new))
         if self._out is not None:
             self._out.close()
             self._out = None
         for fd in self._readers.values():
             os.close(fd)
         self._readers.clear()
+        if self._trusted:
+            return  # nothing was looked up or stored: the index stands as it is
+        self._load()
+        self.dropped = len(set(self._old) - set(self._new))
         if not self._dirty and not self.dropped:
             return
         self._compact()
@@ -398,9 +435,9 @@ def _render_stamp() -> tuple:  # type: ignore[type-arg]
         except OSError:
             stamps.append((name, None, None))
     try:
-        from importlib.metadata import version
-
-        feedgen = version("feedgen")
+        # feedgen's own version module: importlib.metadata takes ~35 ms to find it,
+        # a third of a no-change run's start-up.
+        from feedgen.version import version_str as feedgen
     except Exception:  # noqa: BLE001 - an unknown version only means no reuse
         feedgen = None
     return (FORMAT_VERSION, __version__, feedgen, tuple(stamps))
@@ -460,3 +497,95 @@ class RenderCache:
         _write_atomic(self._index, _pack((FORMAT_VERSION, __version__, self._stamp, self._used)))
         for name in set(self._manifest) - set(self._used):
             (self.folder / name).unlink(missing_ok=True)
+
+
+def _select_stamp() -> tuple:  # type: ignore[type-arg]
+    """What a stored selection depends on besides the files and rules: the code choosing it."""
+    here = Path(__file__).parent
+    stamps = []
+    for name in ("select.py", "cache.py", "parse.py", "frontmatter.py", "clean.py", "records.py"):
+        try:
+            st = (here / name).stat()
+            stamps.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            stamps.append((name, None, None))
+    return tuple(stamps)
+
+
+def _index_token(folder: Path) -> tuple[int, int, int] | None:
+    try:
+        st = (folder / "index.bin").stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class SelectionSnapshot:
+    """The last run's selection state, reused when nothing it depends on has changed.
+
+    It depends on the article files (each path, size and mtime, in order), on the
+    parse cache index it was computed with, on the code, on each feed's rules (checked
+    by :meth:`Selector.restore`) and on the clock only through the moments listed in
+    ``valid_until`` (an article falling due or aging out). A run with all of these
+    unchanged skips reading the index and offering each article to the selector.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = Path(folder) / "selection.bin"
+        self.folder = Path(folder)
+
+    @staticmethod
+    def key(files: Sequence[tuple[str, int, int]], extra: object) -> bytes:
+        """The digest of the scanned files and anything else the selection reads."""
+        h = hashlib.blake2b(marshal.dumps(list(files), _MARSHAL), digest_size=20)
+        h.update(repr((extra, _select_stamp())).encode())
+        return h.digest()
+
+    def load(self, key: bytes, now: datetime) -> tuple | None:  # type: ignore[type-arg]
+        """``(state, entries, rejected)`` stored under ``key`` if still valid at ``now``, else None."""
+        payload = _read(self.path)
+        if not isinstance(payload, tuple):
+            return None
+        try:
+            (stored_key, token, until), (state, entries, rejected) = payload[2], payload[3]
+            if stored_key != key or token is None or tuple(token) != _index_token(self.folder):
+                return None
+            if until is not None and _micros(now) >= until:
+                return None
+            accepted, newest, held, spellings, feeds = state
+            feeds = {
+                k: (rules, total, [Stub(path, "", url, _when(us), "", q, flag, topics) for path, url, us, q, flag, topics in items])
+                for k, (rules, total, items) in feeds.items()
+            }
+            state = (accepted, None if newest is None else _when(newest), held, spellings, feeds)
+            return state, entries, [Rejection(p, r) for p, r in rejected]
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+    def save(self, key: bytes, state: tuple, until: datetime | None, cache: ParseCache, rejected: Sequence[Rejection]) -> None:  # type: ignore[type-arg]
+        """Store a selection state computed from every file (after ``cache.save()``)."""
+        accepted, newest, held, spellings, feeds = state
+        entries = {}
+        plain = {}
+        for k, (rules, total, items) in feeds.items():
+            plain[k] = (
+                rules,
+                total,
+                [(a.path, a.url, _micros(a.published_at), a.quality, a.published, a.topics) for a in items],
+            )
+            for a in items:
+                entries[a.path] = cache._new[a.path]
+        body = (
+            (key, _index_token(self.folder), None if until is None else _micros(until)),
+            (
+                (accepted, None if newest is None else _micros(newest), held, spellings, plain),
+                entries,
+                [(r.path, r.reason) for r in rejected],
+            ),
+        )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.path, _pack((FORMAT_VERSION, __version__, *body)))
+
+    def drop(self) -> None:
+        """Forget the stored selection (it no longer matches)."""
+        self.path.unlink(missing_ok=True)

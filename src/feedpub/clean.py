@@ -39,6 +39,16 @@ _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](
 # RFC 3986 unreserved and reserved characters plus '%': everything else is encoded.
 _URI_SAFE = "!#$%&'()*+,-./:;=?@[]_~"
 
+# Text that plain_text would only fold spaces in: no '<' or '&' (no markup, no
+# entities), nothing XML forbids and nothing invisible.
+_NEEDS_CLEANING = re.compile("[<&]|" + _XML_INVALID.pattern + "|" + _INVISIBLE.pattern)
+# A URL http_url would keep byte for byte: lower-case http(s) scheme, a lower-case
+# ASCII host name as _HOST accepts it, no user or port, then only URI characters.
+_PLAIN_URL = re.compile(
+    r"https?://(?=[a-z0-9.-]{1,253}(?:[/?#]|\Z))[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?)*"
+    r"(?:[/?#][A-Za-z0-9!#$%&'()*+,\-./:;=?@\[\]_~]*)?"
+)
+
 MAX_URL_LENGTH = 2048
 """Longest URL accepted (characters, after encoding); longer ones are dropped."""
 
@@ -62,6 +72,8 @@ def _strip_markup(text: str) -> str:
 
 def plain_text(value: str) -> str:
     """Markup stripped, entities decoded once, invalid and invisible characters dropped, spaces folded."""
+    if not _NEEDS_CLEANING.search(value):
+        return _SPACE.sub(" ", value).strip()  # what the steps below leave of such text
     text = html.unescape(_strip_markup(value))
     # Invisible characters go first so that they cannot hide a '<' from the tag check.
     text = _INVISIBLE.sub("", xml_safe(text))
@@ -98,6 +110,8 @@ def http_url(value: object, *, decode_entities: bool = False) -> str | None:
         url = html.unescape(url)
     if not url or len(url) > MAX_URL_LENGTH:
         return None
+    if _PLAIN_URL.fullmatch(url):
+        return url  # what the checks below keep of such a URL, unchanged
     # Whitespace or a control character inside a URL is an obfuscation ("java\tscript:").
     if any(ch.isspace() or not ch.isprintable() for ch in url) or _XML_INVALID.search(url):
         return None

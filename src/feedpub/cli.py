@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 from feedpub import __version__
 from feedpub.clean import printable
-from feedpub.cache import ParseCache, RenderCache
+from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
 from feedpub.collect import collect_articles, load_topic_defs, scan_article_files
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
@@ -178,15 +178,27 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     defs, def_problems = load_topic_defs(config.sources)
     files = scan_article_files(config.sources, config.pattern)
     cache = _parse_cache(config, args)
-    selector = Selector(_flag_rules(config, args), now=datetime.now(timezone.utc), site_feed=config.site_feed)
+    now = datetime.now(timezone.utc)
+    selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed)
     rejected = list(def_problems)
-    for done, item in enumerate(collect_articles(files, cache), 1):
-        if isinstance(item, Rejection):
-            rejected.append(item)
-        else:
-            selector.add(item)
-        progress.update("reading articles", done, len(files))
-    progress.clear()
+    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
+    snapshot_key = SelectionSnapshot.key(files, (config.site_feed,)) if snapshot is not None else b""
+    stored = snapshot.load(snapshot_key, now) if snapshot is not None else None
+    if cache is not None and stored is not None and selector.restore(stored[0]):
+        # Same files, same index, same rules, and no article has fallen due or aged
+        # out since: the last run's selection is this run's (see SelectionSnapshot).
+        cache.trust(stored[1], len(files))
+        rejected.extend(stored[2])
+        stored_state = None
+    else:
+        for done, item in enumerate(collect_articles(files, cache), 1):
+            if isinstance(item, Rejection):
+                rejected.append(item)
+            else:
+                selector.add(item)
+            progress.update("reading articles", done, len(files))
+        progress.clear()
+        stored_state = selector.state() if snapshot is not None else None
     timings["collect"] = time.perf_counter() - t0
     t1 = time.perf_counter()
     reserved = {"index", config.site_feed_slug} if config.site_feed else {"index"}
@@ -201,11 +213,32 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         *sels, site = cache.resolve([*result.selections, result.site])
         result = replace(result, selections=tuple(sels), site=site)  # type: ignore[arg-type]
         cache.save()
+        if snapshot is not None and stored_state is not None:
+            _save_snapshot(snapshot, snapshot_key, stored_state, selector, cache, rejected[len(def_problems) :])
     timings["select"] = time.perf_counter() - t1
     for r in rejected:
         if not args.quiet or not args.json:
             _warn(f"skipped {printable(r.path)}: {r.reason}")
     return _Run(config, len(files), rejected, result, topics, site_topic, timings, cache)
+
+
+def _save_snapshot(
+    snapshot: SelectionSnapshot,
+    key: bytes,
+    state: tuple,  # type: ignore[type-arg]
+    selector: Selector,
+    cache: ParseCache,
+    rejected: list[Rejection],
+) -> None:
+    """Keep this run's selection for the next run, unless something in it cannot be trusted."""
+    items = [a for _, _, feed_items in state[4].values() for a in feed_items]
+    if cache.racy or any(a.path not in cache._new for a in items):
+        snapshot.drop()  # a file written moments ago, or one that changed during the run
+        return
+    try:
+        snapshot.save(key, state, selector.valid_until, cache, rejected)
+    except OSError as exc:
+        _warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
 
 
 def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable[[str], ProbeResult | None] | None:

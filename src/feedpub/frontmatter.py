@@ -15,6 +15,7 @@ would silently keep the last one and an editor reading the file sees the first.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -25,6 +26,7 @@ from feedpub.errors import ArticleError
 SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCES = ("---", "...")
+_FENCE_START = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
 
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings accepted in front matter (real files use 5)."""
@@ -57,15 +59,14 @@ def split(text: str) -> str:
     start = text.find("\n")
     if start < 0:
         raise ArticleError("the front matter is not closed by a '---' line")
-    pos = start + 1
-    while True:
+    # Only lines that start with a fence can be one: visit just those.
+    for match in _FENCE_START.finditer(text, start + 1):
+        pos = match.start()
         end = text.find("\n", pos)
         line = text[pos:] if end < 0 else text[pos:end]
         if line.rstrip() in _FENCES:
             return text[start + 1 : pos]
-        if end < 0:
-            raise ArticleError("the front matter is not closed by a '---' line")
-        pos = end + 1
+    raise ArticleError("the front matter is not closed by a '---' line")
 
 
 def _yaml_problem(exc: yaml.YAMLError, line_offset: int) -> str:
@@ -118,6 +119,154 @@ def check_events(text: str, line_offset: int = 0) -> None:
             stack.append([set(), True] if isinstance(event, yaml.MappingStartEvent) else None)
 
 
+_FALLBACK = object()
+_NO_KEY = object()
+_STR, _NULL, _BOOL = _CORE + "str", _CORE + "null", _CORE + "bool"
+# The constructors of the YAML types whose plain scalars are more than the text.
+_SCALAR_TYPES = {_CORE + t: getattr(yaml.SafeLoader, "construct_yaml_" + t) for t in ("int", "float", "timestamp")}
+# The loader's implicit resolvers by first character, wildcard ones appended, as
+# Resolver.resolve tries them (read once: feedpub registers none of its own).
+_RESOLVERS: dict[str, list[tuple[str, Any]]] = {
+    first: rules + SafeLoader.yaml_implicit_resolvers.get(None, [])
+    for first, rules in SafeLoader.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_NO_RESOLVERS: list[tuple[str, Any]] = SafeLoader.yaml_implicit_resolvers.get(None, [])
+
+
+def _load_checked(text: str, line_offset: int = 0) -> Any:
+    """:func:`check_events` and ``yaml.load`` in one pass over the parser's events.
+
+    The checks are exactly those of :func:`check_events`, in the same order, so the
+    same files are refused with the same reasons. Values are built here only from
+    what real front matter uses (untagged scalars, lists, mappings, one document),
+    with the loader's own resolver tables and constructors, so they equal what
+    ``yaml.load`` gives; for anything else (an explicit tag, a second document, a
+    value the constructor refuses) this returns ``_FALLBACK`` and the caller lets
+    ``yaml.load`` build it, which also raises the same error as before.
+    """
+    resolvers, no_resolvers = _RESOLVERS, _NO_RESOLVERS
+    bools = yaml.SafeLoader.bool_values
+    constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)  # only its scalar methods are used
+    scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
+    # check_events' frames ([keys seen, next is a key] or None), and beside them the
+    # containers being built, each as [container, key waiting for its value].
+    stack: list[list[Any] | None] = []
+    built: list[list[Any]] = []
+    root: Any = None
+    documents = 0
+    fast = True
+    parser = SafeLoader(text)
+    try:
+        next_event = parser.get_event
+        while True:
+            event = next_event()
+            kind = type(event)
+            if kind is scalar_event:
+                pass
+            elif kind is mapping_end or kind is sequence_end:
+                stack.pop()
+                if fast:
+                    value = built.pop()[0]
+                    if built:
+                        _attach(built[-1], value)
+                    else:
+                        root = value
+                continue
+            elif kind is stream_end:
+                break
+            elif kind is not mapping_start and kind is not sequence_start:
+                if kind is yaml.AliasEvent:
+                    raise ArticleError(f"YAML aliases (*{event.anchor}) are not allowed{_line(event, line_offset)}")
+                if kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    fast = fast and documents == 1  # yaml.load refuses a second document: let it say so
+                continue
+            if event.anchor is not None:
+                raise ArticleError(f"YAML anchors (&{event.anchor}) are not allowed{_line(event, line_offset)}")
+            tag = event.tag
+            if tag is not None:
+                if tag not in _ALLOWED_TAGS:
+                    raise ArticleError(
+                        f"YAML tag {tag[:60]!r} is not allowed (plain values only){_line(event, line_offset)}"
+                    )
+                fast = False
+            frame = stack[-1] if stack else None
+            if frame is not None:
+                if frame[1]:
+                    if kind is not scalar_event:
+                        raise ArticleError(f"a list or mapping used as a key is not allowed{_line(event, line_offset)}")
+                    if event.value == "<<" and event.implicit[0]:
+                        raise ArticleError(f"YAML merge keys ('<<') are not allowed{_line(event, line_offset)}")
+                    if event.value in frame[0]:
+                        raise ArticleError(f"duplicate key {event.value[:60]!r}{_line(event, line_offset)}")
+                    frame[0].add(event.value)
+                frame[1] = not frame[1]
+            if kind is scalar_event:
+                if not fast:
+                    continue
+                value = event.value
+                if event.implicit[0]:
+                    # Resolver.resolve: the implicit resolvers for the first character, in order.
+                    for resolved, regexp in resolvers.get(value[:1], no_resolvers):
+                        if regexp.match(value):
+                            break
+                    else:
+                        resolved = _STR
+                    if resolved == _STR:
+                        pass
+                    elif resolved == _NULL:
+                        value = None
+                    elif resolved == _BOOL:
+                        value = bools[value.lower()]
+                    elif resolved in _SCALAR_TYPES:
+                        try:
+                            value = _SCALAR_TYPES[resolved](constructor, yaml.ScalarNode(resolved, value, event.start_mark))
+                        except Exception:  # noqa: BLE001 - yaml.load raises it again, as it did before
+                            fast = False
+                            continue
+                    else:
+                        fast = False  # a type feedpub does not build here ('=', '<<' as a value)
+                        continue
+                if built:  # _attach, inlined: this is the most common event
+                    slot = built[-1]
+                    if type(slot[0]) is list:
+                        slot[0].append(value)
+                    elif slot[1] is _NO_KEY:
+                        slot[1] = value
+                    else:
+                        slot[0][slot[1]] = value
+                        slot[1] = _NO_KEY
+                else:
+                    root = value
+                continue
+            if len(stack) >= MAX_DEPTH:
+                raise ArticleError(f"nested deeper than {MAX_DEPTH} levels{_line(event, line_offset)}")
+            if kind is mapping_start:
+                stack.append([set(), True])
+                if fast:
+                    built.append([{}, _NO_KEY])
+            else:
+                stack.append(None)
+                if fast:
+                    built.append([[], None])
+    finally:
+        parser.dispose()
+    return root if fast else _FALLBACK
+
+
+def _attach(slot: list[Any], value: Any) -> None:
+    container = slot[0]
+    if type(container) is list:
+        container.append(value)
+    elif slot[1] is _NO_KEY:
+        slot[1] = value
+    else:
+        container[slot[1]] = value
+        slot[1] = _NO_KEY
+
+
 def load_front_matter(data: bytes) -> dict[str, Any]:
     """Parse an article file's front matter into a mapping; ArticleError says why not."""
     if not data.strip():
@@ -127,8 +276,9 @@ def load_front_matter(data: bytes) -> dict[str, Any]:
     body = split(decode(data))
     try:
         # +1: line numbers count the opening '---' line of the file.
-        check_events(body, 1)
-        value = yaml.load(body, Loader=SafeLoader)
+        value = _load_checked(body, 1)
+        if value is _FALLBACK:
+            value = yaml.load(body, Loader=SafeLoader)
     except ArticleError:
         raise
     except yaml.YAMLError as exc:

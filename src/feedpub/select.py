@@ -34,6 +34,12 @@ def _order(article: Article) -> tuple[float, str, str]:
     return (-article.published_at.timestamp(), article.url, article.path)
 
 
+def rules_tuple(rules: Rules) -> tuple:  # type: ignore[type-arg]
+    """Rules as plain values (the selection snapshot compares them)."""
+    age = rules.max_age
+    return (rules.min_quality, rules.max_items, None if age is None else (age.days, age.seconds, age.microseconds), rules.include_unpublished)
+
+
 class _Feed:
     """The best items of one feed so far, sorted, each URL once."""
 
@@ -46,8 +52,9 @@ class _Feed:
         self.urls: dict[str, tuple[float, str, str]] = {}
         self.total = 0
 
-    def offer(self, article: Article) -> None:
-        key = _order(article)
+    def offer(self, article: Article, key: tuple[float, str, str] | None = None) -> None:
+        if key is None:
+            key = _order(article)
         old = self.urls.get(article.url)
         if old is not None:
             if old <= key:
@@ -92,6 +99,8 @@ class Selector:
         self._held: Counter[str] = Counter()
         self._accepted = 0
         self._newest: datetime | None = None
+        self._until: datetime | None = None
+        self._topic_keys: dict[tuple[str, ...], tuple[tuple[str, ...], list[tuple[str, str]]]] = {}
 
     def _feed(self, key: str) -> _Feed:
         feed = self._feeds.get(key)
@@ -104,37 +113,99 @@ class Selector:
             return "unpublished"
         if article.published_at > self._now:
             return "future"
-        if rules.max_age is not None and article.published_at < self._now - rules.max_age:
-            return "too_old"
+        if rules.max_age is not None:
+            if article.published_at < self._now - rules.max_age:
+                return "too_old"
+            expires = article.published_at + rules.max_age
+            if self._until is None or expires < self._until:
+                self._until = expires  # too old after then: the selection may change
         if article.quality < rules.min_quality:
             return "below_quality"
         return None
 
+    def _keys(self, topics: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+        # The feeds an article with these topics goes to, and (key, name) per topic name;
+        # remembered per distinct tuple of names (a corpus has few).
+        keys = [SITE_KEY] if self._site else []
+        names = []
+        for name in topics:
+            key = topic_key(name)
+            names.append((key, name))
+            if key not in keys:
+                keys.append(key)
+        found = self._topic_keys[topics] = (tuple(keys), names)
+        return found
+
     def add(self, article: Article) -> None:
         """Count an accepted article and offer it to each of its topics' feeds."""
         self._accepted += 1
+        when = article.published_at
         # The date of an empty feed: the newest article already due, never a future one.
-        if article.published_at <= self._now and (self._newest is None or article.published_at > self._newest):
-            self._newest = article.published_at
-        keys = [SITE_KEY] if self._site else []
-        for name in article.topics:
-            key = topic_key(name)
-            self._spellings.setdefault(key, Counter())[name] += 1
-            if key not in keys:
-                keys.append(key)
+        if when <= self._now:
+            if self._newest is None or when > self._newest:
+                self._newest = when
+        elif self._until is None or when < self._until:
+            self._until = when  # due then: the selection may change
+        topics = article.topics
+        found = self._topic_keys.get(topics)
+        keys, names = found if found is not None else self._keys(topics)
+        spellings = self._spellings
+        for key, name in names:
+            counts = spellings.get(key)
+            if counts is None:
+                counts = spellings[key] = Counter()
+            counts[name] += 1
         first_reason: str | None = None
         offered = False
+        order = None
         for key in keys:
-            feed = self._feed(key)
+            feed = self._feeds.get(key) or self._feed(key)
             feed.total += 1
             reason = self._reason(article, feed.rules)
             if reason is None:
-                feed.offer(article)
+                if order is None:
+                    order = _order(article)
+                feed.offer(article, order)
                 offered = True
             elif first_reason is None:
                 first_reason = reason
         if not offered:
             self._held[first_reason or "no_topics"] += 1
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """The first moment the same articles could be selected differently (the clock)."""
+        return self._until
+
+    def state(self) -> tuple:  # type: ignore[type-arg]
+        """What :meth:`finish` reads, so that a run with the same files can skip :meth:`add`.
+
+        ``(accepted, newest, held, spellings, feeds)``; feeds map each key to
+        ``(rules as a tuple, total, items)``.
+        """
+        feeds = {key: (rules_tuple(f.rules), f.total, list(f.items)) for key, f in self._feeds.items()}
+        spellings = {key: dict(c) for key, c in self._spellings.items()}
+        return (self._accepted, self._newest, dict(self._held), spellings, feeds)
+
+    def restore(self, state: tuple) -> bool:  # type: ignore[type-arg]
+        """Take over a :meth:`state`; False (and nothing changed) if a feed's rules differ now."""
+        accepted, newest, held, spellings, feeds = state
+        restored = {}
+        for key, (rules, total, items) in feeds.items():
+            feed = _Feed(self._rules_for(key))
+            if rules_tuple(feed.rules) != tuple(rules):
+                return False
+            feed.total = total
+            feed.items = list(items)
+            feed.keys = [_order(a) for a in feed.items]
+            feed.urls = {a.url: k for a, k in zip(feed.items, feed.keys)}
+            restored[key] = feed
+        self._feeds = restored
+        self._accepted = accepted
+        self._newest = newest
+        self._held = Counter(held)
+        self._spellings = {key: Counter(c) for key, c in spellings.items()}
+        return True
 
     @property
     def spellings(self) -> dict[str, Counter[str]]:
