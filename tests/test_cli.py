@@ -12,12 +12,12 @@ import pytest
 
 from feedpub.cli import main
 
-from .conftest import FIXTURE_SITE, REPO, TESTS
+from .conftest import FIXTURE_SITE, REPO
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "feedpub", *args], capture_output=True, text=True, cwd=cwd or TESTS, timeout=120
+        [sys.executable, "-m", "feedpub", *args], capture_output=True, text=True, cwd=cwd or Path.cwd(), timeout=120
     )
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import requests
 
-from .conftest import FIXTURE_SITE, TESTS
+from .conftest import FIXTURE_SITE
 
 
 def publish(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "feedpub", "publish", *args],
-        capture_output=True, text=True, cwd=TESTS, env=env or os.environ.copy(), timeout=180,
+        capture_output=True, text=True, cwd=Path.cwd(), env=env or os.environ.copy(), timeout=180,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import feedparser
 import yaml
 
-from .conftest import TESTS
+
 
 CORRUPT = "2020-12-01-project-innereye"
 
@@ -24,7 +24,7 @@ def build(corpus: Path, out: Path, *extra: str) -> dict:
         "--output", str(out), "--base-url", "https://feeds.example.org/",
         "--min-quality", "0", "--include-unpublished", "--json", *extra,
     ]
-    p = subprocess.run(args, capture_output=True, text=True, cwd=TESTS, timeout=300)
+    p = subprocess.run(args, capture_output=True, text=True, cwd=out.parent, timeout=300)
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     return json.loads(p.stdout)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from .conftest import FIXTURE_SITE, TESTS
+from .conftest import FIXTURE_SITE
 
 
 def free_port() -> int:
@@ -28,7 +28,7 @@ def server(tmp_path: Path):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "feedpub", "serve", "--source", str(site), "--port", str(port), "--min-quality", "0"],
-        cwd=TESTS, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}/"
     try:
