@@ -23,7 +23,6 @@ import hashlib
 import marshal
 import os
 import struct
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -32,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from feedpub import __version__
+from feedpub.files import write_atomic
 from feedpub.records import Article, Image, Provider, Rejection, Related, Selection
 
 FORMAT_VERSION = 1
@@ -122,20 +122,6 @@ class Stub(Article):
     Selection looks at nothing else; :meth:`ParseCache.resolve` swaps in the full record
     for the few that end up in a feed, so a no-change run decodes only those.
     """
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 def _pack(payload: object) -> bytes:
@@ -381,7 +367,8 @@ class ParseCache:
             return
         self._compact()
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.folder / "index.bin", _pack((FORMAT_VERSION, __version__, self._next_segment, self._new)))
+        index = _pack((FORMAT_VERSION, __version__, self._next_segment, self._new))
+        write_atomic(self.folder / "index.bin", index, durable=False)
         used = {e[2][0] for e in self._new.values() if len(e[2]) > 1}
         for path in self.folder.glob("records-*.bin"):
             n = path.name[8:-4]
@@ -486,7 +473,7 @@ class RenderCache:
         """Remember freshly rendered bytes."""
         self.rendered += 1
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.folder / name, data)
+        write_atomic(self.folder / name, data, durable=False)
         self._used[name] = (key, hashlib.blake2b(data, digest_size=20).digest())
 
     def save(self) -> None:
@@ -494,7 +481,7 @@ class RenderCache:
         if self._used == self._manifest:
             return
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self._index, _pack((FORMAT_VERSION, __version__, self._stamp, self._used)))
+        write_atomic(self._index, _pack((FORMAT_VERSION, __version__, self._stamp, self._used)), durable=False)
         for name in set(self._manifest) - set(self._used):
             (self.folder / name).unlink(missing_ok=True)
 
@@ -584,7 +571,7 @@ class SelectionSnapshot:
             ),
         )
         self.folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.path, _pack((FORMAT_VERSION, __version__, *body)))
+        write_atomic(self.path, _pack((FORMAT_VERSION, __version__, *body)), durable=False)
 
     def drop(self) -> None:
         """Forget the stored selection (it no longer matches)."""

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from feedpub import __version__
-from feedpub.publish.local import write_atomic
+from feedpub.files import write_atomic
 
 log = logging.getLogger(__name__)
 
