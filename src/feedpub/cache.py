@@ -351,14 +351,18 @@ class ParseCache:
             out.append(replace(sel, items=tuple(items)))
         return out
 
-    def save(self) -> None:
-        """Write the index of this run's files (atomically) and delete unused record files."""
+    def _close_files(self) -> None:
+        """Close the record file being appended to and every record file opened for reading."""
         if self._out is not None:
             self._out.close()
             self._out = None
         for fd in self._readers.values():
             os.close(fd)
         self._readers.clear()
+
+    def save(self) -> None:
+        """Write the index of this run's files (atomically) and delete unused record files."""
+        self._close_files()
         if self._trusted:
             return  # nothing was looked up or stored: the index stands as it is
         self._load()
@@ -403,12 +407,7 @@ class ParseCache:
                 continue
             segment, offset = self._append(blob)
             self._new[path] = (size, mtime_ns, (segment, offset, *rec[2:]))
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        for fd in self._readers.values():
-            os.close(fd)
-        self._readers.clear()
+        self._close_files()
 
 
 def _render_stamp() -> tuple:  # type: ignore[type-arg]

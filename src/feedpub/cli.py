@@ -65,7 +65,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
-    parser = _Parser(prog="feedpub", description="Per-topic RSS 2.0 and Atom 1.0 feeds from news-article files.")
+    parser = _Parser(prog="feedpub", description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.")
     parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True

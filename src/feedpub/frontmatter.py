@@ -281,17 +281,24 @@ def load_front_matter(data: bytes) -> dict[str, Any]:
             value = yaml.load(body, Loader=SafeLoader)
     except ArticleError:
         raise
-    except yaml.YAMLError as exc:
-        raise ArticleError(_yaml_problem(exc, 1)) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # Raised by constructors for impossible timestamps (month 13, offset +99:00)
-        # and integers longer than Python's int-string limit.
-        raise ArticleError(f"YAML value cannot be read: {str(exc)[:80]}") from None
+    except Exception as exc:  # noqa: BLE001 - narrowed in _as_article_error
+        raise _as_article_error(exc, 1) from None
     if value is None:
         raise ArticleError("the front matter is empty")
     if not isinstance(value, dict):
         raise ArticleError(f"the front matter is a {type(value).__name__}, not a mapping of fields")
     return value
+
+
+def _as_article_error(exc: Exception, line_offset: int) -> ArticleError:
+    """A loader's failure as one ArticleError line; anything unexpected is re-raised."""
+    if isinstance(exc, yaml.YAMLError):
+        return ArticleError(_yaml_problem(exc, line_offset))
+    if isinstance(exc, (ValueError, TypeError, OverflowError, RecursionError)):
+        # Raised by constructors for impossible timestamps (month 13, offset +99:00)
+        # and integers longer than Python's int-string limit.
+        return ArticleError(f"YAML value cannot be read: {str(exc)[:80]}")
+    raise exc
 
 
 def load_data_file(data: bytes) -> Any:
@@ -305,8 +312,6 @@ def load_data_file(data: bytes) -> Any:
                 return doc
     except ArticleError:
         raise
-    except yaml.YAMLError as exc:
-        raise ArticleError(_yaml_problem(exc, 0)) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        raise ArticleError(f"YAML value cannot be read: {str(exc)[:80]}") from None
+    except Exception as exc:  # noqa: BLE001 - narrowed in _as_article_error
+        raise _as_article_error(exc, 0) from None
     return None
