@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from feedpub.probe import ProbeResult
+    from feedpub.media import ProbeResult
 
 from feedpub import __version__
 from feedpub.clean import printable

@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from feedpub import __version__
 from feedpub.files import write_atomic
+from feedpub.media import ProbeResult, guess_image_type
 
 log = logging.getLogger(__name__)
 
@@ -33,45 +34,6 @@ MAX_LENGTH = 2 * 1024**3
 # Enough for http->https and a CDN hop or two; more is a loop or a tracker chain.
 MAX_REDIRECTS = 5
 CACHE_VERSION = 1
-
-_IMAGE_TYPES = {
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".jpe": "image/jpeg",
-    ".jfif": "image/jpeg",
-    ".png": "image/png",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".svg": "image/svg+xml",
-    ".bmp": "image/bmp",
-    ".ico": "image/vnd.microsoft.icon",
-    ".tif": "image/tiff",
-    ".tiff": "image/tiff",
-    ".heic": "image/heic",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ProbeResult:
-    """An image's MIME type and size in bytes; length 0 means unknown."""
-
-    type: str
-    length: int
-
-
-def guess_image_type(url: str) -> str:
-    """The MIME type of an image URL from its path's extension, ``image/jpeg`` when unknown.
-
-    A fixed table rather than :mod:`mimetypes`, whose answers depend on the machine's
-    ``/etc/mime.types`` and would make feeds differ between hosts.
-    """
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        return "image/jpeg"
-    return _IMAGE_TYPES.get(PurePosixPath(path).suffix.lower(), "image/jpeg")
-
 
 def _is_http(url: str) -> bool:
     try:

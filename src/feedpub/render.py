@@ -18,13 +18,14 @@ from feedpub.config import Site
 from feedpub.content import item_html
 from feedpub.directory import CONTENT_TYPE as DIRECTORY_TYPE
 from feedpub.directory import DirectoryEntry, render_directory
+from feedpub.media import guess_image_type
 from feedpub.records import Article, OutputFile, Selection
 from feedpub.topics import topic_key
 
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
-    from feedpub.probe import ProbeResult
+    from feedpub.media import ProbeResult
 
 RSS_TYPE = "application/rss+xml; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -34,9 +35,7 @@ JSON_TYPE = "application/feed+json; charset=utf-8"
 CONTENT_TYPES = {"rss": RSS_TYPE, "atom": ATOM_TYPE, "json": JSON_TYPE}
 
 def image_type(url: str) -> str:
-    """The media type of an image URL from its extension (see :func:`feedpub.probe.guess_image_type`)."""
-    from feedpub.probe import guess_image_type  # probe imports requests: load it only when needed
-
+    """The media type of an image URL from its extension (see :func:`feedpub.media.guess_image_type`)."""
     return guess_image_type(url)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from feedpub.probe import ProbeResult, guess_image_type
+from feedpub.media import ProbeResult, guess_image_type
 from feedpub.records import Article, Selection
 
 VERSION = "https://jsonfeed.org/version/1.1"

@@ -1,0 +1,49 @@
+"""What an enclosure is: an image's media type and length, and the type guessed from its URL.
+
+Kept apart from :mod:`feedpub.probe`, which needs requests (~0.1 s to import), so that
+rendering with probing off never loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+_IMAGE_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".jfif": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+    ".bmp": "image/bmp",
+    ".ico": "image/vnd.microsoft.icon",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".heic": "image/heic",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """An image's MIME type and size in bytes; length 0 means unknown."""
+
+    type: str
+    length: int
+
+
+def guess_image_type(url: str) -> str:
+    """The MIME type of an image URL from its path's extension, ``image/jpeg`` when unknown.
+
+    A fixed table rather than :mod:`mimetypes`, whose answers depend on the machine's
+    ``/etc/mime.types`` and would make feeds differ between hosts.
+    """
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return "image/jpeg"
+    return _IMAGE_TYPES.get(PurePosixPath(path).suffix.lower(), "image/jpeg")
