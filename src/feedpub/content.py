@@ -9,6 +9,7 @@ handler, a style or a non-http(s) link in front of a subscriber.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 
 import nh3
@@ -48,8 +49,13 @@ def _attr(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+@lru_cache(maxsize=4096)
 def item_html(article: Article) -> str:
-    """The item's HTML content, identical in RSS ``content:encoded`` and Atom ``content``."""
+    """The item's HTML content, identical in RSS ``content:encoded`` and Atom ``content``.
+
+    Remembered per article: one article is in the RSS, Atom and JSON feed of each of
+    its topics and of the site feed, and sanitising is the costly part of rendering.
+    """
     parts: list[str] = []
     if article.images:
         img = article.images[0]
