@@ -11,7 +11,8 @@ import fnmatch
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
 from pathlib import Path
 
 from feedpub.cache import ParseCache, decode, encode
@@ -26,6 +27,8 @@ MAX_FILE_BYTES = 1_000_000
 """Largest article file read (bytes); the largest real one is 59 KB. Bigger files are rejected."""
 PARALLEL_ABOVE = 500
 """Parse in worker processes when more files than this need parsing (start-up costs ~0.1 s)."""
+
+_NAME = attrgetter("name")
 
 FileStat = tuple[str, int, int]
 """An article file as (path, size, mtime_ns): the parse cache's key."""
@@ -44,6 +47,24 @@ def _path_order(item: FileStat) -> list[str]:
     return item[0].split(os.sep)
 
 
+def _listing(folder: str) -> Iterator[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            # Sorted: when two names reach one file, the first name wins, every run.
+            return iter(sorted(it, key=_NAME))
+    except OSError:
+        return iter(())
+
+
+def _name_matcher(pattern: str) -> Callable[[str], bool]:
+    """Whether a file name matches the glob ``pattern`` (as fnmatch, case as the OS has it)."""
+    suffix = pattern[1:]
+    if pattern.startswith("*") and not any(ch in suffix for ch in "*?[") and os.path.normcase("A") == "A":
+        return lambda name: name.endswith(suffix)  # "*.md": no regular expression per file
+    match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+    return lambda name: match(os.path.normcase(name)) is not None
+
+
 def scan_article_files(
     sources: Sequence[Path], pattern: str = DEFAULT_PATTERN, exclude: Sequence[str] = DEFAULT_EXCLUDE
 ) -> list[FileStat]:
@@ -52,23 +73,21 @@ def scan_article_files(
     Hidden folders and ``_data`` are skipped and linked folders are not entered; a
     linked file that points out of its source is ignored, so a source cannot make
     feedpub read files elsewhere. One ``scandir`` per folder and one ``stat`` per file.
+    Each folder is listed in name order and entered where its name falls: that is the
+    order of pathlib paths (part by part), so one source's files need no sorting.
     """
-    match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
+    matches = _name_matcher(pattern)
     skip = set(exclude)
-    found: dict[str, FileStat] = {}
+    found: list[FileStat] = []
+    seen: set[str] = set()
     for source in sources:
         root = source.resolve()
-        stack = [(str(source), str(root))]
+        real = str(root)
+        # Depth first with an explicit stack (no recursion limit for deep trees): each
+        # frame is a folder's remaining entries and its real path + separator.
+        stack = [(_listing(str(source)), real if real.endswith(os.sep) else real + os.sep)]
         while stack:
-            folder, real = stack.pop()
-            try:
-                with os.scandir(folder) as it:
-                    # Sorted: when two names reach one file, the first name wins, every run.
-                    entries = sorted(it, key=lambda e: e.name)
-            except OSError:
-                continue
-            # os.path.join(real, name) without a call per file (names hold no separator).
-            prefix = real if real.endswith(os.sep) else real + os.sep
+            entries, prefix = stack[-1]
             for entry in entries:
                 name = entry.name
                 try:
@@ -77,9 +96,10 @@ def scan_article_files(
                     is_dir = False
                 if is_dir:
                     if not entry.is_symlink() and not name.startswith(".") and name != "_data":
-                        stack.append((entry.path, prefix + name))
+                        stack.append((_listing(entry.path), prefix + name + os.sep))
+                        break  # this folder's entries first; the rest of ours after
                     continue
-                if not match(os.path.normcase(name)) or name in skip:
+                if not matches(name) or name in skip:
                     continue
                 if entry.is_symlink():
                     if not _inside(Path(entry.path), root):
@@ -87,13 +107,19 @@ def scan_article_files(
                     resolved = os.path.realpath(entry.path)
                 else:
                     resolved = prefix + name
+                if resolved in seen:
+                    continue
+                seen.add(resolved)
                 try:
                     st = entry.stat()
-                    key: FileStat = (entry.path, st.st_size, st.st_mtime_ns)
+                    found.append((entry.path, st.st_size, st.st_mtime_ns))
                 except OSError:
-                    key = (entry.path, -1, -1)  # reading it will say why
-                found.setdefault(resolved, key)
-    return sorted(found.values(), key=_path_order)
+                    found.append((entry.path, -1, -1))  # reading it will say why
+            else:
+                stack.pop()
+    if len(sources) > 1:
+        found.sort(key=_path_order)
+    return found
 
 
 def find_article_files(
