@@ -178,6 +178,7 @@ class ParseCache:
         self._out = None  # type: ignore[var-annotated]
         self._out_size = 0
         self._readers: dict[int, int] = {}
+        self._full: dict[str, Article] = {}
         self._dirty = False
         self._loaded = False
         self._trusted = False
@@ -303,27 +304,48 @@ class ParseCache:
         """The complete record of an article that may be a :class:`Stub`."""
         if not isinstance(article, Stub):
             return article
-        size, mtime_ns, rec = self._new[article.path]
-        blob = self._blob(rec)
+        done = self._full.get(article.path)
+        if done is not None:
+            return done
+        entry = self._new[article.path]
+        blob = self._blob(entry[2])
         if blob is not None:
             try:
-                return decode(article.path, blob)
+                done = decode(article.path, blob)
             except (ValueError, EOFError, TypeError):
                 pass
+        if done is None:
+            done = self._reparse(article, entry)
+        self._full[article.path] = done
+        return done
+
+    def verify(self, articles: Iterable[Article]) -> None:
+        """Check the stored records of these stubs (read and digest, no decoding).
+
+        Run before :meth:`save` on the articles in feeds, so that a damaged or missing
+        record is parsed again and stored now, while the full records are decoded
+        later, only for the feeds that have to be rendered.
+        """
+        for article in articles:
+            if isinstance(article, Stub) and article.path not in self._full:
+                entry = self._new.get(article.path)
+                if entry is None or len(entry[2]) == 1 or self._blob(entry[2]) is None:
+                    self._full[article.path] = self._reparse(article, entry)
+
+    def _reparse(self, article: Article, entry: _Entry | None) -> Article:
         # The stored record is damaged or gone: parse the file again and keep that.
         from feedpub.collect import read_article
 
         self._untrust()
-
         fresh = read_article(Path(article.path))
-        if isinstance(fresh, Rejection):
+        if isinstance(fresh, Rejection) or entry is None:
             # The file changed during this run: keep the item selection saw, titled by
             # its URL, and forget the entry so the next run parses the file again.
             self._new.pop(article.path, None)
             self._dirty = True
             a = article
             return Article(a.path, a.url, a.url, a.published_at, "", a.quality, a.published, a.topics)
-        self.store(article.path, size, mtime_ns, encode(fresh))
+        self.store(article.path, entry[0], entry[1], encode(fresh))
         self.parsed -= 1
         return fresh
 
@@ -335,21 +357,18 @@ class ParseCache:
         return hashlib.blake2b(repr(article).encode(), digest_size=16).digest()
 
     def resolve(self, selections: Iterable[Selection | None]) -> list[Selection | None]:
-        """The selections with every stub replaced by its full record (decoded once)."""
-        done: dict[str, Article] = {}
+        """The selections with every stub replaced by its full record (each decoded once a run)."""
         out: list[Selection | None] = []
         for sel in selections:
-            if sel is None:
-                out.append(None)
+            if sel is None or not any(isinstance(a, Stub) for a in sel.items):
+                out.append(sel)
                 continue
-            items = []
-            for a in sel.items:
-                full = done.get(a.path)
-                if full is None:
-                    full = done[a.path] = self.full(a)
-                items.append(full)
-            out.append(replace(sel, items=tuple(items)))
+            out.append(replace(sel, items=tuple(self.full(a) for a in sel.items)))
         return out
+
+    def close(self) -> None:
+        """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
+        self._close_files()
 
     def _close_files(self) -> None:
         """Close the record file being appended to and every record file opened for reading."""

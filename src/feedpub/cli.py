@@ -208,10 +208,10 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug, defined=True)
     result = selector.finish(topics, site_topic)
     if cache is not None:
-        # Cached articles reach selection by their selection fields only: decode in
-        # full just the ones that made it into a feed, then keep the cache for next time.
-        *sels, site = cache.resolve([*result.selections, result.site])
-        result = replace(result, selections=tuple(sels), site=site)  # type: ignore[arg-type]
+        # Cached articles reach selection by their selection fields only; the full
+        # records are decoded when a feed has to be rendered (_render). Check now that
+        # the records of every article in a feed are intact, then keep the cache.
+        cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
             _save_snapshot(snapshot, snapshot_key, stored_state, selector, cache, rejected[len(def_problems) :])
@@ -270,6 +270,8 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
     selections = list(run.result.selections)
     if run.result.site is not None:
         selections.append(run.result.site)
+    if config.probe and run.cache is not None:
+        selections = run.cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
     lookup = _probe(run, selections, network=probe_network)
     total = len(selections) * len(config.formats)
     names = {t.key: t.name for t in run.topics}
@@ -288,6 +290,7 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
             key = renders.key(sel, fmt, settings, run.cache.digest)
             data = renders.get(name, key)
             if data is None:
+                sel = run.cache.resolve([sel])[0]  # type: ignore[assignment]
                 out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
                 renders.put(name, key, out.data)
                 files.append(out)
@@ -295,6 +298,8 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
+    if run.cache is not None:
+        run.cache.close()
     if renders is not None:
         renders.save()
         run.cache_stats = {"feeds_reused": renders.reused, "feeds_rendered": renders.rendered}
