@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,13 +21,20 @@ class FolderTarget:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
+        self._real: Path | None = None
 
     def describe(self) -> str:
         return str(self.root)
 
     def _path(self, name: str) -> Path:
-        path = (self.root / name).resolve()
-        root = self.root.resolve()
+        if self._real is None:
+            self._real = self.root.resolve()
+        root = self._real
+        if "/" not in name and os.sep not in name and name not in ("", ".", ".."):
+            path = root / name
+            if not path.is_symlink():
+                return path  # a plain name in the folder: no need to resolve it
+        path = (root / name).resolve()
         if path.parent != root and root not in path.parents:
             raise PublishError(f"{self.root}: refusing to write {name!r} outside the folder")
         return path
