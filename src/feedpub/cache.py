@@ -153,6 +153,9 @@ def _read(path: Path) -> object | None:
         return None
 
 
+Fields = tuple[str, str, int, float, bool, tuple[str, ...]]
+"""An accepted article as selection reads it: (path, url, published_us, quality, published, topics)."""
+
 # One index entry: (size, mtime_ns, rec) where rec is (reason,) for a rejection or
 # (segment, offset, length, digest, published_us, url, quality, published, topics).
 _Entry = tuple  # type: ignore[type-arg]
@@ -247,8 +250,32 @@ class ParseCache:
         _, _, _, _, published, url, quality, flag, topics = rec
         return Stub(path, "", url, _when(published), "", quality, flag, topics)
 
-    def store(self, path: str, size: int, mtime_ns: int, encoded: tuple) -> Article | Rejection:  # type: ignore[type-arg]
-        """Keep a fresh parse result (from :func:`encode`); returns what selection gets."""
+    @staticmethod
+    def _fields(path: str, rec: tuple) -> Fields | Rejection:  # type: ignore[type-arg]
+        if len(rec) == 1:
+            return Rejection(path, rec[0])
+        return (path, rec[5], rec[4], rec[6], rec[7], rec[8])
+
+    @staticmethod
+    def stub(path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...]) -> Stub:
+        """The :class:`Stub` of an article given by its :data:`Fields` (the selector's factory)."""
+        return Stub(path, "", url, _when(published_us), "", quality, published, topics)
+
+    def lookup_fields(self, path: str, size: int, mtime_ns: int) -> Fields | Rejection | None:
+        """:meth:`lookup`, giving an article as its :data:`Fields` instead of a Stub (cheaper)."""
+        self._load()
+        entry = self._old.get(path)
+        if entry is None or entry[0] != size or entry[1] != mtime_ns:
+            return None
+        rec = entry[2]
+        if type(rec) is not tuple or len(rec) not in (1, 9):
+            return None  # an entry of the wrong shape: parse the file again
+        self._new[path] = entry
+        self.hits += 1
+        return self._fields(path, rec)
+
+    def store(self, path: str, size: int, mtime_ns: int, encoded: tuple, *, fields: bool = False) -> Article | Rejection | Fields:  # type: ignore[type-arg]
+        """Keep a fresh parse result (from :func:`encode`); returns what selection gets (a Stub, or its Fields)."""
         self._load()  # segment numbers continue from the index's
         self.parsed += 1
         self._dirty = True
@@ -266,7 +293,7 @@ class ParseCache:
             segment, offset = self._append(blob)
             rec = (segment, offset, len(blob), digest, published, url, quality, flag, topics)
         self._new[path] = (size, mtime_ns, rec)
-        return self._record(path, rec)
+        return self._fields(path, rec) if fields else self._record(path, rec)
 
     def _append(self, blob: bytes) -> tuple[int, int]:
         if self._out is None:
@@ -463,10 +490,18 @@ class RenderCache:
         self._index = Path(folder) / "feeds.bin"
         self._used: dict[str, tuple[bytes, bytes]] = {}
 
-    def key(self, sel: Selection, fmt: str, settings: Sequence[object], digest: Callable[[Article], bytes]) -> bytes:
-        """The digest of everything rendering one feed reads."""
-        h = hashlib.blake2b(digest_size=20)
-        h.update(repr((fmt, tuple(settings), sel.topic, sel.updated, len(sel.items))).encode())
+    @staticmethod
+    def settings_key(settings: Sequence[object]) -> bytes:
+        """The digest of the run-wide render settings (site, hubs, topic names): once a run."""
+        return hashlib.blake2b(repr(tuple(settings)).encode(), digest_size=20).digest()
+
+    @staticmethod
+    def key(
+        sel: Selection, settings: bytes, probed: Sequence[object], digest: Callable[[Article], bytes]
+    ) -> bytes:
+        """The digest of everything rendering one topic's feeds reads; :meth:`get` adds the format."""
+        h = hashlib.blake2b(settings, digest_size=20)
+        h.update(repr((probed, sel.topic, sel.updated, len(sel.items))).encode())
         for a in sel.items:
             h.update(a.path.encode("utf-8", "surrogatepass"))
             h.update(digest(a))
@@ -491,7 +526,9 @@ class RenderCache:
         """Remember freshly rendered bytes."""
         self.rendered += 1
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.folder / name, data, durable=False)
+        # Written in place, not through a temporary file and a rename (a third of the
+        # cost on some file systems): a torn or stale file fails the digest in get().
+        (self.folder / name).write_bytes(data)
         self._used[name] = (key, hashlib.blake2b(data, digest_size=20).digest())
 
     def save(self) -> None:

@@ -179,7 +179,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     files = scan_article_files(config.sources, config.pattern)
     cache = _parse_cache(config, args)
     now = datetime.now(timezone.utc)
-    selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed)
+    selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed, stub=ParseCache.stub)
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     snapshot_key = SelectionSnapshot.key(files, (config.site_feed,)) if snapshot is not None else b""
@@ -191,13 +191,22 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         rejected.extend(stored[2])
         stored_state = None
     else:
-        for done, item in enumerate(collect_articles(files, cache), 1):
-            if isinstance(item, Rejection):
-                rejected.append(item)
+        add, add_fields = selector.add, selector.add_fields
+        bad: list[Rejection] = []
+        # Last file first: names usually start with the date, so the newest articles
+        # come first and fill each feed, and most older ones are turned away by one
+        # comparison (the selection does not depend on the order; rejections are
+        # reported in path order below).
+        for done, item in enumerate(collect_articles(files[::-1], cache, fields=True), 1):
+            if type(item) is tuple:
+                add_fields(*item)  # a cached article, by the fields selection reads
+            elif isinstance(item, Rejection):
+                bad.append(item)
             else:
-                selector.add(item)
+                add(item)  # type: ignore[arg-type]
             progress.update("reading articles", done, len(files))
         progress.clear()
+        rejected.extend(reversed(bad))
         stored_state = selector.state() if snapshot is not None else None
     timings["collect"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -279,15 +288,18 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
     # instead of rendered: the same inputs give the same bytes. The key covers the
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder()) if run.cache is not None else None
+    settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
     for i, sel in enumerate(selections):
+        topic_key = b""
+        if renders is not None and run.cache is not None:
+            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
+            topic_key = renders.key(sel, settings, probed, run.cache.digest)
         for fmt in config.formats:
             if renders is None or run.cache is None:
                 files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
                 continue
-            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
-            settings = (config.site, config.hubs, tuple(sorted(names.items())), probed)
             name = sel.topic.slug + EXTENSIONS[fmt]
-            key = renders.key(sel, fmt, settings, run.cache.digest)
+            key = topic_key + fmt.encode()
             data = renders.get(name, key)
             if data is None:
                 sel = run.cache.resolve([sel])[0]  # type: ignore[assignment]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter
 from pathlib import Path
 
-from feedpub.cache import ParseCache, decode, encode
+from feedpub.cache import Fields, ParseCache, decode, encode
 from feedpub.clean import plain_text
 from feedpub.errors import ArticleError
 from feedpub.records import Article, Rejection, TopicDef
@@ -182,13 +182,15 @@ def collect_articles(
     *,
     workers: int | None = None,
     parallel_above: int = PARALLEL_ABOVE,
-) -> Iterator[Article | Rejection]:
+    fields: bool = False,
+) -> Iterator[Article | Rejection | Fields]:
     """Parse results of ``files`` in their order, from the cache where still valid.
 
     Files that need parsing are parsed in ``workers`` processes (default: one per core)
     when there are more than ``parallel_above`` of them, else in this process; the
     results are the same either way. Yields one record at a time: nothing here holds
-    all articles (cached ones come as :class:`~feedpub.cache.Stub` records).
+    all articles (with a cache, accepted ones come as :class:`~feedpub.cache.Stub`
+    records, or with ``fields`` as their :data:`~feedpub.cache.Fields` tuples).
     """
     if cache is None:
         misses = [f[0] for f in files]
@@ -198,22 +200,25 @@ def collect_articles(
     parallel = len(misses) > parallel_above and workers > 1
     parsed = _parse_many(misses, workers) if parallel else None
     to_parse = set(misses) if parallel else ()
+    lookup = None if cache is None else cache.lookup_fields if fields else cache.lookup
     for path, size, mtime_ns in files:
-        if cache is not None and path not in to_parse:
-            hit = cache.lookup(path, size, mtime_ns)
+        if lookup is not None and path not in to_parse:
+            hit = lookup(path, size, mtime_ns)
             if hit is not None:
                 yield hit
                 continue
         if parsed is not None and path in to_parse:
             encoded = next(parsed)
             if cache is not None:
-                yield cache.store(path, size, mtime_ns, encoded)
+                yield cache.store(path, size, mtime_ns, encoded, fields=fields)
             else:
                 yield Rejection(path, encoded[0]) if len(encoded) == 1 else decode(path, encoded[1])
         else:
             record = read_article(Path(path))
             if cache is not None:
-                cache.store(path, size, mtime_ns, encode(record))
+                stored = cache.store(path, size, mtime_ns, encode(record), fields=fields)
+                if fields:
+                    record = stored  # type: ignore[assignment]
             yield record
     if parsed is not None:
         parsed.close()

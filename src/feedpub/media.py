@@ -7,6 +7,7 @@ rendering with probing off never loads it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ class ProbeResult:
     length: int
 
 
+@lru_cache(maxsize=4096)  # asked for the same images in every format of every feed they are in
 def guess_image_type(url: str) -> str:
     """The MIME type of an image URL from its path's extension, ``image/jpeg`` when unknown.
 

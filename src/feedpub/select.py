@@ -29,9 +29,20 @@ class Rules:
     include_unpublished: bool = False
 
 
-def _order(article: Article) -> tuple[float, str, str]:
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+
+OrderKey = tuple[int, str, str]
+
+
+def micros(when: datetime) -> int:
+    """An aware datetime as whole microseconds since 1970 (what selection compares)."""
+    return (when - _EPOCH) // _US
+
+
+def _order(article: Article) -> OrderKey:
     # Newest first; equal times are ordered by URL then path, whatever the file order.
-    return (-article.published_at.timestamp(), article.url, article.path)
+    return (-micros(article.published_at), article.url, article.path)
 
 
 def rules_tuple(rules: Rules) -> tuple:  # type: ignore[type-arg]
@@ -43,16 +54,25 @@ def rules_tuple(rules: Rules) -> tuple:  # type: ignore[type-arg]
 class _Feed:
     """The best items of one feed so far, sorted, each URL once."""
 
-    __slots__ = ("rules", "keys", "items", "urls", "total")
+    __slots__ = ("rules", "keys", "items", "urls", "total", "max_items", "min_quality", "unpublished_ok", "max_age_us")
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
-        self.keys: list[tuple[float, str, str]] = []
+        self.keys: list[OrderKey] = []
         self.items: list[Article] = []
-        self.urls: dict[str, tuple[float, str, str]] = {}
+        self.urls: dict[str, OrderKey] = {}
         self.total = 0
+        # The rules as plain values, read once per article and feed.
+        self.max_items = rules.max_items
+        self.min_quality = rules.min_quality
+        self.unpublished_ok = rules.include_unpublished
+        self.max_age_us = None if rules.max_age is None else rules.max_age // _US
 
-    def offer(self, article: Article, key: tuple[float, str, str] | None = None) -> None:
+    def full_and_better(self, key: OrderKey) -> bool:
+        """Whether the feed is full of items that all come before ``key`` (it cannot enter)."""
+        return len(self.keys) >= self.max_items and (not self.keys or key >= self.keys[-1])
+
+    def offer(self, article: Article, key: OrderKey | None = None) -> None:
         if key is None:
             key = _order(article)
         old = self.urls.get(article.url)
@@ -87,20 +107,34 @@ class SelectResult:
 
 
 class Selector:
-    """Offer articles one by one with :meth:`add`; :meth:`finish` gives the feeds."""
+    """Offer articles one by one with :meth:`add`; :meth:`finish` gives the feeds.
 
-    def __init__(self, rules_for: Callable[[str], Rules], *, now: datetime, site_feed: bool = False) -> None:
+    Times are compared as integer microseconds. :meth:`add_fields` takes an article
+    known only by the fields selection reads (from the parse cache) and builds its
+    record with ``stub`` only if it enters a feed, which few do: that keeps a rerun
+    over 10,000 cached articles from building 10,000 objects.
+    """
+
+    def __init__(
+        self,
+        rules_for: Callable[[str], Rules],
+        *,
+        now: datetime,
+        site_feed: bool = False,
+        stub: Callable[[str, str, int, float, bool, tuple[str, ...]], Article] | None = None,
+    ) -> None:
         self._rules_for = rules_for
-        self._rules: dict[str, Rules] = {}
-        self._now = now
+        self._now = micros(now)
         self._feeds: dict[str, _Feed] = {}
         self._site = site_feed
+        self._stub = stub
         self._spellings: dict[str, Counter[str]] = {}
         self._held: Counter[str] = Counter()
         self._accepted = 0
-        self._newest: datetime | None = None
-        self._until: datetime | None = None
+        self._newest: int | None = None
+        self._until: int | None = None
         self._topic_keys: dict[tuple[str, ...], tuple[tuple[str, ...], list[tuple[str, str]]]] = {}
+        self._name_keys: dict[str, str] = {}
 
     def _feed(self, key: str) -> _Feed:
         feed = self._feeds.get(key)
@@ -108,28 +142,15 @@ class Selector:
             feed = self._feeds[key] = _Feed(self._rules_for(key))
         return feed
 
-    def _reason(self, article: Article, rules: Rules) -> str | None:
-        if not article.published and not rules.include_unpublished:
-            return "unpublished"
-        if article.published_at > self._now:
-            return "future"
-        if rules.max_age is not None:
-            if article.published_at < self._now - rules.max_age:
-                return "too_old"
-            expires = article.published_at + rules.max_age
-            if self._until is None or expires < self._until:
-                self._until = expires  # too old after then: the selection may change
-        if article.quality < rules.min_quality:
-            return "below_quality"
-        return None
-
     def _keys(self, topics: tuple[str, ...]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
         # The feeds an article with these topics goes to, and (key, name) per topic name;
         # remembered per distinct tuple of names (a corpus has few).
         keys = [SITE_KEY] if self._site else []
         names = []
         for name in topics:
-            key = topic_key(name)
+            key = self._name_keys.get(name)
+            if key is None:
+                key = self._name_keys[name] = topic_key(name)
             names.append((key, name))
             if key not in keys:
                 keys.append(key)
@@ -138,15 +159,33 @@ class Selector:
 
     def add(self, article: Article) -> None:
         """Count an accepted article and offer it to each of its topics' feeds."""
+        a = article
+        self._add(a.path, a.url, micros(a.published_at), a.quality, a.published, a.topics, a)
+
+    def add_fields(
+        self, path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...]
+    ) -> None:
+        """:meth:`add` for an article given by its selection fields (see the class docstring)."""
+        self._add(path, url, published_us, quality, published, topics, None)
+
+    def _add(
+        self,
+        path: str,
+        url: str,
+        when: int,
+        quality: float,
+        published: bool,
+        topics: tuple[str, ...],
+        article: Article | None,
+    ) -> None:
         self._accepted += 1
-        when = article.published_at
+        now = self._now
         # The date of an empty feed: the newest article already due, never a future one.
-        if when <= self._now:
+        if when <= now:
             if self._newest is None or when > self._newest:
                 self._newest = when
         elif self._until is None or when < self._until:
             self._until = when  # due then: the selection may change
-        topics = article.topics
         found = self._topic_keys.get(topics)
         keys, names = found if found is not None else self._keys(topics)
         spellings = self._spellings
@@ -157,16 +196,33 @@ class Selector:
             counts[name] += 1
         first_reason: str | None = None
         offered = False
-        order = None
+        order: OrderKey | None = None
         for key in keys:
             feed = self._feeds.get(key) or self._feed(key)
             feed.total += 1
-            reason = self._reason(article, feed.rules)
+            if not published and not feed.unpublished_ok:
+                reason: str | None = "unpublished"
+            elif when > now:
+                reason = "future"
+            elif feed.max_age_us is not None and when < now - feed.max_age_us:
+                reason = "too_old"
+            else:
+                if feed.max_age_us is not None:
+                    expires = when + feed.max_age_us
+                    if self._until is None or expires < self._until:
+                        self._until = expires  # too old after then: the selection may change
+                reason = "below_quality" if quality < feed.min_quality else None
             if reason is None:
-                if order is None:
-                    order = _order(article)
-                feed.offer(article, order)
                 offered = True
+                if order is None:
+                    order = (-when, url, path)
+                if feed.full_and_better(order):
+                    continue  # the common case: no record is needed
+                if article is None:
+                    if self._stub is None:
+                        raise TypeError("Selector.add_fields needs a stub factory")
+                    article = self._stub(path, url, when, quality, published, topics)
+                feed.offer(article, order)
             elif first_reason is None:
                 first_reason = reason
         if not offered:
@@ -175,7 +231,10 @@ class Selector:
     @property
     def valid_until(self) -> datetime | None:
         """The first moment the same articles could be selected differently (the clock)."""
-        return self._until
+        return None if self._until is None else _EPOCH + self._until * _US
+
+    def _newest_time(self) -> datetime | None:
+        return None if self._newest is None else _EPOCH + self._newest * _US
 
     def state(self) -> tuple:  # type: ignore[type-arg]
         """What :meth:`finish` reads, so that a run with the same files can skip :meth:`add`.
@@ -185,7 +244,7 @@ class Selector:
         """
         feeds = {key: (rules_tuple(f.rules), f.total, list(f.items)) for key, f in self._feeds.items()}
         spellings = {key: dict(c) for key, c in self._spellings.items()}
-        return (self._accepted, self._newest, dict(self._held), spellings, feeds)
+        return (self._accepted, self._newest_time(), dict(self._held), spellings, feeds)
 
     def restore(self, state: tuple) -> bool:  # type: ignore[type-arg]
         """Take over a :meth:`state`; False (and nothing changed) if a feed's rules differ now."""
@@ -202,7 +261,7 @@ class Selector:
             restored[key] = feed
         self._feeds = restored
         self._accepted = accepted
-        self._newest = newest
+        self._newest = None if newest is None else micros(newest)
         self._held = Counter(held)
         self._spellings = {key: Counter(c) for key, c in spellings.items()}
         return True
@@ -214,7 +273,7 @@ class Selector:
 
     def finish(self, topics: TopicIndex, site_topic: Topic | None = None) -> SelectResult:
         """One Selection per topic in ``topics`` (empty ones too), sorted by slug."""
-        fallback = self._newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+        fallback = self._newest_time() or _EPOCH
         out = []
         for topic in topics:
             feed = self._feeds.get(topic.key)
@@ -228,7 +287,7 @@ class Selector:
             accepted=self._accepted,
             held_back=dict(sorted(self._held.items())),
             spellings=self._spellings,
-            newest=self._newest,
+            newest=self._newest_time(),
         )
 
     @staticmethod
