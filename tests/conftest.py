@@ -19,8 +19,10 @@ CORPUS = REPO.parent / "shared" / "corpus"
 
 @pytest.fixture(autouse=True)
 def _away_from_the_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run each test in its own folder, so the repository's config/feedpub.yaml never applies by accident."""
+    """Run each test in its own folder, so the repository's config/feedpub.yaml never applies by
+    accident, with its own user cache folder (where up-to-date stamps go)."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-user-cache"))
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Allow ``python -m feedpub``."""
 
-from feedpub.cli import main
+from feedpub.entry import main
 
 raise SystemExit(main())

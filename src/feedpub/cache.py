@@ -577,14 +577,14 @@ class SelectionSnapshot:
         self.folder = Path(folder)
 
     @staticmethod
-    def key(files: Sequence[tuple[str, int, int]], extra: object) -> bytes:
-        """The digest of the scanned files and anything else the selection reads."""
-        h = hashlib.blake2b(marshal.dumps(list(files), _MARSHAL), digest_size=20)
+    def key(files_digest: bytes, extra: object) -> bytes:
+        """The digest of the scanned files (:func:`feedpub.uptodate.files_digest`) and anything else the selection reads."""
+        h = hashlib.blake2b(files_digest, digest_size=20)
         h.update(repr((extra, _select_stamp())).encode())
         return h.digest()
 
     def load(self, key: bytes, now: datetime) -> tuple | None:  # type: ignore[type-arg]
-        """``(state, entries, rejected)`` stored under ``key`` if still valid at ``now``, else None."""
+        """``(state, entries, rejected, valid until)`` stored under ``key`` if still valid at ``now``, else None."""
         payload = _read(self.path)
         if not isinstance(payload, tuple):
             return None
@@ -600,7 +600,7 @@ class SelectionSnapshot:
                 for k, (rules, total, items) in feeds.items()
             }
             state = (accepted, None if newest is None else _when(newest), held, spellings, feeds)
-            return state, entries, [Rejection(p, r) for p, r in rejected]
+            return state, entries, [Rejection(p, r) for p, r in rejected], None if until is None else _when(until)
         except (TypeError, ValueError, OverflowError):
             return None
 

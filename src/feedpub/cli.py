@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from feedpub.media import ProbeResult
 
-from feedpub import __version__
+from feedpub import __version__, uptodate
 from feedpub.clean import printable
 from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
 from feedpub.collect import collect_articles, load_topic_defs, scan_article_files
@@ -114,6 +114,9 @@ class _Run:
     timings: dict[str, float]
     cache: ParseCache | None = None
     cache_stats: dict[str, int] = field(default_factory=dict)
+    files_digest: bytes = b""
+    now: datetime | None = None
+    valid_until: datetime | None = None
 
 
 def _load(args: argparse.Namespace) -> Config:
@@ -164,8 +167,14 @@ def _rejected(r: Rejection) -> dict[str, str]:
     return {"path": printable(r.path), "reason": r.reason}
 
 
+_warned: list[str] = []
+"""Every line :func:`_warn` printed in this run (an up-to-date rerun prints them again)."""
+
+
 def _warn(message: str) -> None:
-    print(f"feedpub: {message}", file=sys.stderr)
+    line = f"feedpub: {message}"
+    _warned.append(line)
+    print(line, file=sys.stderr)
 
 
 def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
@@ -182,9 +191,10 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed, stub=ParseCache.stub)
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
-    snapshot_key = SelectionSnapshot.key(files, (config.site_feed,)) if snapshot is not None else b""
+    digest = uptodate.files_digest(files)
+    snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,)) if snapshot is not None else b""
     stored = snapshot.load(snapshot_key, now) if snapshot is not None else None
-    if cache is not None and stored is not None and selector.restore(stored[0]):
+    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[3]):
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
         cache.trust(stored[1], len(files))
@@ -228,7 +238,10 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     for r in rejected:
         if not args.quiet or not args.json:
             _warn(f"skipped {printable(r.path)}: {r.reason}")
-    return _Run(config, len(files), rejected, result, topics, site_topic, timings, cache)
+    return _Run(
+        config, len(files), rejected, result, topics, site_topic, timings, cache,
+        files_digest=digest, now=now, valid_until=selector.valid_until,
+    )  # fmt: skip
 
 
 def _save_snapshot(
@@ -377,16 +390,52 @@ def cmd_build(args: argparse.Namespace) -> int:
     run.timings["write"] = time.perf_counter() - t
     summary = _summary(run)
     summary["output"] = {"folder": str(config.output), "written": len(result.uploaded), "unchanged": len(result.unchanged)}
+    status = 1 if run.rejected and config.strict else 0
+    warned = list(_warned)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
     elif not args.quiet:
-        feeds = sum(len(t["files"]) for t in summary["topics"])
-        _warn(
-            f"{run.result.accepted} articles, {len(run.rejected)} rejected; {feeds} feeds for "
-            f"{len(summary['topics'])} topics in {config.output} ({len(result.uploaded)} written, "
-            f"{len(result.unchanged)} unchanged)"
+        _warn(uptodate.build_line(summary))
+    _stamp(args, run, [config.output / f.name for f in files], summary, warned, status)
+    return status
+
+
+def _stamp(
+    args: argparse.Namespace,
+    run: _Run,
+    outputs: list[Path],
+    summary: dict[str, Any],
+    warned: list[str],
+    status: int,
+) -> None:
+    """Leave the up-to-date stamp of this build (see :mod:`feedpub.uptodate`); never fatal."""
+    config = run.config
+    if config.probe or args.no_cache or run.now is None:
+        return  # probing asks the network, whose answers change; --no-cache asks for work
+    argv = getattr(args, "argv", None)
+    path = uptodate.stamp_file(argv) if argv is not None else None
+    if path is None:
+        return
+    from feedpub.select import micros
+
+    report = {"summary": {k: v for k, v in summary.items() if k != "timings"}, "warnings": warned, "status": status}
+    try:
+        stamp = uptodate.new_stamp(
+            config_path=None if args.config is None else str(args.config),
+            quiet=args.quiet,
+            json=args.json,
+            sources=[str(s) for s in config.sources],
+            pattern=config.pattern,
+            files_digest=run.files_digest,
+            now_us=micros(run.now),
+            valid_until_us=None if run.valid_until is None else micros(run.valid_until),
+            outputs=[str(p) for p in outputs],
+            report=report,
         )
-    return 1 if run.rejected and config.strict else 0
+        uptodate.save(path, stamp)
+    except (OSError, ValueError) as exc:
+        if not args.quiet:
+            print(f"feedpub: cannot save the up-to-date stamp in {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
 
 
 def _lock_path(target: str) -> Path:
@@ -572,8 +621,10 @@ COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics, "serve
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``feedpub`` console script; returns the exit status."""
+    _warned.clear()
     try:
         args = make_parser().parse_args(argv)
+        args.argv = list(sys.argv[1:] if argv is None else argv)
         return COMMANDS[args.command](args)
     except FeedpubError as exc:
         print(f"feedpub: error: {exc}", file=sys.stderr)

@@ -1,125 +1,28 @@
 """The collect step: find article files and topic definitions in the source folders.
 
-Sources are walked without following links out of them; article files are parsed by
+Sources are walked (:mod:`feedpub.scan`) without following links out of them; article files are parsed by
 :mod:`feedpub.parse` (one file at a time, so results can be cached or computed in
 worker processes) and come out as Article or Rejection records in path order.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from operator import attrgetter
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from feedpub.cache import Fields, ParseCache, decode, encode
 from feedpub.clean import plain_text
 from feedpub.errors import ArticleError
 from feedpub.records import Article, Rejection, TopicDef
+from feedpub.scan import DEFAULT_EXCLUDE, DEFAULT_PATTERN, FileStat, scan_article_files
 from feedpub.topics import slugify, valid_slug
 
-DEFAULT_PATTERN = "*.md"
-DEFAULT_EXCLUDE = ("README.md", "CHANGELOG.md", "LICENSE.md")
 MAX_FILE_BYTES = 1_000_000
 """Largest article file read (bytes); the largest real one is 59 KB. Bigger files are rejected."""
 PARALLEL_ABOVE = 500
 """Parse in worker processes when more files than this need parsing (start-up costs ~0.1 s)."""
-
-_NAME = attrgetter("name")
-
-FileStat = tuple[str, int, int]
-"""An article file as (path, size, mtime_ns): the parse cache's key."""
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
-        return False
-    return True
-
-
-def _path_order(item: FileStat) -> list[str]:
-    # The order of pathlib paths (part by part), without building 50,000 Path objects.
-    return item[0].split(os.sep)
-
-
-def _listing(folder: str) -> Iterator[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as it:
-            # Sorted: when two names reach one file, the first name wins, every run.
-            return iter(sorted(it, key=_NAME))
-    except OSError:
-        return iter(())
-
-
-def _name_matcher(pattern: str) -> Callable[[str], bool]:
-    """Whether a file name matches the glob ``pattern`` (as fnmatch, case as the OS has it)."""
-    suffix = pattern[1:]
-    if pattern.startswith("*") and not any(ch in suffix for ch in "*?[") and os.path.normcase("A") == "A":
-        return lambda name: name.endswith(suffix)  # "*.md": no regular expression per file
-    match = re.compile(fnmatch.translate(os.path.normcase(pattern))).match
-    return lambda name: match(os.path.normcase(name)) is not None
-
-
-def scan_article_files(
-    sources: Sequence[Path], pattern: str = DEFAULT_PATTERN, exclude: Sequence[str] = DEFAULT_EXCLUDE
-) -> list[FileStat]:
-    """Every article file under the sources with its size and mtime, in path order, each once.
-
-    Hidden folders and ``_data`` are skipped and linked folders are not entered; a
-    linked file that points out of its source is ignored, so a source cannot make
-    feedpub read files elsewhere. One ``scandir`` per folder and one ``stat`` per file.
-    Each folder is listed in name order and entered where its name falls: that is the
-    order of pathlib paths (part by part), so one source's files need no sorting.
-    """
-    matches = _name_matcher(pattern)
-    skip = set(exclude)
-    found: list[FileStat] = []
-    seen: set[str] = set()
-    for source in sources:
-        root = source.resolve()
-        real = str(root)
-        # Depth first with an explicit stack (no recursion limit for deep trees): each
-        # frame is a folder's remaining entries and its real path + separator.
-        stack = [(_listing(str(source)), real if real.endswith(os.sep) else real + os.sep)]
-        while stack:
-            entries, prefix = stack[-1]
-            for entry in entries:
-                name = entry.name
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    if not entry.is_symlink() and not name.startswith(".") and name != "_data":
-                        stack.append((_listing(entry.path), prefix + name + os.sep))
-                        break  # this folder's entries first; the rest of ours after
-                    continue
-                if not matches(name) or name in skip:
-                    continue
-                if entry.is_symlink():
-                    if not _inside(Path(entry.path), root):
-                        continue
-                    resolved = os.path.realpath(entry.path)
-                else:
-                    resolved = prefix + name
-                if resolved in seen:
-                    continue
-                seen.add(resolved)
-                try:
-                    st = entry.stat()
-                    found.append((entry.path, st.st_size, st.st_mtime_ns))
-                except OSError:
-                    found.append((entry.path, -1, -1))  # reading it will say why
-            else:
-                stack.pop()
-    if len(sources) > 1:
-        found.sort(key=_path_order)
-    return found
 
 
 def find_article_files(

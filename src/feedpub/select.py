@@ -246,8 +246,8 @@ class Selector:
         spellings = {key: dict(c) for key, c in self._spellings.items()}
         return (self._accepted, self._newest_time(), dict(self._held), spellings, feeds)
 
-    def restore(self, state: tuple) -> bool:  # type: ignore[type-arg]
-        """Take over a :meth:`state`; False (and nothing changed) if a feed's rules differ now."""
+    def restore(self, state: tuple, valid_until: datetime | None = None) -> bool:  # type: ignore[type-arg]
+        """Take over a :meth:`state` and its :attr:`valid_until`; False (and nothing changed) if a feed's rules differ now."""
         accepted, newest, held, spellings, feeds = state
         restored = {}
         for key, (rules, total, items) in feeds.items():
@@ -264,6 +264,7 @@ class Selector:
         self._newest = None if newest is None else micros(newest)
         self._held = Counter(held)
         self._spellings = {key: Counter(c) for key, c in spellings.items()}
+        self._until = None if valid_until is None else micros(valid_until)
         return True
 
     @property

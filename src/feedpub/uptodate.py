@@ -1,0 +1,260 @@
+"""The up-to-date check of ``feedpub build``: nothing it reads changed, so nothing to do.
+
+Cron runs a build every few minutes and most runs find nothing new. Like ``make``,
+a build leaves a stamp of everything its output depends on, and the next identical
+command compares before doing any work; most of feedpub (selection, rendering,
+feedgen, YAML) is not even imported then. The stamp is kept per command line and
+working folder in the user cache folder (``$XDG_CACHE_HOME/feedpub/builds``, else
+``~/.cache/feedpub/builds``), and a run whose stamp does not match is a normal build.
+
+A build is up to date when all of these are as the stamp has them:
+
+- the command line and working folder (the stamp's name);
+- feedpub's code (each module's size and mtime) and the versions of Python and of the
+  libraries that shape the output (feedgen, lxml, nh3, PyYAML, python-dateutil);
+- the config file that applied (its size and mtime; one appearing or vanishing counts);
+- every article file (path, size and mtime, as the parse cache checks them) and every
+  topic definition file;
+- the clock: not earlier than the stamp's build, and before the first moment an
+  article falls due or ages out of a feed;
+- every file the build wrote: size, mtime and inode, so a feed edited or deleted by
+  hand is rewritten.
+
+Builds with image probing on are never stamped: the network answers can change. The
+report of an up-to-date run is the stamped one with the counts of this run (nothing
+written, everything unchanged) and ``"up_to_date": true``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from feedpub import __version__
+from feedpub.scan import FileStat, scan_article_files
+
+STAMP_VERSION = 1
+_MARSHAL = 4
+DEFAULT_CONFIG = os.path.join("config", "feedpub.yaml")
+# The libraries whose versions can change the bytes of a feed.
+_LIBRARIES = ("feedgen", "lxml", "nh3", "yaml", "dateutil")
+
+
+def stamp_file(argv: Sequence[str], cwd: str | None = None) -> str | None:
+    """Where the stamp of this command line (run in ``cwd``) is kept, or None if nowhere."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None  # no usable home (some cron setups): no stamps
+    key = hashlib.blake2b(repr((cwd or os.getcwd(), list(argv))).encode("utf-8", "surrogatepass"), digest_size=16)
+    return os.path.join(base, "feedpub", "builds", key.hexdigest() + ".bin")
+
+
+def _stat(path: str, follow: bool = True) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path) if follow else os.lstat(path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def code_stamp() -> tuple[Any, ...]:
+    """feedpub's modules and the output-shaping libraries, as found on disk (nothing imported)."""
+    from importlib.util import find_spec
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    mine = []
+    for folder, _, names in sorted(os.walk(here)):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                mine.append((os.path.relpath(os.path.join(folder, name), here), _stat(os.path.join(folder, name))))
+    libraries = []
+    for name in _LIBRARIES:
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        libraries.append((name, origin, _stat(origin) if origin else None))
+    return (__version__, sys.version, tuple(mine), tuple(libraries))
+
+
+def topic_files(sources: Sequence[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """The topic definition files the collect step reads, with their stats."""
+    out = []
+    for source in sources:
+        folder = os.path.join(source, "_data", "topics")
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith("ml") and ".y" in name[:-2]:  # the glob "*.y*ml" that collect uses
+                path = os.path.join(folder, name)
+                out.append((path, _stat(path)))
+    return out
+
+
+def files_digest(files: Sequence[FileStat]) -> bytes:
+    """The digest of the scanned article files (paths, sizes and mtimes, in order).
+
+    Of their repr, not their marshal form: marshal marks objects that have other
+    references, so equal lists can give different bytes in different processes.
+    """
+    return hashlib.blake2b(repr(files).encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+def config_state(config_path: str | None) -> tuple[str, tuple[int, int, int] | None]:
+    """The config file a run with this command line reads (or would read), and its stat."""
+    path = config_path or DEFAULT_CONFIG
+    return (os.path.abspath(path), _stat(path))
+
+
+def output_state(paths: Sequence[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """Each written file with its stat, not following links."""
+    return [(p, _stat(p, follow=False)) for p in paths]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def save(path: str, stamp: dict[str, Any]) -> None:
+    """Write a stamp (a temporary file and a rename: a reader never sees half of one)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(marshal.dumps(stamp, _MARSHAL))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load(path: str) -> dict[str, Any] | None:
+    """A stamp written by this version of feedpub, or None."""
+    try:
+        with open(path, "rb") as fh:
+            stamp = marshal.loads(fh.read())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("version") != (STAMP_VERSION, __version__):
+        return None
+    return stamp
+
+
+def new_stamp(
+    *,
+    config_path: str | None,
+    quiet: bool,
+    json: bool,
+    sources: Sequence[str],
+    pattern: str,
+    files_digest: bytes,
+    now_us: int,
+    valid_until_us: int | None,
+    outputs: Sequence[str],
+    report: dict[str, Any],
+) -> dict[str, Any]:
+    """What :func:`check` compares, taken right after a build wrote its files."""
+    return {
+        "version": (STAMP_VERSION, __version__),
+        "code": code_stamp(),
+        "config_path": config_path,
+        "config": config_state(config_path),
+        "quiet": quiet,
+        "json": json,
+        "sources": list(sources),  # as given: relative ones are relative to the same folder
+        "pattern": pattern,
+        "topic_files": topic_files(sources),
+        "files": files_digest,
+        "now": now_us,
+        "valid_until": valid_until_us,
+        "outputs": output_state([os.path.abspath(p) for p in outputs]),
+        "report": report,
+    }
+
+
+def check(stamp: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
+    """``(report, number of article files)`` if the stamped build is still up to date, else None.
+
+    Cheap checks first; the scan of the article files (a stat per file) comes last.
+    """
+    try:
+        now = _now_us()
+        until = stamp["valid_until"]
+        if now < stamp["now"] or (until is not None and now >= until):
+            return None
+        if tuple(stamp["config"]) != config_state(stamp["config_path"]):
+            return None
+        if [tuple(o) for o in stamp["outputs"]] != output_state([o[0] for o in stamp["outputs"]]):
+            return None
+        sources = stamp["sources"]
+        if [tuple(t) for t in stamp["topic_files"]] != topic_files(sources):
+            return None
+        if stamp["code"] != code_stamp():
+            return None
+        files = scan_article_files(sources, stamp["pattern"])
+        if files_digest(files) != stamp["files"]:
+            return None
+        return stamp["report"], len(files)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None  # a stamp of another shape: not trusted
+
+
+def replay(stamp: dict[str, Any], files: int, started: float) -> int:
+    """Report an up-to-date build as the stamped one did, with this run's counts; the exit status."""
+    import json as _json
+
+    report = stamp["report"]
+    summary = report["summary"]
+    output = summary["output"]
+    output["unchanged"] = output["written"] + output["unchanged"]
+    output["written"] = 0
+    cache = summary.get("cache")
+    if isinstance(cache, dict):
+        cache.update(hits=files, parsed=0, dropped=0)
+        if "feeds_rendered" in cache:
+            cache["feeds_reused"] = cache.get("feeds_reused", 0) + cache["feeds_rendered"]
+            cache["feeds_rendered"] = 0
+    summary["timings"] = {"up_to_date_check": round(time.perf_counter() - started, 4)}
+    summary["up_to_date"] = True
+    for line in report["warnings"]:
+        print(line, file=sys.stderr)
+    if stamp["json"]:
+        print(_json.dumps(summary, indent=2, ensure_ascii=False))
+    elif not stamp["quiet"]:
+        print(f"feedpub: {build_line(summary)}", file=sys.stderr)
+    return int(report["status"])
+
+
+def build_line(summary: dict[str, Any]) -> str:
+    """The one-line report of ``feedpub build`` (without ``--json`` or ``--quiet``)."""
+    topics = summary["topics"]
+    feeds = sum(len(t["files"]) for t in topics)
+    articles, output = summary["articles"], summary["output"]
+    return (
+        f"{articles['accepted']} articles, {len(articles['rejected'])} rejected; {feeds} feeds for "
+        f"{len(topics)} topics in {output['folder']} ({output['written']} written, {output['unchanged']} unchanged)"
+    )
+
+
+def find(argv: Sequence[str]) -> tuple[dict[str, Any], int, float] | None:
+    """``(stamp, article files, start time)`` if ``feedpub build ARGV`` is up to date, else None."""
+    started = time.perf_counter()
+    path = stamp_file(argv)
+    stamp = load(path) if path else None
+    if stamp is None:
+        return None
+    found = check(stamp)
+    if found is None:
+        return None
+    return stamp, found[1], started
