@@ -355,8 +355,12 @@ class Tools:
             argv += ["--cache-dir", str(self.work / "feedpub-cache")]
         # A default cache in the user cache dir lands here and is emptied for a cold run.
         env = dict(os.environ, XDG_CACHE_HOME=str(self.work / "xdg-cache"))
+        # Run as from cron: with the bytecode compile_feedpub() wrote (not every module
+        # compiled from source again because this shell says so).
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         log = self.work / f"feedpub.{label}.log"
-        m = measure(argv, log_path=log, env=env, timeout=self.timeout,
+        # In the work folder: no config/feedpub.yaml of the caller's folder applies.
+        m = measure(argv, log_path=log, cwd=self.work, env=env, timeout=self.timeout,
                     interval=self.interval)
         self._check(m, "feedpub", label, log)
         report: Any = None
@@ -558,8 +562,8 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def feedpub_python(feedpub: list[str]) -> str:
-    """Version of the Python that runs feedpub: the command itself or its script's #! line."""
+def feedpub_interpreter(feedpub: list[str]) -> list[str] | None:
+    """The Python that runs feedpub: the command itself or its script's #! line."""
     exe = shutil.which(feedpub[0]) or feedpub[0]
     interp = [exe]
     if "python" not in Path(exe).name:
@@ -567,15 +571,40 @@ def feedpub_python(feedpub: list[str]) -> str:
             with open(exe, "rb") as fh:
                 first = fh.readline().decode("utf-8", "replace")
         except OSError:
-            return "unknown"
+            return None
         if not first.startswith("#!") or "python" not in first:
-            return "unknown"
+            return None
         interp = first[2:].split()
         if Path(interp[0]).name == "env":  # "#!/usr/bin/env python3"
             interp = interp[1:]
+    return interp
+
+
+def feedpub_python(feedpub: list[str]) -> str:
+    """Version of the Python that runs feedpub."""
+    interp = feedpub_interpreter(feedpub)
+    if interp is None:
+        return "unknown"
     res = subprocess.run(interp + ["-c", "import platform; print(platform.python_version())"],
                          capture_output=True, text=True)
     return res.stdout.strip() or "unknown"
+
+
+def compile_feedpub(feedpub: list[str]) -> None:
+    """Compile feedpub's modules to bytecode first, as installing a package does.
+
+    An editable install (or PYTHONDONTWRITEBYTECODE in the environment) would
+    otherwise have the measured runs compile every module from source.
+    """
+    interp = feedpub_interpreter(feedpub)
+    if interp is None:
+        return
+    code = ("import compileall, os, feedpub; "
+            "compileall.compile_dir(os.path.dirname(feedpub.__file__), quiet=1)")
+    res = subprocess.run(interp + ["-c", code], capture_output=True, text=True)
+    if res.returncode != 0:
+        print(f"warning: could not compile feedpub's modules: {res.stderr.strip()[-300:]}",
+              file=sys.stderr)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -613,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         bench = shared_bench()
         feedpub_opts = feedpub_options(args.feedpub)
         ensure_hugo(args.hugo)
+        compile_feedpub(args.feedpub)
         for opt, why in (("--cache-dir", "the cold run relies on an empty XDG_CACHE_HOME "
                                          "and output folder"),
                          ("--include-unpublished", "Hugo's site includes published: false "
