@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from operator import attrgetter
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 DEFAULT_PATTERN = "*.md"
 DEFAULT_EXCLUDE = ("README.md", "CHANGELOG.md", "LICENSE.md")
-_NAME = attrgetter("name")
 
 FileStat = tuple[str, int, int]
 """An article file as (path, size, mtime_ns): the parse cache's key."""
@@ -29,16 +28,26 @@ def _inside(path: str, root: str) -> bool:
     return True
 
 
+def _slash(path: str) -> str:
+    return path if path.endswith(os.sep) else path + os.sep
+
+
+def _is_dir(path: str) -> bool:
+    try:
+        return S_ISDIR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _path_order(item: FileStat) -> list[str]:
     # The order of pathlib paths (part by part), without building 50,000 Path objects.
     return item[0].split(os.sep)
 
 
-def _listing(folder: str) -> Iterator[os.DirEntry[str]]:
+def _listing(folder: str) -> Iterator[str]:
     try:
-        with os.scandir(folder) as it:
-            # Sorted: when two names reach one file, the first name wins, every run.
-            return iter(sorted(it, key=_NAME))
+        # Sorted: when two names reach one file, the first name wins, every run.
+        return iter(sorted(os.listdir(folder)))
     except OSError:
         return iter(())
 
@@ -75,51 +84,63 @@ def scan_article_files(
     skip = set(exclude)
     found: list[FileStat] = []
     add = found.append
-    seen: set[str] = set()
+    lstat, sep = os.lstat, os.sep
+    # Real paths already taken, to keep one name per file: only needed when two names
+    # can reach one file, i.e. with several sources or once a link has been seen.
+    seen: set[str] | None = set() if len(sources) > 1 else None
     for source in sources:
-        real = root = os.path.realpath(source)
+        given = os.fspath(source)
+        real = root = os.path.realpath(given)
         # Depth first with an explicit stack (no recursion limit for deep trees): each
-        # frame is a folder's remaining entries and its real path + separator.
-        stack = [(_listing(os.fspath(source)), real if real.endswith(os.sep) else real + os.sep)]
+        # frame is a folder's remaining names, its path as given and its real path,
+        # each with a separator at the end. One lstat per name says what it is and
+        # gives a plain file's size and mtime; no DirEntry or stat objects are kept.
+        stack = [(_listing(given), _slash(given), _slash(real))]
         while stack:
-            entries, prefix = stack[-1]
-            for entry in entries:
-                name = entry.name
+            names, folder, prefix = stack[-1]
+            for name in names:
+                path = folder + name
                 try:
-                    regular = entry.is_file(follow_symlinks=False)
+                    st = lstat(path)
+                    mode = st.st_mode
                 except OSError:
-                    regular = False
-                if regular:
+                    st, mode = None, 0
+                if S_ISREG(mode):
                     # The common case, kept short: a plain file (no link, no folder).
                     if not (name.endswith(suffix) if suffix is not None else matches(name)) or name in skip:
                         continue
-                    resolved = prefix + name
-                else:
-                    try:
-                        is_dir = entry.is_dir()
-                    except OSError:
-                        is_dir = False
-                    if is_dir:
-                        if not entry.is_symlink() and not name.startswith(".") and name != "_data":
-                            stack.append((_listing(entry.path), prefix + name + os.sep))
-                            break  # this folder's entries first; the rest of ours after
-                        continue
-                    if not matches(name) or name in skip:
-                        continue
-                    if entry.is_symlink():
-                        if not _inside(entry.path, root):
+                    if seen is not None:
+                        if prefix + name in seen:
                             continue
-                        resolved = os.path.realpath(entry.path)
-                    else:
-                        resolved = prefix + name  # a FIFO or device: reading it will refuse it
-                if resolved in seen:
+                        seen.add(prefix + name)
+                    add((path, st.st_size, st.st_mtime_ns))  # type: ignore[union-attr]
                     continue
-                seen.add(resolved)
-                try:
-                    st = entry.stat()
-                    add((entry.path, st.st_size, st.st_mtime_ns))
-                except OSError:
-                    add((entry.path, -1, -1))  # reading it will say why
+                if S_ISDIR(mode):
+                    if not name.startswith(".") and name != "_data":
+                        stack.append((_listing(path), path + sep, prefix + name + sep))
+                        break  # this folder's entries first; the rest of ours after
+                    continue
+                if S_ISLNK(mode) and _is_dir(path):
+                    continue  # linked folders are not entered
+                if not matches(name) or name in skip:
+                    continue
+                if S_ISLNK(mode):
+                    if not _inside(path, root):
+                        continue
+                    if seen is None:
+                        seen = {os.path.realpath(p) for p, _, _ in found}
+                    resolved = os.path.realpath(path)
+                    try:
+                        st = os.stat(path)
+                    except OSError:
+                        st = None
+                else:
+                    resolved = prefix + name  # a FIFO, a device, or gone: reading it will say why
+                if seen is not None:
+                    if resolved in seen:
+                        continue
+                    seen.add(resolved)
+                add((path, st.st_size, st.st_mtime_ns) if st is not None else (path, -1, -1))
             else:
                 stack.pop()
     if len(sources) > 1:
