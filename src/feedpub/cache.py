@@ -23,6 +23,7 @@ import hashlib
 import marshal
 import os
 import struct
+import sys
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
@@ -124,9 +125,11 @@ class Stub(Article):
     """
 
 
-def _pack(payload: object) -> bytes:
+def _pack(payload: object) -> tuple[bytes, bytes]:
+    """A cache file's header and body (written one after the other: the index can be
+    tens of megabytes, and joining them would copy it)."""
     body = marshal.dumps(payload, _MARSHAL)
-    return _HEAD.pack(_MAGIC, len(body), zlib.crc32(body)) + body
+    return _HEAD.pack(_MAGIC, len(body), zlib.crc32(body)), body
 
 
 def _unpack(data: bytes) -> object | None:
@@ -134,7 +137,7 @@ def _unpack(data: bytes) -> object | None:
     if len(data) < _HEAD.size:
         return None
     magic, length, crc = _HEAD.unpack_from(data)
-    body = data[_HEAD.size :]
+    body = memoryview(data)[_HEAD.size :]  # not a copy of a file that can be tens of megabytes
     if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
         return None
     try:
@@ -182,6 +185,7 @@ class ParseCache:
         self._out_size = 0
         self._readers: dict[int, int] = {}
         self._full: dict[str, Article] = {}
+        self._topics: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._dirty = False
         self._loaded = False
         self._trusted = False
@@ -290,6 +294,12 @@ class ParseCache:
             rec: tuple = encoded  # type: ignore[type-arg]
         else:
             digest, blob, published, url, quality, flag, topics = encoded
+            # One tuple (and one string per name) for every article with these topics:
+            # the index holds an entry per file, so duplicates add up.
+            shared = self._topics.get(topics)
+            if shared is None:
+                shared = self._topics[topics] = tuple(map(sys.intern, topics))
+            topics = shared
             segment, offset = self._append(blob)
             rec = (segment, offset, len(blob), digest, published, url, quality, flag, topics)
         self._new[path] = (size, mtime_ns, rec)

@@ -154,6 +154,8 @@ class Selector:
             names.append((key, name))
             if key not in keys:
                 keys.append(key)
+        if len(self._topic_keys) >= 4096:
+            self._topic_keys.clear()  # bounded: a large archive can have many combinations
         found = self._topic_keys[topics] = (tuple(keys), names)
         return found
 
