@@ -245,3 +245,91 @@ def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Pa
     build(source, tmp_path / "a", capsys=capsys)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
     assert b"Falls due soon" in b"".join(tree(tmp_path / "b").values())
+
+
+def test_a_damaged_block_of_the_index_loses_only_its_entries(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache_mod, "_BLOCK_ENTRIES", 8)  # 41 files: six blocks
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    (cache / "selection.bin").unlink()
+    index = cache / "index.bin"
+    data = bytearray(index.read_bytes())
+    data[len(data) * 3 // 5] ^= 0xFF  # one flipped byte in a middle block
+    index.write_bytes(bytes(data))
+    result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    hits, parsed = result["cache"]["hits"], result["cache"]["parsed"]
+    assert 8 <= hits < 41 and hits + parsed == 41  # the blocks before the damage still count
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert build(source, tmp_path / "b", cache=cache, capsys=capsys)["cache"]["parsed"] == 0
+
+
+def test_an_unchanged_rerun_leaves_the_index_as_it_is(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    before = (cache / "index.bin").stat()
+    (cache / "selection.bin").unlink()  # so this run reads the whole index beside the scan
+    again = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert (again["cache"]["hits"], again["cache"]["parsed"], again["cache"]["dropped"]) == (41, 0, 0)
+    after = (cache / "index.bin").stat()
+    assert (after.st_ino, after.st_mtime_ns, after.st_size) == (before.st_ino, before.st_mtime_ns, before.st_size)
+    assert not list(cache.glob(".index.bin.*"))
+
+
+def test_record_files_stay_bounded_over_many_edits(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    first = sum(p.stat().st_size for p in cache.glob("records-*.bin"))
+    for run in range(12):
+        # Each run edits file `run` once and for all, and files 12 to 39 again: every
+        # run's record file keeps one live record among 28 dead ones.
+        for i in [run, *range(12, 40)]:
+            write(source / "_news" / f"story-{i:03d}.md", article(i, title=f"Run {run} story {i}"))
+        result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+        assert result["cache"]["parsed"] == 29
+        segments = list(cache.glob("records-*.bin"))
+        assert len(segments) <= 16
+        assert sum(p.stat().st_size for p in segments) <= 2.5 * first
+    assert not list(cache.glob(".index.bin.*"))
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert b"Run 11 story" in b"".join(tree(tmp_path / "b").values())
+
+
+def test_lookups_out_of_the_index_order_are_only_misses(source: Path, tmp_path: Path) -> None:
+    files = scan_article_files([source])  # path order: the reverse of the index's
+    first = ParseCache(tmp_path / "c")
+    for f in files[::-1]:
+        first.store(*f, encode(read_article(Path(f[0]))))
+    first.save()
+    second = ParseCache(tmp_path / "c")
+    got = list(collect_articles(files, second, workers=1))
+    assert second.hits <= 1 and second.hits + second.parsed == 41
+    assert [second.full(a) if isinstance(a, Article) else a for a in got] == [read_article(Path(f[0])) for f in files]
+
+
+def test_a_rerun_holds_no_entry_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Memory of a rerun follows the index's block size, not the archive: three times the
+    files, the same peak (an index held whole takes about 1 KB more per file)."""
+    import tracemalloc
+
+    def rerun_peak(n: int) -> int:
+        src = tmp_path / f"site-{n}"
+        for i in range(n):
+            write(src / f"{i // 100:03d}" / f"story-{i:05d}.md", article(i))
+        build(src, tmp_path / f"out-{n}", cache=tmp_path / f"cache-{n}", capsys=capsys)
+        for i in range(0, n, 100):  # 1% edited
+            write(src / f"{i // 100:03d}" / f"story-{i:05d}.md", article(i, title="Edited"))
+        tracemalloc.start()
+        try:
+            result = build(src, tmp_path / f"out-{n}", cache=tmp_path / f"cache-{n}", capsys=capsys)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert (result["cache"]["hits"], result["cache"]["parsed"]) == (n - n // 100, n // 100)
+        return peak
+
+    small, large = rerun_peak(1500), rerun_peak(4500)
+    assert large - small < 500_000, (small, large)

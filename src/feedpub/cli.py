@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 from feedpub import __version__, uptodate
 from feedpub.clean import printable
 from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
-from feedpub.collect import collect_articles, load_topic_defs, scan_article_files
+from feedpub.collect import collect_articles, load_topic_defs
+from feedpub.scan import Tally, iter_article_files, scan_digest
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
@@ -181,42 +182,60 @@ def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
     return None if getattr(args, "no_cache", False) else ParseCache(config.cache_folder())
 
 
+def _snapshot_digest(config: Config) -> tuple[bytes, int]:
+    """``(digest, count)`` of the article files, to compare with a stored selection.
+
+    The up-to-date check may have scanned the same sources in this process moments
+    ago; its digest is taken then rather than scanning a second time.
+    """
+    sources = tuple(str(s) for s in config.sources)
+    hint, uptodate.last_scan = uptodate.last_scan, None
+    if hint is not None and hint[:2] == (sources, config.pattern):
+        return hint[2], hint[3]
+    return scan_digest(config.sources, config.pattern)
+
+
 def _collect_and_select(config: Config, args: argparse.Namespace, progress: Progress) -> _Run:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     defs, def_problems = load_topic_defs(config.sources)
-    files = scan_article_files(config.sources, config.pattern)
     cache = _parse_cache(config, args)
     now = datetime.now(timezone.utc)
     selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed, stub=ParseCache.stub)
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
-    digest = uptodate.files_digest(files)
-    snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,)) if snapshot is not None else b""
-    stored = snapshot.load(snapshot_key, now) if snapshot is not None else None
-    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[3]):
+    stored = None
+    if snapshot is not None and snapshot.path.is_file():
+        digest, read = _snapshot_digest(config)
+        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
+        stored = snapshot.load(snapshot_key, now)
+    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[2]):
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
-        cache.trust(stored[1], len(files))
-        rejected.extend(stored[2])
+        cache.trust(read)
+        rejected.extend(stored[1])
         stored_state = None
     else:
         add, add_fields = selector.add, selector.add_fields
         bad: list[Rejection] = []
-        # Last file first: names usually start with the date, so the newest articles
-        # come first and fill each feed, and most older ones are turned away by one
+        # Newest first: names usually start with the date, so the newest articles come
+        # first and fill each feed, and most older ones are turned away by one
         # comparison (the selection does not depend on the order; rejections are
-        # reported in path order below).
-        for done, item in enumerate(collect_articles(files[::-1], cache, fields=True), 1):
+        # reported in path order below). It is also the parse cache's order.
+        tally = Tally(iter_article_files(config.sources, config.pattern, newest_first=True))
+        expected = cache.expected if cache is not None else None  # as many as last time, roughly
+        for done, item in enumerate(collect_articles(tally, cache, fields=True), 1):
             if type(item) is tuple:
                 add_fields(*item)  # a cached article, by the fields selection reads
             elif isinstance(item, Rejection):
                 bad.append(item)
             else:
                 add(item)  # type: ignore[arg-type]
-            progress.update("reading articles", done, len(files))
+            progress.update("reading articles", done, expected if expected and done < expected else None)
         progress.clear()
         rejected.extend(reversed(bad))
+        digest, read = tally.digest(), tally.count
+        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored_state = selector.state() if snapshot is not None else None
     timings["collect"] = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -239,7 +258,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         if not args.quiet or not args.json:
             _warn(f"skipped {printable(r.path)}: {r.reason}")
     return _Run(
-        config, len(files), rejected, result, topics, site_topic, timings, cache,
+        config, read, rejected, result, topics, site_topic, timings, cache,
         files_digest=digest, now=now, valid_until=selector.valid_until,
     )  # fmt: skip
 
@@ -253,12 +272,12 @@ def _save_snapshot(
     rejected: list[Rejection],
 ) -> None:
     """Keep this run's selection for the next run, unless something in it cannot be trusted."""
-    items = [a for _, _, feed_items in state[4].values() for a in feed_items]
-    if cache.racy or any(a.path not in cache._new for a in items):
+    if cache.racy or cache.unsettled:
         snapshot.drop()  # a file written moments ago, or one that changed during the run
         return
     try:
-        snapshot.save(key, state, selector.valid_until, cache, rejected)
+        if not snapshot.save(key, state, selector.valid_until, rejected):
+            snapshot.drop()
     except OSError as exc:
         _warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
 
@@ -575,26 +594,28 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     progress = Progress(enabled=not args.quiet)
     defs, rejected = load_topic_defs(config.sources)
-    files = scan_article_files(config.sources, config.pattern)
     cache = _parse_cache(config, args)
     ok = 0
-    for done, item in enumerate(collect_articles(files, cache), 1):
+    bad: list[Rejection] = []
+    tally = Tally(iter_article_files(config.sources, config.pattern, newest_first=True))  # the cache's order
+    for done, item in enumerate(collect_articles(tally, cache), 1):
         if isinstance(item, Rejection):
-            rejected.append(item)
+            bad.append(item)
         else:
             ok += 1
-        progress.update("checking articles", done, len(files))
+        progress.update("checking articles", done)
     progress.clear()
+    rejected.extend(reversed(bad))  # in path order
     if cache is not None:
         cache.save()
     if args.json:
-        out = {"read": len(files), "accepted": ok, "rejected": [_rejected(r) for r in rejected]}
+        out = {"read": tally.count, "accepted": ok, "rejected": [_rejected(r) for r in rejected]}
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         for r in rejected:
             print(f"{printable(r.path)}: {r.reason}")
         if not args.quiet:
-            _warn(f"{len(files)} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
+            _warn(f"{tally.count} article files: {ok} usable, {len(rejected)} rejected; {len(defs)} topic definitions")
     return 1 if rejected else 0
 
 

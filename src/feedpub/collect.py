@@ -2,13 +2,15 @@
 
 Sources are walked (:mod:`feedpub.scan`) without following links out of them; article files are parsed by
 :mod:`feedpub.parse` (one file at a time, so results can be cached or computed in
-worker processes) and come out as Article or Rejection records in path order.
+worker processes) and come out as Article or Rejection records in the order the files
+were given, one at a time.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -65,22 +67,66 @@ def iter_articles(paths: Iterable[Path]) -> Iterator[Article | Rejection]:
 
 
 def _parse_encoded(path: str) -> tuple:  # type: ignore[type-arg]
-    """Worker-process job: parse one file and return it as plain values (cheap to send)."""
+    """Parse one file and return it as plain values (cheap to send between processes)."""
     return encode(read_article(Path(path)))
 
 
-def _parse_many(paths: list[str], workers: int) -> Iterator[tuple]:  # type: ignore[type-arg]
-    """Encoded parse results of ``paths`` in order, from a pool of worker processes."""
-    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: ~9 ms to import
+def _parse_chunk(paths: list[str]) -> list[tuple]:  # type: ignore[type-arg]
+    """Worker-process job: :func:`_parse_encoded` for a few files (one message each way)."""
+    return [_parse_encoded(p) for p in paths]
 
-    chunk = max(1, min(200, len(paths) // (workers * 4)))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        # map() hands results back in input order as they complete.
-        yield from pool.map(_parse_encoded, paths, chunksize=chunk)
+
+_CHUNK = 200
+"""Files per job sent to a worker process."""
+LOOKAHEAD = 2 * PARALLEL_ABOVE
+"""Files looked at ahead of the one handed out: how far ahead misses are counted, and
+(with workers) about how many results can wait in memory."""
+
+
+class _Workers:
+    """Parses files in worker processes, a few chunks ahead, results in submission order."""
+
+    def __init__(self, workers: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor  # multiprocessing: ~9 ms to import
+
+        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._limit = workers * 4
+        self._waiting: list[str] = []
+        self._jobs: deque = deque()  # type: ignore[type-arg]
+        self._done: deque[tuple] = deque()  # type: ignore[type-arg]
+
+    def add(self, path: str) -> None:
+        self._waiting.append(path)
+        if len(self._waiting) >= _CHUNK:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._waiting:
+            self._jobs.append(self._pool.submit(_parse_chunk, self._waiting))
+            self._waiting = []
+        while len(self._jobs) > self._limit:  # bounded: never the whole archive in flight
+            self._done.extend(self._jobs.popleft().result())
+
+    def ready(self) -> bool:
+        """Whether the next result is in without waiting."""
+        while not self._done and self._jobs and self._jobs[0].done():
+            self._done.extend(self._jobs.popleft().result())
+        return bool(self._done)
+
+    def next(self) -> tuple:  # type: ignore[type-arg]
+        """The next result in submission order (waits for it)."""
+        if not self._done:
+            if not self._jobs:
+                self._submit()
+            self._done.extend(self._jobs.popleft().result())
+        return self._done.popleft()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def collect_articles(
-    files: Sequence[FileStat],
+    files: Iterable[FileStat],
     cache: ParseCache | None = None,
     *,
     workers: int | None = None,
@@ -89,42 +135,72 @@ def collect_articles(
 ) -> Iterator[Article | Rejection | Fields]:
     """Parse results of ``files`` in their order, from the cache where still valid.
 
-    Files that need parsing are parsed in ``workers`` processes (default: one per core)
-    when there are more than ``parallel_above`` of them, else in this process; the
-    results are the same either way. Yields one record at a time: nothing here holds
-    all articles (with a cache, accepted ones come as :class:`~feedpub.cache.Stub`
-    records, or with ``fields`` as their :data:`~feedpub.cache.Fields` tuples).
+    A stream: files are taken one at a time and results handed out in the same order,
+    with at most about :data:`LOOKAHEAD` files in between. When more than
+    ``parallel_above`` of the files looked ahead at need parsing, the rest are parsed
+    in ``workers`` processes (default: one per core); the results are the same either
+    way. With a cache, ``files`` should come in the scan's newest-first order (the
+    cache's); accepted articles come as :class:`~feedpub.cache.Stub` records, or with
+    ``fields`` as their :data:`~feedpub.cache.Fields` tuples.
     """
-    if cache is None:
-        misses = [f[0] for f in files]
-    else:
-        misses = [f[0] for f in files if not cache.fresh(*f)]
     workers = workers or os.cpu_count() or 1
-    parallel = len(misses) > parallel_above and workers > 1
-    parsed = _parse_many(misses, workers) if parallel else None
-    to_parse = set(misses) if parallel else ()
-    lookup = None if cache is None else cache.lookup_fields if fields else cache.lookup
-    for path, size, mtime_ns in files:
-        if lookup is not None and path not in to_parse:
-            hit = lookup(path, size, mtime_ns)
-            if hit is not None:
-                yield hit
-                continue
-        if parsed is not None and path in to_parse:
-            encoded = next(parsed)
-            if cache is not None:
-                yield cache.store(path, size, mtime_ns, encoded, fields=fields)
-            else:
-                yield Rejection(path, encoded[0]) if len(encoded) == 1 else decode(path, encoded[1])
-        else:
+    pool: _Workers | None = None
+    ahead: deque[tuple[FileStat, tuple | None]] = deque()  # type: ignore[type-arg]
+    misses = 0  # in ``ahead`` and not handed to the pool
+
+    def result(item: FileStat, rec: tuple | None, encoded: tuple | None) -> Article | Rejection | Fields:  # type: ignore[type-arg]
+        path, size, mtime_ns = item
+        if rec is not None:
+            return cache.keep(path, size, mtime_ns, rec, fields=fields)  # type: ignore[union-attr]
+        if encoded is None:
             record = read_article(Path(path))
-            if cache is not None:
-                stored = cache.store(path, size, mtime_ns, encode(record), fields=fields)
-                if fields:
-                    record = stored  # type: ignore[assignment]
-            yield record
-    if parsed is not None:
-        parsed.close()
+            if cache is None:
+                return record
+            encoded = encode(record)
+        if cache is not None:
+            return cache.store(path, size, mtime_ns, encoded, fields=fields)
+        return Rejection(path, encoded[0]) if len(encoded) == 1 else decode(path, encoded[1])
+
+    try:
+        for item in files:
+            rec = cache.find(*item) if cache is not None else None
+            if rec is None:
+                if pool is not None:
+                    pool.add(item[0])
+                else:
+                    misses += 1
+                    if misses > parallel_above and workers > 1:
+                        pool = _Workers(workers)
+                        for queued, queued_rec in ahead:
+                            if queued_rec is None:
+                                pool.add(queued[0])
+                        pool.add(item[0])
+                        misses = 0
+            ahead.append((item, rec))
+            # Hand out what is ready; past the look-ahead, wait for (or parse) the first.
+            while ahead:
+                first, first_rec = ahead[0]
+                if first_rec is not None:
+                    ahead.popleft()
+                    yield result(first, first_rec, None)
+                elif pool is not None and (pool.ready() or len(ahead) > LOOKAHEAD):
+                    ahead.popleft()
+                    yield result(first, None, pool.next())
+                elif pool is None and len(ahead) > LOOKAHEAD:
+                    ahead.popleft()
+                    misses -= 1
+                    yield result(first, None, None)
+                else:
+                    break
+        while ahead:
+            first, first_rec = ahead.popleft()
+            if first_rec is not None:
+                yield result(first, first_rec, None)
+            else:
+                yield result(first, None, pool.next() if pool is not None else None)
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def load_topic_defs(sources: Sequence[Path]) -> tuple[list[TopicDef], list[Rejection]]:

@@ -3,12 +3,19 @@
 Apart from the rest of the collect step, with nothing but the standard library's
 lightest modules: the up-to-date check (:mod:`feedpub.uptodate`) scans before deciding
 whether the rest of feedpub has to be loaded at all.
+
+The scan is a stream: files come one at a time in a fixed order and nothing here keeps
+a list of them, so memory does not grow with the archive. The order is the order of
+the paths part by part (as pathlib sorts them), or its exact reverse with
+``newest_first`` (file names start with their date, so that gives the newest first).
 """
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 DEFAULT_PATTERN = "*.md"
@@ -39,15 +46,18 @@ def _is_dir(path: str) -> bool:
         return False
 
 
-def _path_order(item: FileStat) -> list[str]:
-    # The order of pathlib paths (part by part), without building 50,000 Path objects.
+def path_order(path: str) -> list[str]:
+    """The sort key of the scan's order: a path part by part (pathlib's order, without Path objects)."""
+    return path.split(os.sep)
+
+
+def _entry_order(item: FileStat) -> list[str]:
     return item[0].split(os.sep)
 
 
-def _listing(folder: str) -> Iterator[str]:
+def _listing(folder: str, reverse: bool) -> Iterator[str]:
     try:
-        # Sorted: when two names reach one file, the first name wins, every run.
-        return iter(sorted(os.listdir(folder)))
+        return iter(sorted(os.listdir(folder), reverse=reverse))
     except OSError:
         return iter(())
 
@@ -68,81 +78,163 @@ def _name_matcher(pattern: str) -> Callable[[str], bool]:
     return lambda name: match(os.path.normcase(name)) is not None
 
 
-def scan_article_files(
-    sources: Sequence[os.PathLike[str] | str], pattern: str = DEFAULT_PATTERN, exclude: Sequence[str] = DEFAULT_EXCLUDE
-) -> list[FileStat]:
+class _Rules:
+    """What the scan takes: which names match, which are skipped."""
+
+    def __init__(self, pattern: str, exclude: Sequence[str]) -> None:
+        self.matches = _name_matcher(pattern)
+        self.suffix = pattern[1:] if self.matches.__name__ == "_ends" else None
+        self.skip = set(exclude)
+
+    def takes(self, name: str) -> bool:
+        return self.matches(name) and name not in self.skip
+
+    def reaches(self, real: str, root: str) -> bool:
+        """Whether the scan of ``root`` finds the file at real path ``real`` under its own name."""
+        rel = os.path.relpath(real, root)
+        parts = rel.split(os.sep)
+        if rel.startswith(os.pardir) or any(p.startswith(".") or p == "_data" for p in parts[:-1]):
+            return False
+        try:
+            regular = S_ISREG(os.lstat(real).st_mode)
+        except OSError:
+            return False
+        return regular and self.takes(parts[-1])
+
+
+def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
+    """The files of one source folder, in order."""
+    real = root = os.path.realpath(source)
+    suffix, matches, skip = rules.suffix, rules.matches, rules.skip
+    lstat, sep = os.lstat, os.sep
+    # Real paths of linked files already taken (a link's target read once); no set
+    # of every file: a file under its own name is never a duplicate.
+    linked: set[str] = set()
+    # Depth first with an explicit stack (no recursion limit for deep trees): each
+    # frame is a folder's remaining names and its path as given, with a separator at
+    # the end. Entering each folder where its name falls gives pathlib's order (or its
+    # reverse) with no sorting of paths. One lstat per name says what it is and gives a
+    # plain file's size and mtime; no DirEntry or stat objects are kept.
+    stack = [(_listing(source, reverse), _slash(source))]
+    while stack:
+        names, folder = stack[-1]
+        for name in names:
+            path = folder + name
+            try:
+                st = lstat(path)
+                mode = st.st_mode
+            except OSError:
+                st, mode = None, 0
+            if S_ISREG(mode):
+                # The common case, kept short: a plain file (no link, no folder).
+                if (name.endswith(suffix) if suffix is not None else matches(name)) and name not in skip:
+                    yield (path, st.st_size, st.st_mtime_ns)  # type: ignore[union-attr]
+                continue
+            if S_ISDIR(mode):
+                if not name.startswith(".") and name != "_data":
+                    stack.append((_listing(path, reverse), path + sep))
+                    break  # this folder's entries first; the rest of ours after
+                continue
+            if S_ISLNK(mode) and _is_dir(path):
+                continue  # linked folders are not entered
+            if not rules.takes(name):
+                continue
+            if S_ISLNK(mode):
+                if not _inside(path, root):
+                    continue  # a link out of the source is never followed
+                target = os.path.realpath(path)
+                # A file reached by a link is read once: under its own name when the
+                # scan finds it there too, else under the first link met.
+                if target in linked or rules.reaches(target, real):
+                    continue
+                linked.add(target)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    st = None
+            # else a FIFO, a device, or gone: reading it will say why
+            yield (path, st.st_size, st.st_mtime_ns) if st is not None else (path, -1, -1)
+        else:
+            stack.pop()
+
+
+def _overlapping(roots: Sequence[str]) -> bool:
+    ordered = sorted(_slash(r) for r in roots)
+    return any(b.startswith(a) for a, b in zip(ordered, ordered[1:]))
+
+
+def iter_article_files(
+    sources: Sequence[os.PathLike[str] | str],
+    pattern: str = DEFAULT_PATTERN,
+    exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    *,
+    newest_first: bool = False,
+) -> Iterator[FileStat]:
     """Every article file under the sources with its size and mtime, in path order, each once.
 
     Hidden folders and ``_data`` are skipped and linked folders are not entered; a
     linked file that points out of its source is ignored, so a source cannot make
-    feedpub read files elsewhere. One ``scandir`` per folder and one ``stat`` per file.
-    Each folder is listed in name order and entered where its name falls: that is the
-    order of pathlib paths (part by part), so one source's files need no sorting.
+    feedpub read files elsewhere. One listing per folder and one ``lstat`` per name.
+    ``newest_first`` gives the reverse order. Several sources are merged into one order;
+    sources nested in each other (rare) are deduplicated with a set of every file.
     """
-    matches = _name_matcher(pattern)
-    suffix = pattern[1:] if matches.__name__ == "_ends" else None
-    skip = set(exclude)
-    found: list[FileStat] = []
-    add = found.append
-    lstat, sep = os.lstat, os.sep
-    # Real paths already taken, to keep one name per file: only needed when two names
-    # can reach one file, i.e. with several sources or once a link has been seen.
-    seen: set[str] | None = set() if len(sources) > 1 else None
-    for source in sources:
-        given = os.fspath(source)
-        real = root = os.path.realpath(given)
-        # Depth first with an explicit stack (no recursion limit for deep trees): each
-        # frame is a folder's remaining names, its path as given and its real path,
-        # each with a separator at the end. One lstat per name says what it is and
-        # gives a plain file's size and mtime; no DirEntry or stat objects are kept.
-        stack = [(_listing(given), _slash(given), _slash(real))]
-        while stack:
-            names, folder, prefix = stack[-1]
-            for name in names:
-                path = folder + name
-                try:
-                    st = lstat(path)
-                    mode = st.st_mode
-                except OSError:
-                    st, mode = None, 0
-                if S_ISREG(mode):
-                    # The common case, kept short: a plain file (no link, no folder).
-                    if not (name.endswith(suffix) if suffix is not None else matches(name)) or name in skip:
-                        continue
-                    if seen is not None:
-                        if prefix + name in seen:
-                            continue
-                        seen.add(prefix + name)
-                    add((path, st.st_size, st.st_mtime_ns))  # type: ignore[union-attr]
-                    continue
-                if S_ISDIR(mode):
-                    if not name.startswith(".") and name != "_data":
-                        stack.append((_listing(path), path + sep, prefix + name + sep))
-                        break  # this folder's entries first; the rest of ours after
-                    continue
-                if S_ISLNK(mode) and _is_dir(path):
-                    continue  # linked folders are not entered
-                if not matches(name) or name in skip:
-                    continue
-                if S_ISLNK(mode):
-                    if not _inside(path, root):
-                        continue
-                    if seen is None:
-                        seen = {os.path.realpath(p) for p, _, _ in found}
-                    resolved = os.path.realpath(path)
-                    try:
-                        st = os.stat(path)
-                    except OSError:
-                        st = None
-                else:
-                    resolved = prefix + name  # a FIFO, a device, or gone: reading it will say why
-                if seen is not None:
-                    if resolved in seen:
-                        continue
-                    seen.add(resolved)
-                add((path, st.st_size, st.st_mtime_ns) if st is not None else (path, -1, -1))
-            else:
-                stack.pop()
-    if len(sources) > 1:
-        found.sort(key=_path_order)
-    return found
+    rules = _Rules(pattern, exclude)
+    given = [os.fspath(s) for s in sources]
+    if len(given) == 1:
+        yield from _scan_one(given[0], rules, newest_first)
+        return
+    streams = [_scan_one(s, rules, newest_first) for s in given]
+    merged = heapq.merge(*streams, key=_entry_order, reverse=newest_first)
+    roots = [os.path.realpath(s) for s in given]
+    if not _overlapping(roots):
+        # Separate folders: a file can be reached from one source only.
+        yield from merged
+        return
+    seen: set[str] = set()
+    for item in merged:
+        real = os.path.realpath(item[0])
+        if real not in seen:
+            seen.add(real)
+            yield item
+
+
+def scan_article_files(
+    sources: Sequence[os.PathLike[str] | str], pattern: str = DEFAULT_PATTERN, exclude: Sequence[str] = DEFAULT_EXCLUDE
+) -> list[FileStat]:
+    """:func:`iter_article_files` as a list, in path order (for callers that need them all at once)."""
+    return list(iter_article_files(sources, pattern, exclude))
+
+
+class Tally:
+    """Counts and digests the files of a scan as they pass, so no list of them is kept.
+
+    The digest covers every path, size and mtime in order: two scans with the same
+    digest found the same files unchanged.
+    """
+
+    def __init__(self, files: Iterable[FileStat]) -> None:
+        self._files = iter(files)
+        self._hash = hashlib.blake2b(digest_size=20)
+        self.count = 0
+
+    def __iter__(self) -> Iterator[FileStat]:
+        update = self._hash.update
+        for item in self._files:
+            self.count += 1
+            path, size, mtime = item
+            update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass"))
+            yield item
+
+    def digest(self) -> bytes:
+        """The digest of the files seen so far."""
+        return self._hash.digest()
+
+
+def scan_digest(
+    sources: Sequence[os.PathLike[str] | str], pattern: str = DEFAULT_PATTERN, *, newest_first: bool = True
+) -> tuple[bytes, int]:
+    """``(digest, count)`` of a whole scan, holding one file at a time."""
+    tally = Tally(iter_article_files(sources, pattern, newest_first=newest_first))
+    for _ in tally:
+        pass
+    return tally.digest(), tally.count

@@ -121,7 +121,7 @@ class Selector:
         *,
         now: datetime,
         site_feed: bool = False,
-        stub: Callable[[str, str, int, float, bool, tuple[str, ...]], Article] | None = None,
+        stub: Callable[[str, str, int, float, bool, tuple[str, ...], object], Article] | None = None,
     ) -> None:
         self._rules_for = rules_for
         self._now = micros(now)
@@ -162,13 +162,16 @@ class Selector:
     def add(self, article: Article) -> None:
         """Count an accepted article and offer it to each of its topics' feeds."""
         a = article
-        self._add(a.path, a.url, micros(a.published_at), a.quality, a.published, a.topics, a)
+        self._add(a.path, a.url, micros(a.published_at), a.quality, a.published, a.topics, a, None)
 
     def add_fields(
-        self, path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...]
+        self, path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...], ref: object = None
     ) -> None:
-        """:meth:`add` for an article given by its selection fields (see the class docstring)."""
-        self._add(path, url, published_us, quality, published, topics, None)
+        """:meth:`add` for an article given by its selection fields (see the class docstring).
+
+        ``ref`` says where its full record is; it goes to the ``stub`` factory unread.
+        """
+        self._add(path, url, published_us, quality, published, topics, None, ref)
 
     def _add(
         self,
@@ -179,6 +182,7 @@ class Selector:
         published: bool,
         topics: tuple[str, ...],
         article: Article | None,
+        ref: object,
     ) -> None:
         self._accepted += 1
         now = self._now
@@ -223,7 +227,7 @@ class Selector:
                 if article is None:
                     if self._stub is None:
                         raise TypeError("Selector.add_fields needs a stub factory")
-                    article = self._stub(path, url, when, quality, published, topics)
+                    article = self._stub(path, url, when, quality, published, topics, ref)
                 feed.offer(article, order)
             elif first_reason is None:
                 first_reason = reason

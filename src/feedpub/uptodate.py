@@ -36,9 +36,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedpub import __version__
-from feedpub.scan import FileStat, scan_article_files
+from feedpub.scan import scan_digest
 
-STAMP_VERSION = 1
+STAMP_VERSION = 2
 _MARSHAL = 4
 DEFAULT_CONFIG = os.path.join("config", "feedpub.yaml")
 # The libraries whose versions can change the bytes of a feed.
@@ -99,13 +99,11 @@ def topic_files(sources: Sequence[str]) -> list[tuple[str, tuple[int, int, int] 
     return out
 
 
-def files_digest(files: Sequence[FileStat]) -> bytes:
-    """The digest of the scanned article files (paths, sizes and mtimes, in order).
+last_scan: tuple[tuple[str, ...], str, bytes, int] | None = None
+"""``(sources, pattern, digest, count)`` of the scan the last :func:`check` made in this process.
 
-    Of their repr, not their marshal form: marshal marks objects that have other
-    references, so equal lists can give different bytes in different processes.
-    """
-    return hashlib.blake2b(repr(files).encode("utf-8", "surrogatepass"), digest_size=20).digest()
+A build that goes on after a failed check takes it (once) instead of scanning again to
+compare its files with those of a stored selection (see ``cli``)."""
 
 
 def config_state(config_path: str | None) -> tuple[str, tuple[int, int, int] | None]:
@@ -202,10 +200,12 @@ def check(stamp: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
             return None
         if stamp["code"] != code_stamp():
             return None
-        files = scan_article_files(sources, stamp["pattern"])
-        if files_digest(files) != stamp["files"]:
+        global last_scan
+        digest, count = scan_digest(sources, stamp["pattern"])
+        last_scan = (tuple(sources), stamp["pattern"], digest, count)
+        if digest != stamp["files"]:
             return None
-        return stamp["report"], len(files)
+        return stamp["report"], count
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # a stamp of another shape: not trusted
 
@@ -249,7 +249,9 @@ def build_line(summary: dict[str, Any]) -> str:
 
 def find(argv: Sequence[str]) -> tuple[dict[str, Any], int, float] | None:
     """``(stamp, article files, start time)`` if ``feedpub build ARGV`` is up to date, else None."""
+    global last_scan
     started = time.perf_counter()
+    last_scan = None
     path = stamp_file(argv)
     stamp = load(path) if path else None
     if stamp is None:

@@ -1,0 +1,89 @@
+"""The scan: one stream of article files in a fixed order, each file once, no list kept."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from feedpub.scan import Tally, iter_article_files, scan_article_files, scan_digest
+
+
+def touch(path: Path, text: str = "x") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def names(files: list[tuple[str, int, int]], root: Path) -> list[str]:
+    return [os.path.relpath(p, root) for p, _, _ in files]
+
+
+def tree(root: Path) -> Path:
+    # Names chosen so that a folder sorts between files that share its prefix:
+    # "a" < "a-b" < "a.md" as strings, and a folder's files come where its name falls.
+    for rel in ["a.md", "a/z.md", "a/b/c.md", "a-b/m.md", "b.md", "2024/01/x.md", "2024/01-02.md", "Z.md"]:
+        touch(root / rel)
+    touch(root / ".hidden" / "secret.md")
+    touch(root / "_data" / "topics.md")
+    touch(root / "README.md")
+    touch(root / "notes.txt")
+    return root
+
+
+def test_path_order_and_its_exact_reverse(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    forward = list(iter_article_files([root]))
+    got = names(forward, root)
+    assert got == sorted(got, key=lambda p: p.split(os.sep))
+    assert set(got) == {"a.md", "a/z.md", "a/b/c.md", "a-b/m.md", "b.md", "2024/01/x.md", "2024/01-02.md", "Z.md"}
+    assert list(iter_article_files([root], newest_first=True)) == forward[::-1]
+    assert scan_article_files([root]) == forward
+    assert all(size == 1 and mtime > 0 for _, size, mtime in forward)
+
+
+def test_several_sources_merge_into_one_order(tmp_path: Path) -> None:
+    for rel in ["one/2024-01.md", "one/2024-03.md", "two/2024-02.md", "two/2024-04.md", "one-more/x.md"]:
+        touch(tmp_path / rel)
+    sources = [tmp_path / "two", tmp_path / "one", tmp_path / "one-more"]
+    forward = names(list(iter_article_files(sources)), tmp_path)
+    assert forward == ["one/2024-01.md", "one/2024-03.md", "one-more/x.md", "two/2024-02.md", "two/2024-04.md"]
+    backward = names(list(iter_article_files(sources, newest_first=True)), tmp_path)
+    assert backward == forward[::-1]
+
+
+def test_nested_sources_read_each_file_once(tmp_path: Path) -> None:
+    touch(tmp_path / "site" / "top.md")
+    touch(tmp_path / "site" / "news" / "story.md")
+    found = names(list(iter_article_files([tmp_path / "site", tmp_path / "site" / "news"])), tmp_path)
+    assert found == ["site/news/story.md", "site/top.md"]
+
+
+def test_a_linked_file_is_read_once_under_its_own_name(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    touch(root / "m-target.md")
+    (root / "a-link.md").symlink_to(root / "m-target.md")  # sorts before its target
+    (root / "z-link.md").symlink_to(root / "m-target.md")  # and after it
+    touch(root / ".drafts" / "hidden.md")  # not scanned under its own name
+    (root / "b-draft.md").symlink_to(root / ".drafts" / "hidden.md")
+    (root / "c-draft.md").symlink_to(root / ".drafts" / "hidden.md")
+    for newest_first in (False, True):
+        found = names(list(iter_article_files([root], newest_first=newest_first)), root)
+        assert "m-target.md" in found and "a-link.md" not in found and "z-link.md" not in found
+        # Two links to a file the scan does not reach itself: the first met is read.
+        drafts = [n for n in found if n.endswith("-draft.md")]
+        assert drafts == (["c-draft.md"] if newest_first else ["b-draft.md"])
+        assert len(found) == 2
+
+
+def test_the_tally_digests_what_passes(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    tally = Tally(iter_article_files([root], newest_first=True))
+    assert len(list(tally)) == tally.count == 8
+    digest, count = scan_digest([root])
+    assert (digest, count) == (tally.digest(), 8)
+    assert scan_digest([root]) == (digest, count)  # the same files: the same digest
+    (root / "b.md").write_text("longer", encoding="utf-8")
+    assert scan_digest([root])[0] != digest
+    os.utime(root / "b.md", ns=(1, 1))
+    changed = scan_digest([root])[0]
+    (root / "b.md").rename(root / "c.md")
+    assert scan_digest([root])[0] not in (digest, changed)
