@@ -46,6 +46,9 @@ MEMORY_TARGET = 0.25
 TARGET_MIN_N = 10_000
 # Time per article at the largest N may exceed the smallest N's by at most this.
 SCALING_TOLERANCE = 0.20
+# "Flat as N grows": feedpub's peak memory at the largest N may exceed its peak at
+# the smallest target N (same run) by at most this, while N grows fivefold.
+MEMORY_FLAT_TOLERANCE = 0.25
 
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 MB = 1024 * 1024
@@ -512,6 +515,47 @@ def format_scaling(sc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def memory_growth(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """feedpub's peak memory (whole tree) per run at each N, and whether it stays flat.
+
+    Flat: for each run, the peak at the largest N is at most 25% above the peak at
+    the smallest N that is a target (10,000), though N is five times larger.
+    """
+    result: dict[str, Any] = {"tolerance": MEMORY_FLAT_TOLERANCE, "runs": {}}
+    for run in RUNS:
+        mine = sorted((r for r in rows if r["run"] == run), key=lambda r: r["n"])
+        peaks = {r["n"]: r["feedpub"]["peak_tree_mb"] for r in mine}
+        targets = [r["n"] for r in mine if r["is_target"]]
+        entry: dict[str, Any] = {"peaks_mb": peaks}
+        if len(targets) >= 2 and peaks[targets[0]] > 0:
+            growth = peaks[targets[-1]] / peaks[targets[0]]
+            entry.update(from_n=targets[0], to_n=targets[-1], growth=growth,
+                         met=growth <= 1 + MEMORY_FLAT_TOLERANCE)
+        result["runs"][run] = entry
+    checked = [e for e in result["runs"].values() if "met" in e]
+    result["met"] = bool(checked) and all(e["met"] for e in checked)
+    return result
+
+
+def format_memory(mg: dict[str, Any]) -> str:
+    """Markdown for feedpub's peak memory at each N and the flatness check."""
+    sizes = sorted({n for e in mg["runs"].values() for n in e["peaks_mb"]})
+    head = ["run", *(f"N = {n:,}" for n in sizes), "growth", "flat?"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for run, e in mg["runs"].items():
+        cells = [RUN_LABELS[run], *(f"{e['peaks_mb'][n]:.0f} MB" if n in e["peaks_mb"] else "" for n in sizes)]
+        if "growth" in e:
+            cells += [f"{e['growth']:.2f}× from {e['from_n']:,} to {e['to_n']:,}", "yes" if e["met"] else "no"]
+        else:
+            cells += ["", "needs two target sizes"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append(f"Flat memory: feedpub's peak (whole process tree) at the largest N is at most "
+                 f"{1 + mg['tolerance']:.2f}× its peak at the smallest target N in every run: "
+                 f"{'met' if mg['met'] else 'NOT met'}.")
+    return "\n".join(lines)
+
+
 def format_header(info: dict[str, Any]) -> str:
     """The lines above the table: when, on what, with which tools and settings."""
     return "\n".join([
@@ -686,10 +730,11 @@ def main(argv: list[str] | None = None) -> int:
         "limit": limit, "interval": args.interval, "date": started,
     }
     sc = scaling(rows)
-    report = "\n\n".join([format_header(info), format_table(rows), format_scaling(sc)])
+    mg = memory_growth(rows)
+    report = "\n\n".join([format_header(info), format_table(rows), format_scaling(sc), format_memory(mg)])
     print(report)
     if args.json_out:
-        args.json_out.write_text(json.dumps({"info": info, "rows": rows, "scaling": sc},
+        args.json_out.write_text(json.dumps({"info": info, "rows": rows, "scaling": sc, "memory": mg},
                                             indent=2) + "\n", encoding="utf-8")
     return 0 if ok else 1
 

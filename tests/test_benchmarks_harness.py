@@ -127,3 +127,20 @@ def test_scaling_check_compares_time_per_article() -> None:
     assert "1.18× that at N = 1,000 (target ≤ 1.20×): met" in run.format_scaling(sc)
     rows[1] = run.make_row(50000, "cold", _m(61.0, 60), _m(35.0, 2800))
     assert not run.scaling(rows)["met"]
+
+
+def test_memory_check_wants_the_same_peak_at_five_times_the_files() -> None:
+    rows = [run.make_row(1000, "cold", _m(1.0, 40), _m(0.3, 100)),
+            run.make_row(10000, "cold", _m(2.0, 100), _m(3.0, 600)),
+            run.make_row(50000, "cold", _m(8.0, 120), _m(20.0, 2800)),
+            run.make_row(10000, "nochange", _m(0.1, 20), _m(3.0, 600)),
+            run.make_row(50000, "nochange", _m(0.2, 30), _m(20.0, 2800))]
+    mg = run.memory_growth(rows)
+    assert mg["runs"]["cold"]["growth"] == pytest.approx(1.2) and mg["runs"]["cold"]["met"]
+    assert not mg["runs"]["nochange"]["met"] and not mg["met"]  # 1.5× is growth, not flat
+    text = run.format_memory(mg)
+    assert "| cold | 40 MB | 100 MB | 120 MB | 1.20× from 10,000 to 50,000 | yes |" in text
+    assert "| no change |  | 20 MB | 30 MB | 1.50× from 10,000 to 50,000 | no |" in text
+    assert text.endswith("NOT met.")
+    rows[-1] = run.make_row(50000, "nochange", _m(0.2, 24), _m(20.0, 2800))
+    assert run.memory_growth(rows)["met"]
