@@ -53,6 +53,6 @@ def test_without_a_cache_every_file_is_parsed_in_order(tmp_path: Path) -> None:
     for i in range(30):
         write(news / f"s-{i:02d}.md", article(i))
     files = list(iter_article_files([news]))
-    for workers, above in [(1, 0), (2, 0), (2, 10), (2, 100)]:
-        got = list(collect_articles(iter(files), None, workers=workers, parallel_above=above))
+    for workers, above, eager in [(1, 0, False), (2, 0, False), (2, 10, False), (2, 100, False), (2, 100, True)]:
+        got = list(collect_articles(iter(files), None, workers=workers, parallel_above=above, eager=eager))
         assert got == [read_article(Path(p)) for p, _, _ in files]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from feedpub.scan import Tally, iter_article_files, scan_article_files, scan_digest
 
 
@@ -87,3 +89,17 @@ def test_the_tally_digests_what_passes(tmp_path: Path) -> None:
     changed = scan_digest([root])[0]
     (root / "b.md").rename(root / "c.md")
     assert scan_digest([root])[0] not in (digest, changed)
+
+
+def test_a_large_folder_is_listed_in_runs_in_the_same_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feedpub import scan
+
+    root = tmp_path / "src"
+    for i in range(23):
+        touch(root / f"{(i * 7) % 23:02d}-story.md")
+    touch(root / "05-story" / "inner.md")  # a folder among the files
+    whole = list(iter_article_files([root]))
+    monkeypatch.setattr(scan, "_RUN", 4)  # six runs of four names, merged
+    assert list(iter_article_files([root])) == whole
+    assert list(iter_article_files([root], newest_first=True)) == whole[::-1]
+    assert names(whole, root)[4:7] == ["04-story.md", "05-story/inner.md", "05-story.md"]

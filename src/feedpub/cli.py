@@ -24,7 +24,7 @@ from feedpub import __version__, uptodate
 from feedpub.clean import printable
 from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
 from feedpub.collect import collect_articles, load_topic_defs
-from feedpub.scan import Tally, iter_article_files, scan_digest
+from feedpub.scan import Tally, iter_article_files, large_folder, scan_digest
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
@@ -224,7 +224,10 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         # reported in path order below). It is also the parse cache's order.
         tally = Tally(iter_article_files(config.sources, config.pattern, newest_first=True))
         expected = cache.expected if cache is not None else None  # as many as last time, roughly
-        for done, item in enumerate(collect_articles(tally, cache, fields=True), 1):
+        # Nothing cached and a large source folder: everything is parsed, in workers
+        # started now, while this process is still small (they are forked from it).
+        eager = expected is None and large_folder(config.sources)
+        for done, item in enumerate(collect_articles(tally, cache, fields=True, eager=eager), 1):
             if type(item) is tuple:
                 add_fields(*item)  # a cached article, by the fields selection reads
             elif isinstance(item, Rejection):

@@ -90,6 +90,9 @@ class _Workers:
         from concurrent.futures import ProcessPoolExecutor  # multiprocessing: ~9 ms to import
 
         self._pool = ProcessPoolExecutor(max_workers=workers)
+        # The processes are forked at the first job: send one now, so that they are
+        # copies of this process as it is at this point, not later and larger.
+        self._pool.submit(int)
         self._limit = workers * 4
         self._waiting: list[str] = []
         self._jobs: deque = deque()  # type: ignore[type-arg]
@@ -132,6 +135,7 @@ def collect_articles(
     workers: int | None = None,
     parallel_above: int = PARALLEL_ABOVE,
     fields: bool = False,
+    eager: bool = False,
 ) -> Iterator[Article | Rejection | Fields]:
     """Parse results of ``files`` in their order, from the cache where still valid.
 
@@ -139,12 +143,15 @@ def collect_articles(
     with at most about :data:`LOOKAHEAD` files in between. When more than
     ``parallel_above`` of the files looked ahead at need parsing, the rest are parsed
     in ``workers`` processes (default: one per core); the results are the same either
-    way. With a cache, ``files`` should come in the scan's newest-first order (the
-    cache's); accepted articles come as :class:`~feedpub.cache.Stub` records, or with
-    ``fields`` as their :data:`~feedpub.cache.Fields` tuples.
+    way. ``eager`` starts the workers at once, before the first file is taken (for a run
+    known to parse many files: forked before the scan has listed anything, they do not
+    carry a copy of its listings). With a cache, ``files`` should come in the scan's
+    newest-first order (the cache's); accepted articles come as
+    :class:`~feedpub.cache.Stub` records, or with ``fields`` as their
+    :data:`~feedpub.cache.Fields` tuples.
     """
     workers = workers or os.cpu_count() or 1
-    pool: _Workers | None = None
+    pool: _Workers | None = _Workers(workers) if eager and workers > 1 else None
     ahead: deque[tuple[FileStat, tuple | None]] = deque()  # type: ignore[type-arg]
     misses = 0  # in ``ahead`` and not handed to the pool
 

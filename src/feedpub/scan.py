@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import os
+from itertools import islice
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 
@@ -55,11 +56,58 @@ def _entry_order(item: FileStat) -> list[str]:
     return item[0].split(os.sep)
 
 
+_RUN = 4096
+"""Names sorted at a time when listing a large folder (see :func:`_listing`)."""
+
+
 def _listing(folder: str, reverse: bool) -> Iterator[str]:
+    """A folder's names, sorted (when two names reach one file, the choice is the same every run).
+
+    A large folder (a news site keeps every article in one) is read in runs of
+    :data:`_RUN` names, each sorted and kept as one string, and the runs are merged:
+    about 25 bytes a name instead of a list of 50,000 string objects (80 bytes each).
+    """
     try:
-        return iter(sorted(os.listdir(folder), reverse=reverse))
+        with os.scandir(folder) as it:
+            chunk = [entry.name for entry in islice(it, _RUN)]
+            if len(chunk) < _RUN:
+                chunk.sort(reverse=reverse)
+                return iter(chunk)
+            runs = []
+            while chunk:
+                chunk.sort(reverse=reverse)
+                runs.append("\0".join(chunk))  # no name holds a NUL
+                chunk = [entry.name for entry in islice(it, _RUN)]
     except OSError:
         return iter(())
+    return heapq.merge(*map(_names, runs), reverse=reverse)
+
+
+def _names(run: str) -> Iterator[str]:
+    """The names of one run, one at a time (splitting it whole would make the list again)."""
+    start, find = 0, run.find
+    while True:
+        end = find("\0", start)
+        if end < 0:
+            yield run[start:]
+            return
+        yield run[start:end]
+        start = end + 1
+
+
+def large_folder(sources: Sequence[os.PathLike[str] | str]) -> bool:
+    """Whether a source folder itself looks large (its directory file is over 32 KB).
+
+    A cheap hint, before any listing, of a source with more than a few hundred files
+    in one folder; file systems size directories differently, so it is only a hint.
+    """
+    for source in sources:
+        try:
+            if os.stat(source).st_size > 32_768:
+                return True
+        except OSError:
+            pass
+    return False
 
 
 def _name_matcher(pattern: str) -> Callable[[str], bool]:
