@@ -701,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     started = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    measured = machine_info()  # the commit as it is when the runs start
     top = Path(tempfile.mkdtemp(prefix="feedpub-bench-", dir=args.workdir))
     rows: list[dict[str, Any]] = []
     ok = False
@@ -723,7 +724,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     thr, limit = template_limits(bench / "hugo_site")
-    info = machine_info() | {
+    info = measured | {
         "hugo_version": hugo_version, "feedpub_cmd": shlex.join(args.feedpub),
         "feedpub_opts": sorted(feedpub_opts), "feedpub_python": feedpub_python(args.feedpub),
         "seed": args.seed, "threshold": thr,
