@@ -99,7 +99,8 @@ def test_a_large_folder_is_listed_in_runs_in_the_same_order(tmp_path: Path, monk
         touch(root / f"{(i * 7) % 23:02d}-story.md")
     touch(root / "05-story" / "inner.md")  # a folder among the files
     whole = list(iter_article_files([root]))
-    monkeypatch.setattr(scan, "_RUN", 4)  # six runs of four names, merged
+    monkeypatch.setattr(scan, "_PLAIN", 10)
+    monkeypatch.setattr(scan, "_RUN", 4)  # six runs of four names or fewer, merged
     assert list(iter_article_files([root])) == whole
     assert list(iter_article_files([root], newest_first=True)) == whole[::-1]
     assert names(whole, root)[4:7] == ["04-story.md", "05-story/inner.md", "05-story.md"]
