@@ -69,7 +69,7 @@ class Measurement:
 
     wall_s: float
     peak_tree_mb: float  # max over samples of the summed VmRSS of the process tree
-    peak_single_mb: float  # largest single process (sampled, or the kernel's maxrss)
+    peak_single_mb: float  # largest single process: the highest VmHWM sampled
     max_procs: int  # most processes seen in the tree at one sample
     user_s: float
     sys_s: float
@@ -94,16 +94,36 @@ def _proc_table() -> dict[int, tuple[int, int]]:
     return table
 
 
-def _vm_rss(pid: int) -> int:
-    """VmRSS of a process in bytes (0 if it is gone or a zombie)."""
+_SELF_CMDLINE = b""
+
+
+def _memory(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of a process in bytes; (0, 0) if it is gone, a zombie, or a copy of
+    this harness that has not yet exec'd the command.
+
+    A child of this process runs, between fork and exec, in a copy of the harness's
+    pages (or, with vfork, in the harness's own): its RSS then and its kernel maxrss
+    (which keeps that figure across exec) are the harness's size, not the command's.
+    VmHWM is the high-water mark of the process's memory since its exec.
+    """
+    global _SELF_CMDLINE
+    if not _SELF_CMDLINE:
+        with open("/proc/self/cmdline", "rb") as fh:
+            _SELF_CMDLINE = fh.read()
+    rss = hwm = 0
     try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            if fh.read() == _SELF_CMDLINE:
+                return 0, 0
         with open(f"/proc/{pid}/status", "rb") as fh:
             for line in fh:
                 if line.startswith(b"VmRSS:"):
-                    return int(line.split()[1]) * 1024  # reported in kB
+                    rss = int(line.split()[1]) * 1024  # reported in kB
+                elif line.startswith(b"VmHWM:"):
+                    hwm = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return rss, hwm
 
 
 def tree_members(root: int, table: dict[int, tuple[int, int]] | None = None) -> set[int]:
@@ -129,10 +149,9 @@ def tree_members(root: int, table: dict[int, tuple[int, int]] | None = None) -> 
 
 
 def tree_rss(root: int) -> tuple[int, int, int]:
-    """(summed VmRSS in bytes, largest single VmRSS, process count) of root's tree."""
-    sizes = [_vm_rss(pid) for pid in tree_members(root)]
-    sizes = [s for s in sizes if s > 0]
-    return sum(sizes), max(sizes, default=0), len(sizes)
+    """(summed VmRSS in bytes, largest single VmHWM, process count) of root's tree."""
+    sizes = [m for m in map(_memory, tree_members(root)) if m[0] > 0]
+    return sum(r for r, _ in sizes), max((h for _, h in sizes), default=0), len(sizes)
 
 
 def measure(
@@ -180,8 +199,8 @@ def measure(
         if timer:
             timer.start()
         try:
-            # wait4 rather than Popen.wait: it also returns the rusage (CPU time and
-            # the kernel's maxrss of the largest single process, as /usr/bin/time -v).
+            # wait4 rather than Popen.wait: it also returns the rusage (CPU time). Its
+            # maxrss is not used: it counts the harness's own pages (see _memory).
             _pid, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
         finally:
@@ -191,7 +210,7 @@ def measure(
             sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
 
-    single = max(peak["single"], usage.ru_maxrss * 1024)  # ru_maxrss is in kB on Linux
+    single = peak["single"]
     return Measurement(
         wall_s=wall,
         peak_tree_mb=max(peak["tree"], single) / MB,

@@ -144,3 +144,16 @@ def test_memory_check_wants_the_same_peak_at_five_times_the_files() -> None:
     assert text.endswith("NOT met.")
     rows[-1] = run.make_row(50000, "nochange", _m(0.2, 24), _m(20.0, 2800))
     assert run.memory_growth(rows)["met"]
+
+
+def test_the_harness_own_memory_never_counts(tmp_path: Path) -> None:
+    """A child runs in a copy of the harness until it execs: that is not the command's size."""
+    ballast = bytearray(300 << 20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1  # resident
+    try:
+        m = run.measure([sys.executable, "-c", "import time; time.sleep(0.2)"], log_path=tmp_path / "small.log")
+    finally:
+        del ballast
+    assert m.returncode == 0
+    assert m.peak_single_mb < 100 and m.peak_tree_mb < 100  # an interpreter, not 300 MB
