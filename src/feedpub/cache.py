@@ -619,10 +619,9 @@ class ParseCache:
             self._trusted = False
             self._changed()
             for entry in self._rest():
-                if entry[0] in self._bad:
-                    entry = self._bad[entry[0]]
-                if entry is not None:
-                    self._writer.add(entry)  # type: ignore[union-attr]
+                kept = self._bad[entry[0]] if entry[0] in self._bad else entry
+                if kept is not None:
+                    self._writer.add(kept)  # type: ignore[union-attr]
             self._bad.clear()
         self._open()
         for _ in self._rest():
@@ -670,13 +669,12 @@ class ParseCache:
         out = _IndexWriter(self.folder, self._next_segment + 1)
         reader = _IndexReader(written.path)
         try:
-            for entry in reader:
-                path, size, mtime_ns, rec = entry
-                if path in self._bad:
-                    entry = self._bad[path]
-                    if entry is None:
-                        continue
-                    rec = entry[3]
+            for stored in reader:
+                path, size, mtime_ns, rec = stored
+                entry = self._bad[path] if path in self._bad else stored
+                if entry is None:
+                    continue
+                rec = entry[3]
                 if compact and len(rec) > 1:
                     blob = self._blob(rec)
                     if blob is None:

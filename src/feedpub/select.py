@@ -121,7 +121,7 @@ class Selector:
         *,
         now: datetime,
         site_feed: bool = False,
-        stub: Callable[[str, str, int, float, bool, tuple[str, ...], object], Article] | None = None,
+        stub: Callable[..., Article] | None = None,
     ) -> None:
         self._rules_for = rules_for
         self._now = micros(now)
