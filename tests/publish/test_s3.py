@@ -109,6 +109,18 @@ def test_second_run_writes_nothing(s3_env: S3Server, bucket: str) -> None:
     assert stamps(s3_env, bucket) == before
 
 
+def test_unchanged_publish_makes_one_listing_whatever_the_number_of_feeds(s3_env: S3Server, bucket: str) -> None:
+    """Counted on the wire (boto3's before-send hook): no request per feed."""
+    topics = tuple(f"topic-{i:03d}" for i in range(150))  # 301 objects
+    S3Target(f"s3://{bucket}/many/").publish(build(topics=topics))
+    target = S3Target(f"s3://{bucket}/many/")
+    sent: list[str] = []
+    target._client.meta.events.register("before-send.s3", lambda event_name, **_: sent.append(event_name.split(".")[-1]))
+    result = target.publish(build(topics=topics))
+    assert result.uploaded == () and len(result.unchanged) == 301
+    assert sent == ["ListObjectsV2", "GetObject"]  # the listing and the manifest, nothing else
+
+
 def test_changing_one_file_reuploads_only_that_key(s3_env: S3Server, bucket: str) -> None:
     S3Target(f"s3://{bucket}/news/").publish(build())
     before = stamps(s3_env, bucket)
