@@ -80,15 +80,37 @@ def test_the_tally_digests_what_passes(tmp_path: Path) -> None:
     root = tree(tmp_path / "src")
     tally = Tally(iter_article_files([root], newest_first=True))
     assert len(list(tally)) == tally.count == 8
-    digest, count = scan_digest([root])
-    assert (digest, count) == (tally.digest(), 8)
-    assert scan_digest([root]) == (digest, count)  # the same files: the same digest
+    first = scan_digest([root])
+    assert (first.digest(), first.count) == (tally.digest(), 8)
+    digest = first.digest()
+    assert scan_digest([root]).digest() == digest  # the same files: the same digest
     (root / "b.md").write_text("longer", encoding="utf-8")
-    assert scan_digest([root])[0] != digest
+    assert scan_digest([root]).digest() != digest
     os.utime(root / "b.md", ns=(1, 1))
-    changed = scan_digest([root])[0]
+    changed = scan_digest([root]).digest()
     (root / "b.md").rename(root / "c.md")
-    assert scan_digest([root])[0] not in (digest, changed)
+    assert scan_digest([root]).digest() not in (digest, changed)
+
+
+def test_a_tally_stops_at_the_first_block_that_differs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Tally, "MARK_EVERY", 4)
+    root = tmp_path / "src"
+    for i in range(18):
+        touch(root / f"{i:02d}.md")
+    before = scan_digest([root])
+    assert before.count == 18 and len(before.marks) == 4
+    same = scan_digest([root], expect=before.marks)
+    assert not same.differs and same.digest() == before.digest() and same.count == 18
+    os.utime(root / "15.md", ns=(1, 1))  # newest first: in the first block of four
+    early = scan_digest([root], expect=before.marks)
+    assert early.differs and early.count == 4
+    again = scan_digest([root])
+    os.utime(root / "00.md", ns=(1, 1))  # among the last files, after the last mark
+    late = scan_digest([root], expect=again.marks)
+    assert not late.differs and late.count == 18 and late.digest() != again.digest()
+    for i in range(18, 24):
+        touch(root / f"{i:02d}.md")  # newer files: the first block differs
+    assert scan_digest([root], expect=again.marks).differs
 
 
 def test_a_large_folder_is_listed_in_runs_in_the_same_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

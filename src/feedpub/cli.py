@@ -116,6 +116,7 @@ class _Run:
     cache: ParseCache | None = None
     cache_stats: dict[str, int] = field(default_factory=dict)
     files_digest: bytes = b""
+    files_marks: list[bytes] = field(default_factory=list)
     now: datetime | None = None
     valid_until: datetime | None = None
 
@@ -182,17 +183,22 @@ def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
     return None if getattr(args, "no_cache", False) else ParseCache(config.cache_folder())
 
 
-def _snapshot_digest(config: Config) -> tuple[bytes, int]:
-    """``(digest, count)`` of the article files, to compare with a stored selection.
+def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
+    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.scan.Tally`), to compare with a stored selection, or
+    None when they are known to differ from the last build's.
 
     The up-to-date check may have scanned the same sources in this process moments
-    ago; its digest is taken then rather than scanning a second time.
+    ago; what it found is taken rather than scanning a second time. When it stopped at
+    a changed file, the files differ from those of the last build, which stored the
+    selection: it is not looked at (when another command stored it, a chance to reuse
+    it is missed, nothing more).
     """
     sources = tuple(str(s) for s in config.sources)
     hint, uptodate.last_scan = uptodate.last_scan, None
     if hint is not None and hint[:2] == (sources, config.pattern):
-        return hint[2], hint[3]
-    return scan_digest(config.sources, config.pattern)
+        return None if hint[2] is None else (hint[2], hint[3], hint[4])
+    tally = scan_digest(config.sources, config.pattern)
+    return tally.digest(), tally.count, tally.marks
 
 
 def _collect_and_select(config: Config, args: argparse.Namespace, progress: Progress) -> _Run:
@@ -205,8 +211,9 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     stored = None
-    if snapshot is not None and snapshot.path.is_file():
-        digest, read = _snapshot_digest(config)
+    scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
+    if snapshot is not None and scanned is not None:
+        digest, read, marks = scanned
         snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored = snapshot.load(snapshot_key, now)
     if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[2]):
@@ -237,7 +244,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
             progress.update("reading articles", done, expected if expected and done < expected else None)
         progress.clear()
         rejected.extend(reversed(bad))
-        digest, read = tally.digest(), tally.count
+        digest, read, marks = tally.digest(), tally.count, tally.marks
         snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored_state = selector.state() if snapshot is not None else None
     timings["collect"] = time.perf_counter() - t0
@@ -262,7 +269,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
             _warn(f"skipped {printable(r.path)}: {r.reason}")
     return _Run(
         config, read, rejected, result, topics, site_topic, timings, cache,
-        files_digest=digest, now=now, valid_until=selector.valid_until,
+        files_digest=digest, files_marks=marks, now=now, valid_until=selector.valid_until,
     )  # fmt: skip
 
 
@@ -449,6 +456,7 @@ def _stamp(
             sources=[str(s) for s in config.sources],
             pattern=config.pattern,
             files_digest=run.files_digest,
+            files_marks=run.files_marks,
             now_us=micros(run.now),
             valid_until_us=None if run.valid_until is None else micros(run.valid_until),
             outputs=[str(p) for p in outputs],

@@ -268,21 +268,35 @@ class Tally:
     """Counts and digests the files of a scan as they pass, so no list of them is kept.
 
     The digest covers every path, size and mtime in order: two scans with the same
-    digest found the same files unchanged.
+    digest found the same files unchanged. ``marks`` holds the digest so far after
+    every :data:`MARK_EVERY` files; given the marks of an earlier scan as ``expect``,
+    the tally stops at the first mark that differs (``differs`` is then True), so a
+    check that files are unchanged ends at the first block that is not.
     """
 
-    def __init__(self, files: Iterable[FileStat]) -> None:
+    MARK_EVERY = 1024
+
+    def __init__(self, files: Iterable[FileStat], expect: Sequence[bytes] | None = None) -> None:
         self._files = iter(files)
         self._hash = hashlib.blake2b(digest_size=20)
+        self._expect = expect
         self.count = 0
+        self.marks: list[bytes] = []
+        self.differs = False
 
     def __iter__(self) -> Iterator[FileStat]:
-        update = self._hash.update
+        update, every, expect = self._hash.update, self.MARK_EVERY, self._expect
         for item in self._files:
             self.count += 1
             path, size, mtime = item
             update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass"))
             yield item
+            if self.count % every == 0:
+                mark = self._hash.digest()
+                if expect is not None and (len(self.marks) >= len(expect) or expect[len(self.marks)] != mark):
+                    self.differs = True
+                    return
+                self.marks.append(mark)
 
     def digest(self) -> bytes:
         """The digest of the files seen so far."""
@@ -290,10 +304,13 @@ class Tally:
 
 
 def scan_digest(
-    sources: Sequence[os.PathLike[str] | str], pattern: str = DEFAULT_PATTERN, *, newest_first: bool = True
-) -> tuple[bytes, int]:
-    """``(digest, count)`` of a whole scan, holding one file at a time."""
-    tally = Tally(iter_article_files(sources, pattern, newest_first=newest_first))
+    sources: Sequence[os.PathLike[str] | str],
+    pattern: str = DEFAULT_PATTERN,
+    *,
+    expect: Sequence[bytes] | None = None,
+) -> Tally:
+    """A :class:`Tally` of a whole newest-first scan (or up to the first mark not in ``expect``)."""
+    tally = Tally(iter_article_files(sources, pattern, newest_first=True), expect)
     for _ in tally:
         pass
-    return tally.digest(), tally.count
+    return tally

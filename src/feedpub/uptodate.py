@@ -38,7 +38,7 @@ from typing import Any
 from feedpub import __version__
 from feedpub.scan import scan_digest
 
-STAMP_VERSION = 2
+STAMP_VERSION = 3
 _MARSHAL = 4
 DEFAULT_CONFIG = os.path.join("config", "feedpub.yaml")
 # The libraries whose versions can change the bytes of a feed.
@@ -99,8 +99,9 @@ def topic_files(sources: Sequence[str]) -> list[tuple[str, tuple[int, int, int] 
     return out
 
 
-last_scan: tuple[tuple[str, ...], str, bytes, int] | None = None
-"""``(sources, pattern, digest, count)`` of the scan the last :func:`check` made in this process.
+last_scan: tuple[tuple[str, ...], str, bytes | None, int, list[bytes]] | None = None
+"""``(sources, pattern, digest, count, marks)`` of the scan the last :func:`check` made in this
+process; the digest is None when the check stopped at the first block of changed files.
 
 A build that goes on after a failed check takes it (once) instead of scanning again to
 compare its files with those of a stored selection (see ``cli``)."""
@@ -157,6 +158,7 @@ def new_stamp(
     sources: Sequence[str],
     pattern: str,
     files_digest: bytes,
+    files_marks: Sequence[bytes],
     now_us: int,
     valid_until_us: int | None,
     outputs: Sequence[str],
@@ -174,6 +176,7 @@ def new_stamp(
         "pattern": pattern,
         "topic_files": topic_files(sources),
         "files": files_digest,
+        "marks": list(files_marks),
         "now": now_us,
         "valid_until": valid_until_us,
         "outputs": output_state([os.path.abspath(p) for p in outputs]),
@@ -201,11 +204,12 @@ def check(stamp: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
         if stamp["code"] != code_stamp():
             return None
         global last_scan
-        digest, count = scan_digest(sources, stamp["pattern"])
-        last_scan = (tuple(sources), stamp["pattern"], digest, count)
+        tally = scan_digest(sources, stamp["pattern"], expect=stamp["marks"])
+        digest = None if tally.differs else tally.digest()
+        last_scan = (tuple(sources), stamp["pattern"], digest, tally.count, tally.marks)
         if digest != stamp["files"]:
             return None
-        return stamp["report"], count
+        return stamp["report"], tally.count
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # a stamp of another shape: not trusted
 
