@@ -37,6 +37,7 @@ from pathlib import Path
 from feedpub import __version__
 from feedpub.files import write_atomic
 from feedpub.records import Article, Image, Provider, Rejection, Related, Selection
+from feedpub.scan import path_order
 
 FORMAT_VERSION = 2
 """Bump when the stored layout or the meaning of a field changes: old caches are dropped."""
@@ -180,22 +181,20 @@ _END = "end"
 
 def _descends(a: str, b: str) -> bool:
     """Whether path ``a`` comes before path ``b`` in the scan's newest-first order."""
-    return a.split(os.sep) > b.split(os.sep)
+    return path_order(a) > path_order(b)
 
 
 class _IndexReader:
     """The entries of an index file, one block in memory at a time.
 
     Stops at the first block that is damaged or truncated: the entries after it are
-    missing, so their files are parsed again. ``complete`` says whether the end mark
-    was reached.
+    missing, so their files are parsed again.
     """
 
     def __init__(self, path: Path) -> None:
         self.next_segment = 1
         self.count = 0
         """How many entries the writer put in (what the run that wrote it scanned)."""
-        self.complete = False
         self._fh = None
         try:
             self._fh = open(path, "rb")  # noqa: SIM115 - closed at the end of iteration
@@ -231,7 +230,6 @@ class _IndexReader:
             except (OSError, ValueError, EOFError, TypeError):
                 break
             if block == _END:
-                self.complete = True
                 break
             if not isinstance(block, list):
                 break
@@ -431,11 +429,6 @@ class ParseCache:
         else:
             self._writer.add((path, size, mtime_ns, rec))
         return self._fields(path, rec) if fields else self._record(path, rec)
-
-    def lookup(self, path: str, size: int, mtime_ns: int) -> Article | Rejection | None:
-        """:meth:`find` and :meth:`keep` in one: the cached result (a Stub or Rejection), or None."""
-        rec = self.find(path, size, mtime_ns)
-        return None if rec is None else self.keep(path, size, mtime_ns, rec)  # type: ignore[return-value]
 
     @staticmethod
     def _record(path: str, rec: tuple) -> Article | Rejection:  # type: ignore[type-arg]

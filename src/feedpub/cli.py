@@ -24,7 +24,7 @@ from feedpub import __version__, uptodate
 from feedpub.clean import printable
 from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
 from feedpub.collect import collect_articles, load_topic_defs
-from feedpub.scan import Tally, iter_article_files, large_folder, scan_digest
+from feedpub.scan import large_folder, newest_first, scan_digest
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
@@ -184,8 +184,9 @@ def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
 
 
 def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
-    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.scan.Tally`), to compare with a stored selection, or
-    None when they are known to differ from the last build's.
+    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.scan.Tally`),
+    to compare with a stored selection; None when they are known to differ from the
+    last build's.
 
     The up-to-date check may have scanned the same sources in this process moments
     ago; what it found is taken rather than scanning a second time. When it stopped at
@@ -229,7 +230,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         # first and fill each feed, and most older ones are turned away by one
         # comparison (the selection does not depend on the order; rejections are
         # reported in path order below). It is also the parse cache's order.
-        tally = Tally(iter_article_files(config.sources, config.pattern, newest_first=True))
+        tally = newest_first(config.sources, config.pattern)
         expected = cache.expected if cache is not None else None  # as many as last time, roughly
         # Nothing cached and a large source folder: everything is parsed, in workers
         # started now, while this process is still small (they are forked from it).
@@ -608,7 +609,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     cache = _parse_cache(config, args)
     ok = 0
     bad: list[Rejection] = []
-    tally = Tally(iter_article_files(config.sources, config.pattern, newest_first=True))  # the cache's order
+    tally = newest_first(config.sources, config.pattern)  # the cache's order
     for done, item in enumerate(collect_articles(tally, cache), 1):
         if isinstance(item, Rejection):
             bad.append(item)

@@ -16,8 +16,8 @@ import hashlib
 import heapq
 import os
 import zlib
-from itertools import islice
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 DEFAULT_PATTERN = "*.md"
@@ -54,7 +54,7 @@ def path_order(path: str) -> list[str]:
 
 
 def _entry_order(item: FileStat) -> list[str]:
-    return item[0].split(os.sep)
+    return path_order(item[0])
 
 
 _PLAIN = 16_384
@@ -163,7 +163,7 @@ class _Rules:
 
 def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
     """The files of one source folder, in order."""
-    real = root = os.path.realpath(source)
+    root = os.path.realpath(source)
     suffix, matches, skip = rules.suffix, rules.matches, rules.skip
     lstat, sep = os.lstat, os.sep
     # Real paths of linked files already taken (a link's target read once); no set
@@ -204,7 +204,7 @@ def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
                 target = os.path.realpath(path)
                 # A file reached by a link is read once: under its own name when the
                 # scan finds it there too, else under the first link met.
-                if target in linked or rules.reaches(target, real):
+                if target in linked or rules.reaches(target, root):
                     continue
                 linked.add(target)
                 try:
@@ -303,6 +303,16 @@ class Tally:
         return self._hash.digest()
 
 
+def newest_first(
+    sources: Sequence[os.PathLike[str] | str],
+    pattern: str = DEFAULT_PATTERN,
+    *,
+    expect: Sequence[bytes] | None = None,
+) -> Tally:
+    """A :class:`Tally` over the newest-first scan: the order of the parse cache and the stamps."""
+    return Tally(iter_article_files(sources, pattern, newest_first=True), expect)
+
+
 def scan_digest(
     sources: Sequence[os.PathLike[str] | str],
     pattern: str = DEFAULT_PATTERN,
@@ -310,7 +320,7 @@ def scan_digest(
     expect: Sequence[bytes] | None = None,
 ) -> Tally:
     """A :class:`Tally` of a whole newest-first scan (or up to the first mark not in ``expect``)."""
-    tally = Tally(iter_article_files(sources, pattern, newest_first=True), expect)
+    tally = newest_first(sources, pattern, expect=expect)
     for _ in tally:
         pass
     return tally
