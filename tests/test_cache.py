@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import cache as cache_mod
-from feedpub.cache import ParseCache, decode, encode
+from feedpub.cache import codec
+from feedpub.cache import index as index_mod
+from feedpub.cache.codec import decode, encode
+from feedpub.cache.parsed import ParseCache
 from feedpub.cli import main
-from feedpub.collect import collect_articles, read_article, scan_article_files
+from feedpub.collect.read import read_article
+from feedpub.collect.scan import scan_article_files
+from feedpub.collect.stream import collect_articles
 from feedpub.records import Article
 
 TOPICS = ["AI", "Robotics", "Computer Vision", "Ethics"]
@@ -168,12 +172,12 @@ def test_cache_of_another_version_is_dropped(
     source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
-    monkeypatch.setattr(cache_mod, "__version__", "0.0.1")
+    monkeypatch.setattr(codec, "__version__", "0.0.1")
     build(source, tmp_path / "b", cache=cache, capsys=capsys)
     monkeypatch.undo()
     result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
     assert result["cache"]["hits"] == 0 and result["cache"]["parsed"] == 41
-    monkeypatch.setattr(cache_mod, "FORMAT_VERSION", cache_mod.FORMAT_VERSION + 1)
+    monkeypatch.setattr(codec, "FORMAT_VERSION", codec.FORMAT_VERSION + 1)
     assert build(source, tmp_path / "b", cache=cache, capsys=capsys)["cache"]["hits"] == 0
 
 
@@ -250,7 +254,7 @@ def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Pa
 def test_a_damaged_block_of_the_index_loses_only_its_entries(
     source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cache_mod, "_BLOCK_ENTRIES", 8)  # 41 files: six blocks
+    monkeypatch.setattr(index_mod, "_BLOCK_ENTRIES", 8)  # 41 files: six blocks
     cache = tmp_path / "cache"
     build(source, tmp_path / "b", cache=cache, capsys=capsys)
     (cache / "selection.bin").unlink()

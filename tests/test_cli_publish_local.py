@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from feedpub.cli import _lock_path
-from feedpub.lock import acquire_lock
+from feedpub.publish.lock import acquire_lock
 
 from .conftest import FIXTURE_SITE
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import collect
-from feedpub.cache import ParseCache
-from feedpub.collect import collect_articles, read_article
+from feedpub.collect import stream
+from feedpub.cache.parsed import ParseCache
+from feedpub.collect.read import read_article
+from feedpub.collect.scan import iter_article_files
+from feedpub.collect.stream import collect_articles
 from feedpub.records import Article
-from feedpub.scan import iter_article_files
 
 from .test_cache import article, write
 
@@ -31,12 +32,12 @@ def test_workers_started_mid_stream_keep_the_order(tmp_path: Path, monkeypatch: 
     files = list(iter_article_files([news], newest_first=True))
     sent: list[str] = []
 
-    class Workers(collect._Workers):
+    class Workers(stream._Workers):
         def add(self, path: str) -> None:
             sent.append(path)
             super().add(path)
 
-    monkeypatch.setattr(collect, "_Workers", Workers)
+    monkeypatch.setattr(stream, "_Workers", Workers)
     again = ParseCache(tmp_path / "c")
     got = list(collect_articles(files, again, workers=2, parallel_above=5))
     assert 20 <= len(sent) <= 28  # the files after the workers started, and those waiting then

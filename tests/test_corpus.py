@@ -10,8 +10,6 @@ from pathlib import Path
 import feedparser
 import yaml
 
-
-
 CORRUPT = "2020-12-01-project-innereye"
 
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from feedpub.directory import DirectoryEntry, render_directory
+from feedpub.render.directory import DirectoryEntry, render_directory
 
 UTC = timezone.utc
 REPO = Path(__file__).resolve().parents[1]

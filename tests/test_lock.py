@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from feedpub.errors import LockError
-from feedpub.lock import acquire_lock
+from feedpub.publish.lock import acquire_lock
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from feedpub.lock import acquire_lock
+from feedpub.publish.lock import acquire_lock
 with acquire_lock(Path(sys.argv[1])):
     print("locked", flush=True)
     sys.stdin.read()
@@ -28,7 +28,7 @@ with acquire_lock(Path(sys.argv[1])):
 @pytest.fixture
 def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """A second process holding the lock until its stdin closes."""
-    lock = tmp_path / "run" / "feedpub.lock"
+    lock = tmp_path / "run" / "feedpub.publish.lock"
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
@@ -69,7 +69,7 @@ def test_killed_holder_leaves_no_stale_lock(holder: tuple[subprocess.Popen[str],
 
 
 def test_lock_is_reusable_and_exclusive_within_one_process(tmp_path: Path) -> None:
-    lock = tmp_path / "feedpub.lock"
+    lock = tmp_path / "feedpub.publish.lock"
     with acquire_lock(lock):
         assert lock.read_text().strip().isdigit()
     with acquire_lock(lock):
@@ -83,5 +83,5 @@ def test_unusable_lock_path_is_a_lock_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(LockError, match="cannot open the lock file"):
-        with acquire_lock(blocker / "feedpub.lock"):
+        with acquire_lock(blocker / "feedpub.publish.lock"):
             pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from feedpub.parse import parse_article
+from feedpub.collect.article import parse_article
 from feedpub.records import Article, Rejection
 
 BASE = (

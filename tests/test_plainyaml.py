@@ -1,6 +1,6 @@
 """The fast front-matter reader gives exactly what the full loader gives, or steps aside.
 
-For every text, :func:`feedpub.plainyaml.load` must either return UNSURE or return the
+For every text, :func:`feedpub.collect.plainyaml.load` must either return UNSURE or return the
 value ``yaml.load`` builds, with the same types (``True`` is not ``1``), for a text the
 full path accepts (its hostile-input checks included). Checked on hand-picked cases, on
 random documents assembled from the constructs where YAML has subtle rules, and on
@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedpub import frontmatter, plainyaml
+from feedpub.collect import frontmatter, plainyaml
 from feedpub.errors import ArticleError
 
 from .conftest import FIXTURE_SITE, REPO

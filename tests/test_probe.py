@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.probe import MAX_REDIRECTS, ImageProbe, ProbeResult, guess_image_type
+from feedpub.render.images import ProbeResult, guess_image_type
+from feedpub.render.probe import MAX_REDIRECTS, ImageProbe
 
 GIB = 1024**3
 

@@ -6,10 +6,12 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 import feedparser
+from feedpub.render.feeds import render_feed
 
 from feedpub.config import Site
 from feedpub.records import Article, Image, Provider, Related, Selection, Topic
-from feedpub.render import image_type, render_feed, render_opml
+from feedpub.render.images import guess_image_type
+from feedpub.render.opml import render_opml
 
 WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")
@@ -93,6 +95,6 @@ def test_opml_lists_every_feed() -> None:
 
 
 def test_image_type_from_extension() -> None:
-    assert image_type("https://i.test/a.PNG?x=1") == "image/png"
-    assert image_type("https://i.test/a") == "image/jpeg"
-    assert image_type("https://i.test/a.webp") == "image/webp"
+    assert guess_image_type("https://i.test/a.PNG?x=1") == "image/png"
+    assert guess_image_type("https://i.test/a") == "image/jpeg"
+    assert guess_image_type("https://i.test/a.webp") == "image/webp"

@@ -8,9 +8,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from feedpub.probe import ProbeResult
 from feedpub.records import Article, Image, Provider, Selection, Topic
-from feedpub.render_json import render_json_feed
+from feedpub.render.images import ProbeResult
+from feedpub.render.jsonfeed import render_json_feed
 
 UTC = timezone.utc
 TOPIC = Topic(key="computer vision", name="Computer Vision", slug="computer-vision", description="Seeing machines")

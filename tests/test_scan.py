@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.scan import Tally, iter_article_files, scan_article_files, scan_digest
+from feedpub.collect.scan import (
+    Tally,
+    iter_article_files,
+    scan_article_files,
+    scan_digest,
+)
 
 
 def touch(path: Path, text: str = "x") -> None:
@@ -114,7 +119,7 @@ def test_a_tally_stops_at_the_first_block_that_differs(tmp_path: Path, monkeypat
 
 
 def test_a_large_folder_is_listed_in_runs_in_the_same_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from feedpub import scan
+    from feedpub.collect import scan
 
     root = tmp_path / "src"
     for i in range(23):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub import uptodate
+from feedpub.cache import uptodate
 from feedpub.entry import main
 
 from .conftest import FIXTURE_SITE

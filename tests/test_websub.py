@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from feedpub.websub import notify_hubs
+from feedpub.publish.websub import notify_hubs
 
 
 class Hub:

@@ -18,20 +18,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from feedpub.media import ProbeResult
+    from feedpub.render.images import ProbeResult
 
-from feedpub import __version__, uptodate
-from feedpub.clean import printable
-from feedpub.cache import ParseCache, RenderCache, SelectionSnapshot
-from feedpub.collect import collect_articles, load_topic_defs
-from feedpub.scan import large_folder, newest_first, scan_digest
+from feedpub import __version__
+from feedpub.cache import uptodate
+from feedpub.cache.parsed import ParseCache
+from feedpub.cache.rendered import RenderCache
+from feedpub.cache.selection import SelectionSnapshot
+from feedpub.collect.scan import large_folder, newest_first, scan_digest
+from feedpub.collect.stream import collect_articles
+from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS, feed_files
 from feedpub.progress import Progress
-from feedpub.publish.local import FolderTarget
+from feedpub.publish.folder import FolderTarget
 from feedpub.records import OutputFile, PublishResult, Rejection, Selection, Topic
-from feedpub.render import CONTENT_TYPES, EXTENSIONS, feed_files, render_feed, render_index_page, render_opml
-from feedpub.select import Rules, SelectResult, Selector
+from feedpub.render.directory import render_index_page
+from feedpub.render.feeds import render_feed
+from feedpub.render.opml import render_opml
+from feedpub.select import Rules, Selector, SelectResult
+from feedpub.text import printable
 from feedpub.topics import TopicIndex, resolve_topics
 
 DEFAULT_CONFIG = Path("config/feedpub.yaml")
@@ -184,7 +191,7 @@ def _parse_cache(config: Config, args: argparse.Namespace) -> ParseCache | None:
 
 
 def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
-    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.scan.Tally`),
+    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.collect.scan.Tally`),
     to compare with a stored selection; None when they are known to differ from the
     last build's.
 
@@ -298,7 +305,9 @@ def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable
     config = run.config
     if not config.probe:
         return None
-    from feedpub.probe import ImageProbe  # needs requests: only imported when probing is on
+    from feedpub.render.probe import (
+        ImageProbe,  # needs requests: only imported when probing is on
+    )
 
     probe = ImageProbe(
         config.probe_cache,
@@ -438,7 +447,7 @@ def _stamp(
     warned: list[str],
     status: int,
 ) -> None:
-    """Leave the up-to-date stamp of this build (see :mod:`feedpub.uptodate`); never fatal."""
+    """Leave the up-to-date stamp of this build (see :mod:`feedpub.cache.uptodate`); never fatal."""
     config = run.config
     if config.probe or args.no_cache or run.now is None:
         return  # probing asks the network, whose answers change; --no-cache asks for work
@@ -446,7 +455,7 @@ def _stamp(
     path = uptodate.stamp_file(argv) if argv is not None else None
     if path is None:
         return
-    from feedpub.select import micros
+    from feedpub.times import micros
 
     report = {"summary": {k: v for k, v in summary.items() if k != "timings"}, "warnings": warned, "status": status}
     try:
@@ -480,7 +489,9 @@ def _lock_path(target: str) -> Path:
 
 def _make_target(config: Config, target: str):  # type: ignore[no-untyped-def]
     if target.startswith("s3://"):
-        from feedpub.publish.s3 import S3Target  # boto3 is imported only when publishing to S3
+        from feedpub.publish.s3 import (
+            S3Target,  # boto3 is imported only when publishing to S3
+        )
 
         p = config.publish
         return S3Target(
@@ -499,7 +510,7 @@ def _make_target(config: Config, target: str):  # type: ignore[no-untyped-def]
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
-    from feedpub.lock import acquire_lock
+    from feedpub.publish.lock import acquire_lock
 
     config = _load(args)
     target = args.target or config.publish.get("target") or str(config.output)
@@ -534,7 +545,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     }
     hub_problems: list[str] = []
     if failure is None and not args.dry_run and config.hubs:
-        from feedpub.websub import notify_hubs
+        from feedpub.publish.websub import notify_hubs
 
         changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
         if changed:

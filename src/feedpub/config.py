@@ -13,10 +13,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from feedpub.clean import http_url
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
 from feedpub.topics import slugify, topic_key
+from feedpub.urls import http_url
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 FORMATS = ("rss", "atom", "json")
@@ -176,7 +176,7 @@ def load_config(path: Path | None) -> Config:
         return Config()
     import yaml  # only when there is a config file: a run without one starts faster
 
-    from feedpub.frontmatter import SafeLoader
+    from feedpub.collect.frontmatter import SafeLoader
 
     try:
         raw = yaml.load(path.read_bytes(), Loader=SafeLoader)

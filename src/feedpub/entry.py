@@ -1,7 +1,7 @@
 """The ``feedpub`` command's entry point: an up-to-date build is answered here, cheaply.
 
 Everything else goes to :mod:`feedpub.cli`, which loads the whole pipeline. See
-:mod:`feedpub.uptodate` for when a build counts as up to date.
+:mod:`feedpub.cache.uptodate` for when a build counts as up to date.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``feedpub`` with ``argv`` (default: the process's arguments); returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["build"] and "--no-cache" not in args:
-        from feedpub import uptodate
+        from feedpub.cache import uptodate
 
         try:
             found = uptodate.find(args)

@@ -10,8 +10,9 @@ import bisect
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from feedpub.times import EPOCH, MICROSECOND, from_micros, micros
 from feedpub.records import Article, Selection, Topic
 from feedpub.topics import TopicIndex, topic_key
 
@@ -29,15 +30,8 @@ class Rules:
     include_unpublished: bool = False
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_US = timedelta(microseconds=1)
 
 OrderKey = tuple[int, str, str]
-
-
-def micros(when: datetime) -> int:
-    """An aware datetime as whole microseconds since 1970 (what selection compares)."""
-    return (when - _EPOCH) // _US
 
 
 def _order(article: Article) -> OrderKey:
@@ -66,7 +60,7 @@ class _Feed:
         self.max_items = rules.max_items
         self.min_quality = rules.min_quality
         self.unpublished_ok = rules.include_unpublished
-        self.max_age_us = None if rules.max_age is None else rules.max_age // _US
+        self.max_age_us = None if rules.max_age is None else rules.max_age // MICROSECOND
 
     def full_and_better(self, key: OrderKey) -> bool:
         """Whether the feed is full of items that all come before ``key`` (it cannot enter)."""
@@ -237,10 +231,10 @@ class Selector:
     @property
     def valid_until(self) -> datetime | None:
         """The first moment the same articles could be selected differently (the clock)."""
-        return None if self._until is None else _EPOCH + self._until * _US
+        return None if self._until is None else from_micros(self._until)
 
     def _newest_time(self) -> datetime | None:
-        return None if self._newest is None else _EPOCH + self._newest * _US
+        return None if self._newest is None else from_micros(self._newest)
 
     def state(self) -> tuple:  # type: ignore[type-arg]
         """What :meth:`finish` reads, so that a run with the same files can skip :meth:`add`.
@@ -280,7 +274,7 @@ class Selector:
 
     def finish(self, topics: TopicIndex, site_topic: Topic | None = None) -> SelectResult:
         """One Selection per topic in ``topics`` (empty ones too), sorted by slug."""
-        fallback = self._newest_time() or _EPOCH
+        fallback = self._newest_time() or EPOCH
         out = []
         for topic in topics:
             feed = self._feeds.get(topic.key)

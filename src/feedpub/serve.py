@@ -14,13 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-TYPES = {
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".atom": "application/atom+xml; charset=utf-8",
-    ".json": "application/feed+json; charset=utf-8",
-    ".opml": "text/x-opml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-}
+from feedpub.formats import content_type_of
+
 
 
 def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
@@ -33,7 +28,7 @@ def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
         def _file(self) -> Path | None:
             name = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
             path = (root / name).resolve()
-            if path.parent != root.resolve() or not path.is_file() or path.suffix not in TYPES:
+            if path.parent != root.resolve() or not path.is_file() or content_type_of(path.name) is None:
                 return None
             return path
 
@@ -54,7 +49,7 @@ def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             self.send_response(200)
-            self.send_header("Content-Type", TYPES[path.suffix])
+            self.send_header("Content-Type", content_type_of(path.name) or "application/octet-stream")
             self.send_header("Content-Length", str(len(data)))
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)

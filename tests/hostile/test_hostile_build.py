@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hostile_checks import SECRET, check_feed, check_json_feed, check_page
 
 from feedpub.cli import main
-from feedpub.collect import find_article_files, read_article
+from feedpub.collect.read import read_article
+from feedpub.collect.scan import scan_article_files
 from feedpub.records import Article
 from feedpub.topics import SLUG_RE, topic_key
-from hostile_checks import SECRET, check_feed, check_json_feed, check_page
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"
@@ -89,7 +90,7 @@ def test_every_good_article_is_published(build: dict[str, Any], mixed: Path) -> 
     for path in output.iterdir():
         if path.suffix == ".xml":
             items |= {el.text for el in check_feed(path.read_bytes()).iter("guid")}
-    good = [a for a in map(read_article, find_article_files([mixed])) if isinstance(a, Article)]
+    good = [a for a in map(read_article, _files([mixed])) if isinstance(a, Article)]
     assert build["summary"]["articles"]["accepted"] == len(good)
     corpus_good = [a for a in good if "/corpus/" in a.path]
     assert len(corpus_good) == 318
@@ -166,3 +167,8 @@ def test_the_console_script_never_shows_a_traceback(mixed: Path, tmp_path: Path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     assert SECRET not in proc.stderr + proc.stdout
+
+
+def _files(sources: list[Path]) -> list[Path]:
+    """Every article file the scan finds under ``sources``, in path order."""
+    return [Path(p) for p, _, _ in scan_article_files(sources)]

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-
-from feedpub import frontmatter
-from feedpub.parse import parse_article
-from feedpub.records import Article, Rejection
 from hostile_checks import SECRET
+
+from feedpub.collect import frontmatter
+from feedpub.collect.article import parse_article
+from feedpub.records import Article, Rejection
 
 HERE = Path(__file__).parent
 CASES = HERE / "cases"

@@ -16,16 +16,17 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import yaml
+from feedpub.render.feeds import render_feed
+from hostile_checks import HTTP_URL, TAG_LIKE, check_feed, check_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedpub.clean import http_url, plain_text
+from feedpub.collect.article import parse_article
 from feedpub.config import Site
-from feedpub.content import item_html
-from feedpub.parse import parse_article
 from feedpub.records import Article, Rejection, Selection, Topic
-from feedpub.render import render_feed
-from hostile_checks import HTTP_URL, TAG_LIKE, check_feed, check_html
+from feedpub.render.item_html import item_html
+from feedpub.text import plain_text
+from feedpub.urls import http_url
 
 CI = settings(max_examples=int(os.environ.get("FEEDPUB_HYPOTHESIS_EXAMPLES", "200")), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

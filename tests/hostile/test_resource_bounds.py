@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
-from feedpub import frontmatter
-from feedpub.collect import MAX_FILE_BYTES, find_article_files, load_topic_defs, read_article
-from feedpub.parse import parse_article
+from feedpub.collect import frontmatter
+from feedpub.collect.article import parse_article
+from feedpub.collect.read import MAX_FILE_BYTES, read_article
+from feedpub.collect.scan import scan_article_files
+from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.records import Article, Rejection
 
 CASES = Path(__file__).parent / "cases"
@@ -124,7 +126,7 @@ def test_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
         pytest.skip("no FIFOs on this system")
     path = tmp_path / "pipe.md"
     os.mkfifo(path)
-    assert find_article_files([tmp_path]) == [path]
+    assert _files([tmp_path]) == [path]
     result = _bounded(lambda: read_article(path))
     assert isinstance(result, Rejection) and result.reason == "not a regular file"
 
@@ -132,7 +134,7 @@ def test_fifo_is_refused_not_waited_on(tmp_path: Path) -> None:
 def test_vanished_file_is_a_rejection(tmp_path: Path) -> None:
     path = tmp_path / "gone.md"
     path.write_bytes(GOOD)
-    found = find_article_files([tmp_path])
+    found = _files([tmp_path])
     path.unlink()
     result = read_article(found[0])
     assert isinstance(result, Rejection) and result.reason.startswith("cannot read")
@@ -141,7 +143,7 @@ def test_vanished_file_is_a_rejection(tmp_path: Path) -> None:
 def test_file_that_grew_past_the_limit_after_listing_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "grows.md"
     path.write_bytes(GOOD)
-    found = find_article_files([tmp_path])
+    found = _files([tmp_path])
     with path.open("ab") as fh:
         fh.truncate(MAX_FILE_BYTES + 1)
     result = read_article(found[0])
@@ -162,7 +164,7 @@ def test_links_out_of_the_source_and_link_loops_are_not_followed(tmp_path: Path)
     (source / "a.md").symlink_to(source / "b.md")
     (source / "b.md").symlink_to(source / "a.md")
     (source / "dangling.md").symlink_to(source / "missing.md")
-    found = find_article_files([source])
+    found = _files([source])
     # The link inside the source is the same file as inside.md: read once, under the
     # name that sorts first.
     assert [p.name for p in found] == ["dangling.md", "inside.md"]
@@ -185,3 +187,8 @@ def test_hostile_topic_definitions_are_rejected_not_raised(tmp_path: Path, loade
     assert "nested deeper" in reasons["01-deep.yaml"]
     assert "YAML anchors" in reasons["02-bomb.yaml"]
     assert "YAML tag" in reasons["03-tag.yaml"]
+
+
+def _files(sources: list[Path]) -> list[Path]:
+    """Every article file the scan finds under ``sources``, in path order."""
+    return [Path(p) for p, _, _ in scan_article_files(sources)]

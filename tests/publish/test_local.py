@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feedpub.errors import PublishError
-from feedpub.publish.local import FolderTarget
+from feedpub.publish.folder import FolderTarget
 from feedpub.records import OutputFile
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -47,7 +47,7 @@ def test_unchanged_file_keeps_its_mtime(tmp_path: Path) -> None:
 
 FAILING_WRITE = """
 import resource, signal, sys
-from feedpub.publish.local import FolderTarget
+from feedpub.publish.folder import FolderTarget
 from feedpub.records import OutputFile
 from feedpub.errors import PublishError
 # Files may grow to 1000 bytes only: the write of a bigger feed fails half-way (EFBIG).

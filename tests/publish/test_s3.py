@@ -14,6 +14,7 @@ import requests
 from feedpub.errors import ConfigError, PublishError
 from feedpub.publish.s3 import MANIFEST_NAME, SHA_META, PublishIncomplete, S3Target
 from feedpub.records import OutputFile
+
 from ..s3server import S3Server, free_port
 
 pytestmark = pytest.mark.s3

@@ -17,7 +17,7 @@ Progress = Callable[[int, int], None]
 
 
 class Target(Protocol):
-    """Where feeds go. Implementations: :class:`feedpub.publish.local.FolderTarget`."""
+    """Where feeds go. Implementations: :class:`feedpub.publish.folder.FolderTarget`."""
 
     def describe(self) -> str:
         """A human name for messages, never containing a secret."""

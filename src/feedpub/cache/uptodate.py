@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedpub import __version__
-from feedpub.scan import scan_digest
+from feedpub.collect.scan import scan_digest
 
 STAMP_VERSION = 3
 _MARSHAL = 4

@@ -1,7 +1,7 @@
 """Finding article files: every match under the source folders, with its size and mtime.
 
 Apart from the rest of the collect step, with nothing but the standard library's
-lightest modules: the up-to-date check (:mod:`feedpub.uptodate`) scans before deciding
+lightest modules: the up-to-date check (:mod:`feedpub.cache.uptodate`) scans before deciding
 whether the rest of feedpub has to be loaded at all.
 
 The scan is a stream: files come one at a time in a fixed order and nothing here keeps
@@ -28,7 +28,9 @@ FileStat = tuple[str, int, int]
 
 
 def _inside(path: str, root: str) -> bool:
-    from pathlib import Path  # only for linked files, which are rare: pathlib costs ~9 ms to import
+    from pathlib import (
+        Path,  # only for linked files, which are rare: pathlib costs ~9 ms to import
+    )
 
     try:
         Path(path).resolve().relative_to(root)

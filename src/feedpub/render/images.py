@@ -1,6 +1,6 @@
 """What an enclosure is: an image's media type and length, and the type guessed from its URL.
 
-Kept apart from :mod:`feedpub.probe`, which needs requests (~0.1 s to import), so that
+Kept apart from :mod:`feedpub.render.probe`, which needs requests (~0.1 s to import), so that
 rendering with probing off never loads it.
 """
 

@@ -22,7 +22,7 @@ import requests
 
 from feedpub import __version__
 from feedpub.files import write_atomic
-from feedpub.media import ProbeResult, guess_image_type
+from feedpub.render.images import ProbeResult, guess_image_type
 
 log = logging.getLogger(__name__)
 

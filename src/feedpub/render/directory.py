@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from html import escape
 from urllib.parse import quote, urlsplit
 
+from feedpub.config import Site
+from feedpub.formats import FEEDS, HTML, OPML, feed_files
+from feedpub.records import OutputFile, Selection
+
+
 # (file suffix, MIME type, label): the formats a topic can have, in display order.
-FORMATS = (
-    (".xml", "application/rss+xml", "RSS"),
-    (".atom", "application/atom+xml", "Atom"),
-    (".json", "application/feed+json", "JSON Feed"),
-)
-CONTENT_TYPE = "text/html; charset=utf-8"
+_FORMATS = tuple((f.extension, f.media_type, f.label) for f in FEEDS)
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -57,7 +57,7 @@ def _href(name: str) -> str:
 def _feeds(entry: DirectoryEntry) -> list[tuple[str, str, str]]:
     """(file name, MIME type, label) of each feed the topic has, in display order."""
     present = set(entry.files)
-    return [(entry.slug + suffix, mime, label) for suffix, mime, label in FORMATS if entry.slug + suffix in present]
+    return [(entry.slug + suffix, mime, label) for suffix, mime, label in _FORMATS if entry.slug + suffix in present]
 
 
 _CSS = """
@@ -156,7 +156,7 @@ def render_directory(
         f"<h1>{title}</h1>",
         (
             '<p class="lede">News feeds by topic. Copy a feed link into your feed reader, '
-            f'or import <a href="{opml}" type="text/x-opml">all feeds at once (OPML)</a>.</p>'
+            f'or import <a href="{opml}" type="{OPML.media_type}">all feeds at once (OPML)</a>.</p>'
         ),
         "</header>",
         "<main>",
@@ -170,10 +170,27 @@ def render_directory(
     body += [
         "</main>",
         "<footer>",
-        f'<p>Updated {_time(generated)} · <a href="{opml}" type="text/x-opml">OPML</a>{home}</p>',
+        f'<p>Updated {_time(generated)} · <a href="{opml}" type="{OPML.media_type}">OPML</a>{home}</p>',
         "</footer>",
         "</div>",
         "</body>",
         "</html>",
     ]
     return ("\n".join(head + body) + "\n").encode("utf-8", "replace")
+
+
+def render_index_page(selections: Sequence[Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
+    """``index.html``: a page listing every topic's feeds, with autodiscovery links."""
+    entries = [
+        DirectoryEntry(
+            name=sel.topic.name,
+            slug=sel.topic.slug,
+            description=sel.topic.description,
+            items=len(sel.items),
+            newest=sel.items[0].published_at if sel.items else None,
+            files=tuple(feed_files(sel.topic.slug, formats)),
+        )
+        for sel in selections
+    ]
+    data = render_directory(entries, site_title=site.title, site_link=site.home(), generated=updated)
+    return OutputFile(name="index.html", data=data, content_type=HTML.content_type, group=1)

@@ -12,11 +12,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
-from feedpub.media import ProbeResult, guess_image_type
 from feedpub.records import Article, Selection
+from feedpub.render.images import ProbeResult, guess_image_type
 
 VERSION = "https://jsonfeed.org/version/1.1"
-CONTENT_TYPE = "application/feed+json; charset=utf-8"
 
 
 def _http(url: str | None) -> str | None:

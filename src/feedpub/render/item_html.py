@@ -14,8 +14,8 @@ from html import escape
 
 import nh3
 
-from feedpub.clean import http_url
 from feedpub.records import Article
+from feedpub.urls import http_url
 
 ALLOWED_TAGS = frozenset({"p", "img", "ul", "li", "a"})
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "width", "height", "alt"}}

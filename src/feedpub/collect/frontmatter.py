@@ -13,7 +13,7 @@ only the plain YAML types may be tagged explicitly (no ``!!python/...``, ``!!bin
 would silently keep the last one and an editor reading the file sees the first.
 
 Front matter in the plain subset nearly every file uses is read by
-:mod:`feedpub.plainyaml` instead, three times faster; it steps aside for everything
+:mod:`feedpub.collect.plainyaml` instead, three times faster; it steps aside for everything
 these checks are about, so they and their messages apply exactly as before.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from feedpub import plainyaml
+from feedpub.collect import plainyaml
 from feedpub.errors import ArticleError
 
 # CSafeLoader is PyYAML's libyaml binding; both loaders construct only plain types.

@@ -5,7 +5,7 @@ object (with two Mark objects) per token and walking them in Python. Nearly ever
 front matter is one block mapping of ``key: value`` lines, nested mappings and ``- ``
 lists, with quoted or plain one-line values. :func:`load` reads exactly that, line by
 line, and for anything else returns :data:`UNSURE` so that the caller uses the full
-loader (:mod:`feedpub.frontmatter`), which also produces the error messages.
+loader (:mod:`feedpub.collect.frontmatter`), which also produces the error messages.
 
 The values are those ``yaml.load`` with the safe loader gives: plain scalars go through
 the loader's own implicit-resolver table and constructors, and every construct whose
