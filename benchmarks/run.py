@@ -174,7 +174,12 @@ def measure(
     with open(log_path, "wb") as out, open(f"{log_path}.err", "wb") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            argv, cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            argv,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
             process_group=0,  # a new group, id = the pid (Python 3.11+)
         )
 
@@ -234,8 +239,7 @@ def shared_bench() -> Path:
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         raise BenchError(
-            "the shared benchmark files are missing (expected ../shared/bench beside the "
-            "repository): " + ", ".join(missing)
+            "the shared benchmark files are missing (expected ../shared/bench beside the repository): " + ", ".join(missing)
         )
     return SHARED_BENCH
 
@@ -258,13 +262,12 @@ def make_site(bench: Path, work: Path, n: int, seed: str) -> Path:
     """Copy the Hugo site into work/site and generate N articles into site/corpus/_news."""
     site = work / "site"
     shutil.copytree(bench / "hugo_site", site)
-    for root, dirs, files in os.walk(site):  # the shared copy is read-only
+    for root, _dirs, files in os.walk(site):  # the shared copy is read-only
         os.chmod(root, 0o755)
         for f in files:
             os.chmod(os.path.join(root, f), 0o644)
     subprocess.run(
-        [sys.executable, str(bench / "make_corpus.py"), str(site / "corpus"), str(n),
-         "--seed", seed],
+        [sys.executable, str(bench / "make_corpus.py"), str(site / "corpus"), str(n), "--seed", seed],
         check=True,
     )
     return site
@@ -283,8 +286,11 @@ def edit_one_percent(news: Path, tag: str = "upd1") -> int:
         with open(path, encoding="utf-8", newline="") as fh:
             text = fh.read()
         text = re.sub(
-            r"^quality: (\d+)", lambda m: f"quality: {(int(m.group(1)) + 50) % 151}",
-            text, count=1, flags=re.M,
+            r"^quality: (\d+)",
+            lambda m: f"quality: {(int(m.group(1)) + 50) % 151}",
+            text,
+            count=1,
+            flags=re.M,
         )
         text = re.sub(r'^title: "', f'title: "[{tag}] ', text, count=1, flags=re.M)
         with open(path, "w", encoding="utf-8", newline="") as fh:
@@ -326,8 +332,7 @@ def feedpub_options(feedpub: list[str]) -> set[str]:
             "`pip install -e .` or pass --feedpub CMD)"
         )
     try:
-        res = subprocess.run(feedpub + ["build", "--help"], capture_output=True,
-                             text=True, timeout=120)
+        res = subprocess.run([*feedpub, "build", "--help"], capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
         return set()
     if res.returncode != 0:
@@ -356,19 +361,30 @@ class Tools:
 
     def reset(self) -> None:
         """Remove both tools' outputs and caches, for a cold build."""
-        for p in (self.work / "feedpub-out", self.work / "feedpub-cache",
-                  self.work / "xdg-cache", self.site / "public", self.site / "resources",
-                  self.work / "hugo-cache"):
+        for p in (
+            self.work / "feedpub-out",
+            self.work / "feedpub-cache",
+            self.work / "xdg-cache",
+            self.site / "public",
+            self.site / "resources",
+            self.work / "hugo-cache",
+        ):
             shutil.rmtree(p, ignore_errors=True)
         (self.work / "feedpub-cache").mkdir()
         (self.work / "xdg-cache").mkdir()
 
     def run_feedpub(self, label: str) -> dict[str, Any]:
         """Run `feedpub build` once; return the measurement and what it reported."""
-        argv = self.feedpub + [
-            "build", "--source", str(self.news), "--output", str(self.work / "feedpub-out"),
-            "--base-url", BASE_URL, "--min-quality", str(self.threshold),
-            "--max-items", str(self.limit), "--quiet", "--json",
+        argv = [
+            *self.feedpub,
+            "build",
+            *("--source", str(self.news)),
+            *("--output", str(self.work / "feedpub-out")),
+            *("--base-url", BASE_URL),
+            *("--min-quality", str(self.threshold)),
+            *("--max-items", str(self.limit)),
+            "--quiet",
+            "--json",
         ]
         # Hugo's site builds drafts (published: false): select on quality only, too.
         if "--include-unpublished" in self.feedpub_opts:
@@ -382,8 +398,7 @@ class Tools:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         log = self.work / f"feedpub.{label}.log"
         # In the work folder: no config/feedpub.yaml of the caller's folder applies.
-        m = measure(argv, log_path=log, cwd=self.work, env=env, timeout=self.timeout,
-                    interval=self.interval)
+        m = measure(argv, log_path=log, cwd=self.work, env=env, timeout=self.timeout, interval=self.interval)
         self._check(m, "feedpub", label, log)
         report: Any = None
         try:
@@ -391,22 +406,30 @@ class Tools:
         except (ValueError, UnicodeDecodeError):
             pass
         out = self.work / "feedpub-out"
-        return {"measurement": m, "feeds": count_files(out, "*.xml"),
-                "timings": report.get("timings") if isinstance(report, dict) else None}
+        return {
+            "measurement": m,
+            "feeds": count_files(out, "*.xml"),
+            "timings": report.get("timings") if isinstance(report, dict) else None,
+        }
 
     def run_hugo(self, label: str) -> dict[str, Any]:
         """Run one `hugo` build with the same arguments as hugo_bench.sh."""
-        argv = self.hugo + ["--source", str(self.site), "--destination",
-                            str(self.site / "public"), "--cacheDir",
-                            str(self.work / "hugo-cache")]
+        argv = [
+            *self.hugo,
+            *("--source", str(self.site)),
+            *("--destination", str(self.site / "public")),
+            *("--cacheDir", str(self.work / "hugo-cache")),
+        ]
         log = self.work / f"hugo.{label}.log"
         m = measure(argv, log_path=log, timeout=self.timeout, interval=self.interval)
         self._check(m, "hugo", label, log)
         text = (log.read_bytes() + Path(f"{log}.err").read_bytes()).decode("utf-8", "replace")
         total = re.findall(r"Total in (\d+) ms", text)
-        return {"measurement": m,
-                "feeds": count_files(self.site / "public" / "topics", "index.xml"),
-                "hugo_total_ms": int(total[-1]) if total else None}
+        return {
+            "measurement": m,
+            "feeds": count_files(self.site / "public" / "topics", "index.xml"),
+            "hugo_total_ms": int(total[-1]) if total else None,
+        }
 
     @staticmethod
     def _check(m: Measurement, tool: str, label: str, log: Path) -> None:
@@ -416,15 +439,22 @@ class Tools:
             raise BenchError(f"{tool} ({label}) exited with {m.returncode}; log {log}:\n{tail}")
 
 
-def bench_size(bench: Path, n: int, args: argparse.Namespace, feedpub_opts: set[str],
-               work: Path) -> list[dict[str, Any]]:
+def bench_size(bench: Path, n: int, args: argparse.Namespace, feedpub_opts: set[str], work: Path) -> list[dict[str, Any]]:
     """Generate the corpus for N and measure both tools on the three runs."""
     print(f"== N={n}: generating the corpus (seed {args.seed}) in {work}", file=sys.stderr)
     site = make_site(bench, work, n, args.seed)
     thr, limit = template_limits(site)
-    tools = Tools(feedpub=args.feedpub, hugo=args.hugo, feedpub_opts=feedpub_opts,
-                  threshold=thr, limit=limit, work=work, site=site,
-                  timeout=args.timeout, interval=args.interval)
+    tools = Tools(
+        feedpub=args.feedpub,
+        hugo=args.hugo,
+        feedpub_opts=feedpub_opts,
+        threshold=thr,
+        limit=limit,
+        work=work,
+        site=site,
+        timeout=args.timeout,
+        interval=args.interval,
+    )
     tools.reset()
     rows = []
     for run in RUNS:
@@ -438,9 +468,12 @@ def bench_size(bench: Path, n: int, args: argparse.Namespace, feedpub_opts: set[
         row["hugo"].update(hg)
         rows.append(row)
         f, h = row["feedpub"], row["hugo"]
-        print(f"   {RUN_LABELS[run]:9}: feedpub {f['wall_s']:.3f} s {f['peak_tree_mb']:.0f} MB"
-              f" ({f['feeds']} .xml) | hugo {h['wall_s']:.3f} s {h['peak_tree_mb']:.0f} MB"
-              f" ({h['feeds']} feeds)", file=sys.stderr)
+        print(
+            f"   {RUN_LABELS[run]:9}: feedpub {f['wall_s']:.3f} s {f['peak_tree_mb']:.0f} MB"
+            f" ({f['feeds']} .xml) | hugo {h['wall_s']:.3f} s {h['peak_tree_mb']:.0f} MB"
+            f" ({h['feeds']} feeds)",
+            file=sys.stderr,
+        )
     return rows
 
 
@@ -459,10 +492,17 @@ def make_row(n: int, run: str, feedpub: Measurement, hugo: Measurement) -> dict[
     if mem_ratio > MEMORY_TARGET:
         misses.append("memory")
     return {
-        "n": n, "run": run, "feedpub": asdict(feedpub), "hugo": asdict(hugo),
-        "ratio": ratio, "target": TIME_TARGETS[run], "memory_ratio": mem_ratio,
-        "memory_target": MEMORY_TARGET, "is_target": n >= TARGET_MIN_N,
-        "met": not misses, "misses": misses,
+        "n": n,
+        "run": run,
+        "feedpub": asdict(feedpub),
+        "hugo": asdict(hugo),
+        "ratio": ratio,
+        "target": TIME_TARGETS[run],
+        "memory_ratio": mem_ratio,
+        "memory_target": MEMORY_TARGET,
+        "is_target": n >= TARGET_MIN_N,
+        "met": not misses,
+        "misses": misses,
     }
 
 
@@ -472,9 +512,19 @@ def _num(x: float, digits: int = 3) -> str:
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """The Markdown table of all rows, with a footnote for rows that are not targets."""
-    head = ["N", "run", "feedpub s", "hugo s", "ratio", "target",
-            "feedpub peak MB (tree)", "feedpub largest process MB", "hugo peak MB",
-            "memory ratio", "met?"]
+    head = [
+        "N",
+        "run",
+        "feedpub s",
+        "hugo s",
+        "ratio",
+        "target",
+        "feedpub peak MB (tree)",
+        "feedpub largest process MB",
+        "hugo peak MB",
+        "memory ratio",
+        "met?",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     info = False
     for r in rows:
@@ -483,16 +533,27 @@ def format_table(rows: list[dict[str, Any]]) -> str:
         if not r["is_target"]:
             met += " *"
             info = True
-        cells = [f"{r['n']:,}", RUN_LABELS[r["run"]], _num(f["wall_s"]), _num(h["wall_s"]),
-                 _num(r["ratio"]), f"≤ {r['target']}", _num(f["peak_tree_mb"], 0),
-                 _num(f["peak_single_mb"], 0), _num(h["peak_tree_mb"], 0),
-                 _num(r["memory_ratio"], 2) + f" (≤ {r['memory_target']:g})", met]
+        cells = [
+            f"{r['n']:,}",
+            RUN_LABELS[r["run"]],
+            _num(f["wall_s"]),
+            _num(h["wall_s"]),
+            _num(r["ratio"]),
+            f"≤ {r['target']}",
+            _num(f["peak_tree_mb"], 0),
+            _num(f["peak_single_mb"], 0),
+            _num(h["peak_tree_mb"], 0),
+            _num(r["memory_ratio"], 2) + f" (≤ {r['memory_target']:g})",
+            met,
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if info:
         lines.append("")
-        lines.append(f"\\* N < {TARGET_MIN_N:,}: reported, not a target (issue 4 sets the "
-                     f"targets at 10,000 and 50,000; a no-change run there is mostly "
-                     f"Python's start-up).")
+        lines.append(
+            f"\\* N < {TARGET_MIN_N:,}: reported, not a target (issue 4 sets the "
+            f"targets at 10,000 and 50,000; a no-change run there is mostly "
+            f"Python's start-up)."
+        )
     return "\n".join(lines)
 
 
@@ -503,32 +564,38 @@ def scaling(rows: list[dict[str, Any]]) -> dict[str, Any]:
     smallest N's (being lower, as start-up is spread over more articles, passes).
     """
     cold = sorted((r for r in rows if r["run"] == "cold"), key=lambda r: r["n"])
-    per = [{"n": r["n"],
+    per = [
+        {
+            "n": r["n"],
             "feedpub_ms_per_article": r["feedpub"]["wall_s"] * 1000 / r["n"],
             "hugo_ms_per_article": r["hugo"]["wall_s"] * 1000 / r["n"],
-            "feedpub_peak_tree_mb": r["feedpub"]["peak_tree_mb"]} for r in cold]
+            "feedpub_peak_tree_mb": r["feedpub"]["peak_tree_mb"],
+        }
+        for r in cold
+    ]
     result: dict[str, Any] = {"per_n": per, "tolerance": SCALING_TOLERANCE}
     if len(per) >= 2 and per[0]["feedpub_ms_per_article"] > 0:
         growth = per[-1]["feedpub_ms_per_article"] / per[0]["feedpub_ms_per_article"]
-        result.update(smallest_n=per[0]["n"], largest_n=per[-1]["n"], growth=growth,
-                      met=growth <= 1 + SCALING_TOLERANCE)
+        result.update(smallest_n=per[0]["n"], largest_n=per[-1]["n"], growth=growth, met=growth <= 1 + SCALING_TOLERANCE)
     return result
 
 
 def format_scaling(sc: dict[str, Any]) -> str:
     """Markdown for the per-article times and the linear-scaling check."""
-    lines = ["| N | feedpub cold ms/article | hugo cold ms/article | feedpub cold peak MB (tree) |",
-             "|---|---|---|---|"]
+    lines = ["| N | feedpub cold ms/article | hugo cold ms/article | feedpub cold peak MB (tree) |", "|---|---|---|---|"]
     for p in sc["per_n"]:
-        lines.append(f"| {p['n']:,} | {p['feedpub_ms_per_article']:.4f} | "
-                     f"{p['hugo_ms_per_article']:.4f} | {p['feedpub_peak_tree_mb']:.0f} |")
+        lines.append(
+            f"| {p['n']:,} | {p['feedpub_ms_per_article']:.4f} | "
+            f"{p['hugo_ms_per_article']:.4f} | {p['feedpub_peak_tree_mb']:.0f} |"
+        )
     lines.append("")
     if "growth" in sc:
         verdict = "met" if sc["met"] else "NOT met"
         lines.append(
             f"Linear scaling: feedpub's time per article at N = {sc['largest_n']:,} is "
             f"{sc['growth']:.2f}× that at N = {sc['smallest_n']:,} (target ≤ "
-            f"{1 + sc['tolerance']:.2f}×): {verdict}.")
+            f"{1 + sc['tolerance']:.2f}×): {verdict}."
+        )
     else:
         lines.append("Linear scaling: needs at least two sizes.")
     return "\n".join(lines)
@@ -548,8 +615,7 @@ def memory_growth(rows: list[dict[str, Any]]) -> dict[str, Any]:
         entry: dict[str, Any] = {"peaks_mb": peaks}
         if len(targets) >= 2 and peaks[targets[0]] > 0:
             growth = peaks[targets[-1]] / peaks[targets[0]]
-            entry.update(from_n=targets[0], to_n=targets[-1], growth=growth,
-                         met=growth <= 1 + MEMORY_FLAT_TOLERANCE)
+            entry.update(from_n=targets[0], to_n=targets[-1], growth=growth, met=growth <= 1 + MEMORY_FLAT_TOLERANCE)
         result["runs"][run] = entry
     checked = [e for e in result["runs"].values() if "met" in e]
     result["met"] = bool(checked) and all(e["met"] for e in checked)
@@ -569,27 +635,29 @@ def format_memory(mg: dict[str, Any]) -> str:
             cells += ["", "needs two target sizes"]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append(f"Flat memory: feedpub's peak (whole process tree) at the largest N is at most "
-                 f"{1 + mg['tolerance']:.2f}× its peak at the smallest target N in every run: "
-                 f"{'met' if mg['met'] else 'NOT met'}.")
+    lines.append(
+        f"Flat memory: feedpub's peak (whole process tree) at the largest N is at most "
+        f"{1 + mg['tolerance']:.2f}× its peak at the smallest target N in every run: "
+        f"{'met' if mg['met'] else 'NOT met'}."
+    )
     return "\n".join(lines)
 
 
 def format_header(info: dict[str, Any]) -> str:
     """The lines above the table: when, on what, with which tools and settings."""
-    return "\n".join([
-        f"Benchmark run {info['date']}",
-        "",
-        f"- machine: {info['cpu_model']}, nproc {info['nproc']}, "
-        f"{info['mem_total_gb']:.1f} GB RAM, Linux {info['kernel']}",
-        f"- Python {info['python']} (feedpub runs on Python {info['feedpub_python']}); "
-        f"{info['hugo_version']}",
-        f"- feedpub: `{info['feedpub_cmd']}` (repository commit {info['commit']}); "
-        f"optional flags used: {', '.join(sorted(info['feedpub_opts'])) or 'none'}",
-        f"- corpus: make_corpus.py N --seed {info['seed']}; min quality "
-        f"{info['threshold']}, max items {info['limit']} (from hugo_site's template); "
-        f"memory sampled every {info['interval'] * 1000:.0f} ms",
-    ])
+    return "\n".join(
+        [
+            f"Benchmark run {info['date']}",
+            "",
+            f"- machine: {info['cpu_model']}, nproc {info['nproc']}, {info['mem_total_gb']:.1f} GB RAM, Linux {info['kernel']}",
+            f"- Python {info['python']} (feedpub runs on Python {info['feedpub_python']}); {info['hugo_version']}",
+            f"- feedpub: `{info['feedpub_cmd']}` (repository commit {info['commit']}); "
+            f"optional flags used: {', '.join(sorted(info['feedpub_opts'])) or 'none'}",
+            f"- corpus: make_corpus.py N --seed {info['seed']}; min quality "
+            f"{info['threshold']}, max items {info['limit']} (from hugo_site's template); "
+            f"memory sampled every {info['interval'] * 1000:.0f} ms",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------
@@ -611,17 +679,21 @@ def machine_info() -> dict[str, Any]:
             mem_kb = int(fh.readline().split()[1])
     except OSError:
         pass
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"],
-                           capture_output=True, text=True).stdout.strip()
+    commit = (
+        subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        or "unknown"
+    )
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
     if dirty and commit != "unknown":
         commit += " with uncommitted changes"
     return {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpu_model": cpu, "nproc": len(os.sched_getaffinity(0)),
-        "mem_total_gb": mem_kb / 1024 / 1024, "kernel": platform.release(),
-        "python": platform.python_version(), "commit": commit,
+        "cpu_model": cpu,
+        "nproc": len(os.sched_getaffinity(0)),
+        "mem_total_gb": mem_kb / 1024 / 1024,
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit,
     }
 
 
@@ -648,8 +720,7 @@ def feedpub_python(feedpub: list[str]) -> str:
     interp = feedpub_interpreter(feedpub)
     if interp is None:
         return "unknown"
-    res = subprocess.run(interp + ["-c", "import platform; print(platform.python_version())"],
-                         capture_output=True, text=True)
+    res = subprocess.run([*interp, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True)
     return res.stdout.strip() or "unknown"
 
 
@@ -662,32 +733,30 @@ def compile_feedpub(feedpub: list[str]) -> None:
     interp = feedpub_interpreter(feedpub)
     if interp is None:
         return
-    code = ("import compileall, os, feedpub; "
-            "compileall.compile_dir(os.path.dirname(feedpub.__file__), quiet=1)")
-    res = subprocess.run(interp + ["-c", code], capture_output=True, text=True)
+    code = "import compileall, os, feedpub; compileall.compile_dir(os.path.dirname(feedpub.__file__), quiet=1)"
+    res = subprocess.run([*interp, "-c", code], capture_output=True, text=True)
     if res.returncode != 0:
-        print(f"warning: could not compile feedpub's modules: {res.stderr.strip()[-300:]}",
-              file=sys.stderr)
+        print(f"warning: could not compile feedpub's modules: {res.stderr.strip()[-300:]}", file=sys.stderr)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", default="1000,10000,50000",
-                    help="comma-separated article counts (default 1000,10000,50000)")
+    ap.add_argument("--sizes", default="1000,10000,50000", help="comma-separated article counts (default 1000,10000,50000)")
     ap.add_argument("--seed", default="1", help="make_corpus.py seed (default 1)")
-    ap.add_argument("--feedpub", default="feedpub", type=shlex.split,
-                    help="feedpub command; `build ...` is appended (default feedpub)")
-    ap.add_argument("--hugo", default="hugo", type=shlex.split,
-                    help="hugo command (default hugo; installed with apt-get if missing)")
+    ap.add_argument(
+        "--feedpub", default="feedpub", type=shlex.split, help="feedpub command; `build ...` is appended (default feedpub)"
+    )
+    ap.add_argument(
+        "--hugo", default="hugo", type=shlex.split, help="hugo command (default hugo; installed with apt-get if missing)"
+    )
     ap.add_argument("--keep", action="store_true", help="keep the generated sites and logs")
-    ap.add_argument("--workdir", type=Path, default=None,
-                    help="parent folder for the temporary work folder (default: system temp)")
+    ap.add_argument(
+        "--workdir", type=Path, default=None, help="parent folder for the temporary work folder (default: system temp)"
+    )
     ap.add_argument("--json-out", type=Path, default=None, help="also write results as JSON")
-    ap.add_argument("--interval", type=float, default=0.02,
-                    help="memory sampling interval in seconds (default 0.02)")
-    ap.add_argument("--timeout", type=float, default=1800.0,
-                    help="seconds before one build is killed (default 1800)")
+    ap.add_argument("--interval", type=float, default=0.02, help="memory sampling interval in seconds (default 0.02)")
+    ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before one build is killed (default 1800)")
     args = ap.parse_args(argv)
     try:
         args.sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -706,15 +775,13 @@ def main(argv: list[str] | None = None) -> int:
         feedpub_opts = feedpub_options(args.feedpub)
         ensure_hugo(args.hugo)
         compile_feedpub(args.feedpub)
-        for opt, why in (("--cache-dir", "the cold run relies on an empty XDG_CACHE_HOME "
-                                         "and output folder"),
-                         ("--include-unpublished", "Hugo's site includes published: false "
-                                                   "articles; the selections differ")):
+        for opt, why in (
+            ("--cache-dir", "the cold run relies on an empty XDG_CACHE_HOME and output folder"),
+            ("--include-unpublished", "Hugo's site includes published: false articles; the selections differ"),
+        ):
             if opt not in feedpub_opts:
-                print(f"warning: `feedpub build --help` lists no {opt}: {why}",
-                      file=sys.stderr)
-        hugo_version = subprocess.run(args.hugo + ["version"], capture_output=True,
-                                      text=True).stdout.strip()
+                print(f"warning: `feedpub build --help` lists no {opt}: {why}", file=sys.stderr)
+        hugo_version = subprocess.run([*args.hugo, "version"], capture_output=True, text=True).stdout.strip()
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -744,18 +811,24 @@ def main(argv: list[str] | None = None) -> int:
 
     thr, limit = template_limits(bench / "hugo_site")
     info = measured | {
-        "hugo_version": hugo_version, "feedpub_cmd": shlex.join(args.feedpub),
-        "feedpub_opts": sorted(feedpub_opts), "feedpub_python": feedpub_python(args.feedpub),
-        "seed": args.seed, "threshold": thr,
-        "limit": limit, "interval": args.interval, "date": started,
+        "hugo_version": hugo_version,
+        "feedpub_cmd": shlex.join(args.feedpub),
+        "feedpub_opts": sorted(feedpub_opts),
+        "feedpub_python": feedpub_python(args.feedpub),
+        "seed": args.seed,
+        "threshold": thr,
+        "limit": limit,
+        "interval": args.interval,
+        "date": started,
     }
     sc = scaling(rows)
     mg = memory_growth(rows)
     report = "\n\n".join([format_header(info), format_table(rows), format_scaling(sc), format_memory(mg)])
     print(report)
     if args.json_out:
-        args.json_out.write_text(json.dumps({"info": info, "rows": rows, "scaling": sc, "memory": mg},
-                                            indent=2) + "\n", encoding="utf-8")
+        args.json_out.write_text(
+            json.dumps({"info": info, "rows": rows, "scaling": sc, "memory": mg}, indent=2) + "\n", encoding="utf-8"
+        )
     return 0 if ok else 1
 
 

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hostile"
 
 with atheris.instrument_imports():
     import yaml  # noqa: F401  (instrumented so the fuzzer sees YAML's branches)
-    from feedpub.render.feeds import render_feed
     from hostile_checks import check_feed
 
     from feedpub.collect.article import parse_article
     from feedpub.config import Site
     from feedpub.records import Article, Rejection, Selection, Topic
+    from feedpub.render.feeds import render_feed
 
 SITE = Site(title="Fuzz")
 
