@@ -1,8 +1,11 @@
 """Topic names, slugs and definitions: which feed file each topic gets.
 
-A topic's identity is its name with case and spacing folded (``key``): ``AI Ethics``
-and ``ai  ethics`` are one topic. Its feed file name is its slug: the ``_id`` of its
-definition when a source defines it, else :func:`slugify` of the name.
+A topic's identity is its name with Unicode form, case and spacing folded (``key``):
+``AI Ethics`` and ``ai  ethics`` are one topic, and so are ``Café`` typed with a
+precomposed é and ``Café`` with e plus a combining accent. Its display name is the
+NFC form of its definition's name, else of its most frequent spelling. Its feed file
+name is its slug: the ``_id`` of its definition when a source defines it, else
+:func:`slugify` of the name.
 
 Slug collisions (distinct topics, same slug — ``AI-Ethics`` vs ``AI Ethics`` with no
 definition, or a topic named ``Index``) are settled by a stable rule documented in the
@@ -18,7 +21,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from feedpub.records import Topic, TopicDef
@@ -32,8 +35,29 @@ _DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(
 
 
 def topic_key(name: str) -> str:
-    """The identity of a topic name: case-folded, whitespace collapsed."""
-    return " ".join(name.split()).casefold()
+    """The identity of a topic name: NFKC-normalized, case-folded, whitespace collapsed.
+
+    Names that are the same text to a reader must be one topic, else they get two
+    feeds with the same title. NFKC rather than NFC: besides canonical equivalents
+    (precomposed é and e + U+0301, which NFC already unites) it unites compatibility
+    forms people paste or type without seeing the difference (fullwidth ＡＩ from CJK
+    input methods, the ﬁ ligature from PDFs), which :func:`slugify` already folds to the
+    same slug; under NFC they would stay two topics fighting for one file name. The
+    cost: names differing only in such a form (``H₂O``, ``H2O``) are one topic too,
+    as they already shared a slug.
+    Casefolding can leave text unnormalized and NFKC can make spaces, so normalization
+    comes before and after it and whitespace is collapsed last. ASCII names skip all
+    of that (they are already normalized), so their keys and slugs are as before.
+    """
+    if name.isascii():
+        return " ".join(name.split()).casefold()
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return " ".join(folded.split())
+
+
+def display_name(name: str) -> str:
+    """A topic name as shown: NFC, so canonically equal spellings show (and count) as one."""
+    return name if name.isascii() else unicodedata.normalize("NFC", name)
 
 
 def _digest(key: str) -> str:
@@ -70,10 +94,11 @@ class TopicIndex:
     by_key: dict[str, Topic] = field(default_factory=dict)
 
     def get(self, name: str) -> Topic | None:
-        """The topic for a name as written in an article (any case or spacing)."""
+        """The topic for a name as written in an article (any case, spacing or Unicode form)."""
         return self.by_key.get(topic_key(name))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Topic]:
+        """The topics in slug order (the order feeds are listed and built in)."""
         return iter(sorted(self.by_key.values(), key=lambda t: t.slug))
 
     def __len__(self) -> int:
@@ -93,8 +118,11 @@ def resolve_topics(
     the one that sorts first, so the result does not depend on file order).
     """
     defs: dict[str, TopicDef] = {}
-    for d in definitions:
-        defs.setdefault(topic_key(d.name), d)
+    for definition in definitions:
+        defs.setdefault(topic_key(definition.name), definition)
+    # Spellings counted by their NFC form: "Café" in two byte forms is one spelling,
+    # so the two add up when the display name is chosen.
+    spellings = {key: _by_display(counts) for key, counts in spellings.items()}
     keys = set(spellings) | set(defs)
     wanted: dict[str, str] = {}
     for key in keys:
@@ -113,7 +141,7 @@ def resolve_topics(
         counts = spellings.get(key, Counter())
         index.by_key[key] = Topic(
             key=key,
-            name=d.name if d else _display(counts),
+            name=display_name(d.name) if d else _display(counts),
             slug=slugs[key],
             description=d.description if d else None,
             parent=d.parent if d else None,
@@ -138,6 +166,16 @@ def _free_slug(slug: str, key: str, taken: set[str]) -> str:
     while f"{digest[:MAX_SLUG - 12]}-{n}" in taken:
         n += 1
     return f"{digest[:MAX_SLUG - 12]}-{n}"
+
+
+def _by_display(counts: Mapping[str, int]) -> Counter[str]:
+    """``counts`` with canonically equal spellings added up under their NFC form."""
+    if all(name.isascii() for name in counts):
+        return counts if isinstance(counts, Counter) else Counter(counts)
+    merged: Counter[str] = Counter()
+    for name, n in counts.items():
+        merged[display_name(name)] += n
+    return merged
 
 
 def _display(counts: Counter[str]) -> str:
