@@ -17,7 +17,7 @@ from feedpub.cache.codec import decode, encode
 from feedpub.cache.parsed import ParseCache
 from feedpub.cli import main
 from feedpub.collect.read import read_article
-from feedpub.collect.scan import scan_article_files
+from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
 from feedpub.records import Article
 
@@ -211,7 +211,7 @@ def test_records_survive_the_cache_unchanged(source: Path) -> None:
 
 
 def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
-    files = scan_article_files([source])
+    files = list(iter_article_files([source]))
     sequential = list(collect_articles(files, None, workers=1))
     parallel = list(collect_articles(files, None, workers=2, parallel_above=0))
     assert parallel == sequential and len(sequential) == 41
@@ -303,7 +303,7 @@ def test_record_files_stay_bounded_over_many_edits(source: Path, tmp_path: Path,
 
 
 def test_lookups_out_of_the_index_order_are_only_misses(source: Path, tmp_path: Path) -> None:
-    files = scan_article_files([source])  # path order: the reverse of the index's
+    files = list(iter_article_files([source]))  # path order: the reverse of the index's
     first = ParseCache(tmp_path / "c")
     for f in files[::-1]:
         first.store(*f, encode(read_article(Path(f[0]))))

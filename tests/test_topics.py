@@ -29,7 +29,7 @@ def test_display_name_is_definition_else_most_frequent() -> None:
     index = resolve_topics(spellings, [TopicDef(name="Robots", slug="robotics")])
     assert index.get("AI ETHICS").name == "AI Ethics"
     robots = index.get("robots")
-    assert robots.name == "Robots" and robots.slug == "robotics" and robots.defined
+    assert robots.name == "Robots" and robots.slug == "robotics"
 
 
 def test_defined_topics_without_articles_are_kept() -> None:

@@ -125,7 +125,7 @@ def collect_and_select(
     topics = resolve_topics(selector.spellings, defs, reserved=reserved)
     site_topic = None
     if config.site_feed:
-        site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug, defined=True)
+        site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug)
     result = selector.finish(topics, site_topic)
     if cache is not None:
         # Cached articles reach selection by their selection fields only; the full

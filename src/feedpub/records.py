@@ -90,7 +90,6 @@ class Topic:
     slug: str
     description: str | None = None
     parent: str | None = None
-    defined: bool = False
     spellings: tuple[str, ...] = ()
 
 

@@ -118,7 +118,7 @@ class PreviewServer:
                     self._rebuild()
 
     def serve_forever(self) -> None:
-        """Serve until :meth:`shutdown` (or Ctrl-C in the caller)."""
+        """Serve until Ctrl-C (KeyboardInterrupt, raised to the caller)."""
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
         try:
@@ -126,11 +126,6 @@ class PreviewServer:
         finally:
             self._stop.set()
             self.httpd.server_close()
-
-    def shutdown(self) -> None:
-        """Stop serving; safe to call from another thread."""
-        self._stop.set()
-        self.httpd.shutdown()
 
 
 def source_signature(config: Config) -> object:

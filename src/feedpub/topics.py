@@ -117,7 +117,6 @@ def resolve_topics(
             slug=slugs[key],
             description=d.description if d else None,
             parent=d.parent if d else None,
-            defined=d is not None,
             spellings=tuple(sorted(counts)),
         )
     return index
