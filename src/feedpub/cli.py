@@ -41,14 +41,18 @@ def _selection_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = True) -> None:
+    """The flags of every command; ``report`` adds ``--json`` and ``--quiet``, ``strict`` adds ``--strict``
+    (only where they change something: ``check`` always fails on a rejected file)."""
     p.add_argument("--config", type=Path, metavar="FILE", help=f"config file (default: {DEFAULT_CONFIG} if present)")
     p.add_argument(
         "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable; replaces the config's)"
     )
-    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
-    p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected")
+    if report:
+        p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+        p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+    if strict:
+        p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected")
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
     p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
@@ -78,15 +82,15 @@ def make_parser() -> argparse.ArgumentParser:
     _selection_flags(publish)
 
     check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
-    _common(check)
+    _common(check, strict=False)
 
     serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
-    _common(serve)
+    _common(serve, report=False, strict=False)
     serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
     _selection_flags(serve)
 
     topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
-    _common(topics)
+    _common(topics, strict=False)
     _selection_flags(topics)
     return parser
 
