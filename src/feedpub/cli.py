@@ -148,7 +148,7 @@ def _load(args: argparse.Namespace) -> Config:
 
 def _overrides(args: argparse.Namespace) -> Overrides:
     """The selection flags given (the config's rules where not)."""
-    return Overrides(args.min_quality, args.max_items, bool(args.include_unpublished))
+    return Overrides(min_quality=args.min_quality, max_items=args.max_items, include_unpublished=bool(args.include_unpublished))
 
 
 def _now() -> datetime:
