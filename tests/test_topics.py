@@ -27,8 +27,8 @@ def test_case_and_spacing_are_one_topic() -> None:
 def test_display_name_is_definition_else_most_frequent() -> None:
     spellings = {"ai ethics": Counter({"ai ethics": 1, "AI Ethics": 3}), "robots": Counter({"robots": 2})}
     index = resolve_topics(spellings, [TopicDef(name="Robots", slug="robotics")])
-    assert index.get("AI ETHICS").name == "AI Ethics"
-    robots = index.get("robots")
+    assert index.by_key[topic_key("AI ETHICS")].name == "AI Ethics"
+    robots = index.by_key[topic_key("robots")]
     assert robots.name == "Robots" and robots.slug == "robotics"
 
 

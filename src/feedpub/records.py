@@ -66,9 +66,6 @@ class Rejection:
     path: str
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
 
 @dataclass(frozen=True, slots=True)
 class TopicDef:

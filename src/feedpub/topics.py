@@ -18,7 +18,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from feedpub.records import Topic, TopicDef
@@ -65,19 +65,12 @@ def valid_slug(slug: object) -> bool:
 
 @dataclass
 class TopicIndex:
-    """The resolved topics of one build, looked up by any spelling of their name."""
+    """The resolved topics of one build by key (:func:`topic_key` of any spelling); iterates in slug order."""
 
     by_key: dict[str, Topic] = field(default_factory=dict)
 
-    def get(self, name: str) -> Topic | None:
-        """The topic for a name as written in an article (any case or spacing)."""
-        return self.by_key.get(topic_key(name))
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Topic]:
         return iter(sorted(self.by_key.values(), key=lambda t: t.slug))
-
-    def __len__(self) -> int:
-        return len(self.by_key)
 
 
 def resolve_topics(
