@@ -87,7 +87,6 @@ class Topic:
     slug: str
     description: str | None = None
     parent: str | None = None
-    spellings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

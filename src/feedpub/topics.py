@@ -110,7 +110,6 @@ def resolve_topics(
             slug=slugs[key],
             description=d.description if d else None,
             parent=d.parent if d else None,
-            spellings=tuple(sorted(counts)),
         )
     return index
 
