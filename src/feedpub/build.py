@@ -1,9 +1,12 @@
 """One build: files -> collect -> select -> render -> write, with the caches a run keeps.
 
-The commands call :func:`run` (``build``), :func:`collect_and_select` (``topics``),
-:func:`check` (``check``) and :func:`feedpub.build_publish.publish` (``publish``), then
-print what they return. This module opens and saves every cache (parse cache, selection
-snapshot, render cache, image probe, up-to-date stamp) so no caller has to know them.
+The commands call :func:`run` (``build``; ``serve`` through
+:func:`feedpub.serve.preview`), :func:`collect_and_select` (``topics``), :func:`check`
+(``check``) and :func:`feedpub.build_publish.publish` (``publish``), then print what
+they return. This module and its stage helpers open and save every cache (parse
+cache, selection snapshot, render cache, image probe) so no caller has to know them;
+the up-to-date stamp is left by :func:`save_stamp`, which ``build`` calls once it has
+printed, because the stamp replays what was printed.
 
 The clock is a parameter (``now``): what is due, what has aged out and how long a
 stored selection or stamp stays valid all follow it, so a test sets the time instead
