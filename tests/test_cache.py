@@ -17,7 +17,7 @@ from feedpub.cache.codec import decode, encode
 from feedpub.cache.parsed import ParseCache
 from feedpub.cli import main
 from feedpub.collect.read import read_article
-from feedpub.collect.scan import scan_article_files
+from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
 from feedpub.records import Article
 
@@ -211,7 +211,7 @@ def test_records_survive_the_cache_unchanged(source: Path) -> None:
 
 
 def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
-    files = scan_article_files([source])
+    files = list(iter_article_files([source]))
     sequential = list(collect_articles(files, None, workers=1))
     parallel = list(collect_articles(files, None, workers=2, parallel_above=0))
     assert parallel == sequential and len(sequential) == 41
@@ -223,30 +223,36 @@ def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
     assert full == sequential
 
 
-def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Path) -> None:
     """A no-change run reuses the last selection only while it is still the right one."""
-    import time
     from datetime import timedelta
 
-    cache = tmp_path / "cache"
-    soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    text = article(99, "Falls due soon").replace("2024-01-19T09:30:00+02:00", soon)
+    from feedpub import build as builder
+    from feedpub.config import Config
+
+    def run(out: str, now: datetime, max_items: int = 10, cache: bool = True) -> dict:
+        config = Config(sources=(source,), output=tmp_path / out, cache_dir=tmp_path / "cache")
+        result = builder.run(config, builder.Overrides(max_items=max_items), now, use_cache=cache)
+        return builder.summary(result)
+
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+    due = now + timedelta(seconds=2)
+    text = article(99, "Falls due soon").replace("2024-01-19T09:30:00+02:00", due.strftime("%Y-%m-%dT%H:%M:%SZ"))
     text = text.replace("quality: 93", "quality: 99")
-    assert soon in text
+    assert due.strftime("%Y-%m-%dT%H:%M:%SZ") in text
     write(source / "_news" / "soon.md", text)
-    first = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    first = run("b", now)
     assert first["articles"]["held_back"].get("future") == 1
     # Other rules, same files: the stored selection must not be used.
-    build(source, tmp_path / "b", "--max-items", "3", cache=cache, capsys=capsys)
-    build(source, tmp_path / "a", "--max-items", "3", capsys=capsys)
+    run("b", now, max_items=3)
+    run("a", now, max_items=3, cache=False)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
-    build(source, tmp_path / "b", cache=cache, capsys=capsys)
-    while datetime.now(timezone.utc) < datetime.fromisoformat(soon.replace("Z", "+00:00")) + timedelta(seconds=0.2):
-        time.sleep(0.2)
-    due = build(source, tmp_path / "b", cache=cache, capsys=capsys)
-    assert "future" not in due["articles"]["held_back"]
+    again = run("b", now + timedelta(seconds=1))
+    assert again["articles"]["held_back"].get("future") == 1 and again["cache"]["parsed"] == 0
+    due_run = run("b", due)
+    assert "future" not in due_run["articles"]["held_back"]
     shutil.rmtree(tmp_path / "a")
-    build(source, tmp_path / "a", capsys=capsys)
+    run("a", due, cache=False)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
     assert b"Falls due soon" in b"".join(tree(tmp_path / "b").values())
 
@@ -303,7 +309,7 @@ def test_record_files_stay_bounded_over_many_edits(source: Path, tmp_path: Path,
 
 
 def test_lookups_out_of_the_index_order_are_only_misses(source: Path, tmp_path: Path) -> None:
-    files = scan_article_files([source])  # path order: the reverse of the index's
+    files = list(iter_article_files([source]))  # path order: the reverse of the index's
     first = ParseCache(tmp_path / "c")
     for f in files[::-1]:
         first.store(*f, encode(read_article(Path(f[0]))))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from feedpub.cli import main
+from feedpub.cli import main, make_parser
+from feedpub.errors import ConfigError
 
 from .conftest import FIXTURE_SITE, REPO
 
@@ -142,3 +145,52 @@ def test_file_names_that_are_not_utf8_are_reported_not_fatal(tmp_path: Path) -> 
     assert p.returncode == 1 and "Traceback" not in p.stderr
     [rejected] = json.loads(p.stdout)["rejected"]
     assert rejected["path"].endswith(".md") and "bad-" in rejected["path"]
+
+
+def _readme_synopsis() -> dict[str, set[str]]:
+    """The flags the README's command synopsis gives each command ("" for ``feedpub`` itself)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = text.split("\n## Commands\n", 1)[1].split("```\n", 2)[1]
+    flags: dict[str, set[str]] = {}
+    command = None
+    for line in block.splitlines():
+        if line.startswith("feedpub "):
+            word = line.split()[1]
+            command = "" if word.startswith("-") else word
+            assert command not in flags, f"README synopsis lists {command or 'feedpub'} twice"
+            flags[command] = set()
+        assert command is not None, f"README synopsis line before any command: {line!r}"
+        flags[command] |= set(re.findall(r"(?<![\w/-])--?[a-z][a-z-]*", line))
+    return flags
+
+
+def _parser_flags() -> dict[str, set[str]]:
+    """The flags argparse accepts for each command ("" for ``feedpub`` itself), help aside."""
+
+    def options(p: argparse.ArgumentParser) -> set[str]:
+        return {o for a in p._actions for o in a.option_strings if not isinstance(a, argparse._HelpAction)}
+
+    parser = make_parser()
+    [sub] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    flags = {name: options(p) for name, p in sub.choices.items()}
+    flags[""] = options(parser)
+    return flags
+
+
+def test_readme_synopsis_lists_exactly_the_flags_each_command_takes() -> None:
+    readme, parser = _readme_synopsis(), _parser_flags()
+    assert set(readme) == set(parser)
+    for command in parser:
+        name = command or "feedpub"
+        assert readme[command] - parser[command] == set(), f"README offers flags {name} does not take"
+        assert parser[command] - readme[command] == set(), f"{name} takes flags the README does not list"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["check", "--strict"], ["topics", "--strict"], ["serve", "--json"], ["serve", "--quiet"], ["serve", "--strict"]],
+)
+def test_flags_that_would_change_nothing_are_not_offered(args: list[str]) -> None:
+    # Parsed only: were the flag accepted, ``serve`` would go on serving.
+    with pytest.raises(ConfigError, match=f"unrecognized arguments: {args[1]}"):
+        make_parser().parse_args([*args, "--source", str(FIXTURE_SITE)])

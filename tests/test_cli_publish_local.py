@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from feedpub.cli import _lock_path
+from feedpub.build_publish import lock_path
 from feedpub.publish.lock import acquire_lock
 
 from .conftest import FIXTURE_SITE
@@ -25,7 +25,7 @@ def publish(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_second_run_on_the_same_target_exits_4(tmp_path: Path) -> None:
     target = str(tmp_path / "site")
-    with acquire_lock(_lock_path(target)):
+    with acquire_lock(lock_path(target)):
         p = publish("--target", target, cwd=tmp_path)
     assert p.returncode == 4
     assert "another feedpub run holds" in p.stderr and "Traceback" not in p.stderr

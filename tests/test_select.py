@@ -73,6 +73,8 @@ def test_empty_feed_dated_by_newest_article_and_site_feed() -> None:
 
 
 def test_spellings_are_counted() -> None:
-    res = run([art(1, topics=("AI",)), art(2, topics=("ai",)), art(3, topics=("AI",))])
-    assert res.spellings["ai"] == Counter({"AI": 2, "ai": 1})
-    assert res.selections[0].topic.name == "AI"
+    sel = Selector(lambda key: Rules(), now=NOW)
+    for a in (art(1, topics=("AI",)), art(2, topics=("ai",)), art(3, topics=("AI",))):
+        sel.add(a)
+    assert sel.spellings["ai"] == Counter({"AI": 2, "ai": 1})
+    assert sel.finish(resolve_topics(sel.spellings, [])).selections[0].topic.name == "AI"

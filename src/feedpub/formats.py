@@ -36,7 +36,6 @@ HTML = Format("html", ".html", "text/html", "web page")
 
 FEEDS = (RSS, ATOM, JSON_FEED)
 """The feed formats, in the order the directory page lists them."""
-FEED_KEYS = tuple(f.key for f in FEEDS)
 BY_KEY = {f.key: f for f in (*FEEDS, OPML, HTML)}
 BY_EXTENSION = {f.extension: f for f in (*FEEDS, OPML, HTML)}
 

@@ -66,9 +66,6 @@ class Rejection:
     path: str
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
 
 @dataclass(frozen=True, slots=True)
 class TopicDef:
@@ -90,8 +87,6 @@ class Topic:
     slug: str
     description: str | None = None
     parent: str | None = None
-    defined: bool = False
-    spellings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,7 +96,6 @@ class SelectResult:
     site: Selection | None
     accepted: int
     held_back: dict[str, int]
-    spellings: dict[str, Counter[str]]
     newest: datetime | None
 
 
@@ -287,7 +286,6 @@ class Selector:
             site=site,
             accepted=self._accepted,
             held_back=dict(sorted(self._held.items())),
-            spellings=self._spellings,
             newest=self._newest_time(),
         )
 

@@ -1,7 +1,8 @@
 """A local preview server for built feeds: right Content-Types, ETag/Last-Modified, 304s.
 
 It serves one folder on 127.0.0.1 and calls back to rebuild it when the article
-files change, so an editor can point a feed reader at it before publishing.
+files change, so an editor can point a feed reader at it before publishing;
+:func:`preview` is ``feedpub serve``: builds into a temporary folder and serves it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,21 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from feedpub.errors import ConfigError
 from feedpub.formats import content_type_of
 
+if TYPE_CHECKING:
+    from feedpub.build import Overrides
+    from feedpub.config import Config
+    from feedpub.records import Rejection
 
 
 def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
@@ -109,7 +118,7 @@ class PreviewServer:
                     self._rebuild()
 
     def serve_forever(self) -> None:
-        """Serve until :meth:`shutdown` (or Ctrl-C in the caller)."""
+        """Serve until Ctrl-C (KeyboardInterrupt, raised to the caller)."""
         watcher = threading.Thread(target=self._watch, daemon=True)
         watcher.start()
         try:
@@ -118,7 +127,61 @@ class PreviewServer:
             self._stop.set()
             self.httpd.server_close()
 
-    def shutdown(self) -> None:
-        """Stop serving; safe to call from another thread."""
-        self._stop.set()
-        self.httpd.shutdown()
+
+def source_signature(config: Config) -> object:
+    """(path, size, mtime) of every article and topic file: changes when a source changes."""
+    sig = []
+    for source in config.sources:
+        for path in sorted(source.rglob("*")):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            sig.append((str(path), st.st_size, st.st_mtime_ns))
+    return sig
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def preview(
+    config: Config,
+    overrides: Overrides,
+    port: int,
+    *,
+    use_cache: bool = True,
+    warn: Callable[[str], None],
+    on_rejection: Callable[[Rejection], None],
+    ready: Callable[[str], None],
+    clock: Callable[[], datetime] = _utcnow,
+) -> None:
+    """``feedpub serve``: build into a temporary folder, serve it on 127.0.0.1:``port`` until
+    Ctrl-C, and rebuild (at ``clock()``) whenever a source file changes.
+
+    ``ready`` gets the preview's URL once the first build is served. Images are never
+    probed (the probe cache is used as it is). A port that cannot be used is a ConfigError.
+    """
+    import tempfile
+
+    from feedpub import build
+
+    with tempfile.TemporaryDirectory(prefix="feedpub-serve-") as tmp:
+        folder = Path(tmp)
+
+        def rebuild() -> None:
+            build.run(local, overrides, clock(), use_cache=use_cache, probe_network=False, warn=warn, on_rejection=on_rejection)
+
+        try:
+            server = PreviewServer(folder, port, rebuild=rebuild, signature=lambda: source_signature(config))
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot listen on 127.0.0.1: {exc.strerror or exc}") from None
+        url = f"http://127.0.0.1:{server.port}/"
+        # Self links point at the preview; the caches stay where the config keeps them.
+        local = replace(config, output=folder, cache_dir=config.cache_folder(), site=replace(config.site, base_url=url))
+        rebuild()
+        ready(url)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass

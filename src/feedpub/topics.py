@@ -89,20 +89,13 @@ def valid_slug(slug: object) -> bool:
 
 @dataclass
 class TopicIndex:
-    """The resolved topics of one build, looked up by any spelling of their name."""
+    """The resolved topics of one build by key (:func:`topic_key` of any spelling); iterates in slug order."""
 
     by_key: dict[str, Topic] = field(default_factory=dict)
-
-    def get(self, name: str) -> Topic | None:
-        """The topic for a name as written in an article (any case, spacing or Unicode form)."""
-        return self.by_key.get(topic_key(name))
 
     def __iter__(self) -> Iterator[Topic]:
         """The topics in slug order (the order feeds are listed and built in)."""
         return iter(sorted(self.by_key.values(), key=lambda t: t.slug))
-
-    def __len__(self) -> int:
-        return len(self.by_key)
 
 
 def resolve_topics(
@@ -145,8 +138,6 @@ def resolve_topics(
             slug=slugs[key],
             description=d.description if d else None,
             parent=d.parent if d else None,
-            defined=d is not None,
-            spellings=tuple(sorted(counts)),
         )
     return index
 

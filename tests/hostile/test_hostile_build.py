@@ -22,7 +22,7 @@ from hostile_checks import SECRET, check_feed, check_json_feed, check_page
 
 from feedpub.cli import main
 from feedpub.collect.read import read_article
-from feedpub.collect.scan import scan_article_files
+from feedpub.collect.scan import iter_article_files
 from feedpub.records import Article
 from feedpub.topics import SLUG_RE, topic_key
 
@@ -171,4 +171,4 @@ def test_the_console_script_never_shows_a_traceback(mixed: Path, tmp_path: Path)
 
 def _files(sources: list[Path]) -> list[Path]:
     """Every article file the scan finds under ``sources``, in path order."""
-    return [Path(p) for p, _, _ in scan_article_files(sources)]
+    return [Path(p) for p, _, _ in iter_article_files(sources)]

@@ -20,7 +20,7 @@ import yaml
 from feedpub.collect import frontmatter
 from feedpub.collect.article import parse_article
 from feedpub.collect.read import MAX_FILE_BYTES, read_article
-from feedpub.collect.scan import scan_article_files
+from feedpub.collect.scan import iter_article_files
 from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.records import Article, Rejection
 
@@ -191,4 +191,4 @@ def test_hostile_topic_definitions_are_rejected_not_raised(tmp_path: Path, loade
 
 def _files(sources: list[Path]) -> list[Path]:
     """Every article file the scan finds under ``sources``, in path order."""
-    return [Path(p) for p, _, _ in scan_article_files(sources)]
+    return [Path(p) for p, _, _ in iter_article_files(sources)]

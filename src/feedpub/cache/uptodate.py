@@ -104,7 +104,7 @@ last_scan: tuple[tuple[str, ...], str, bytes | None, int, list[bytes]] | None = 
 process; the digest is None when the check stopped at the first block of changed files.
 
 A build that goes on after a failed check takes it (once) instead of scanning again to
-compare its files with those of a stored selection (see ``cli``)."""
+compare its files with those of a stored selection (see ``build_select``)."""
 
 
 def config_state(config_path: str | None) -> tuple[str, tuple[int, int, int] | None]:

@@ -259,13 +259,6 @@ def iter_article_files(
             yield item
 
 
-def scan_article_files(
-    sources: Sequence[os.PathLike[str] | str], pattern: str = DEFAULT_PATTERN, exclude: Sequence[str] = DEFAULT_EXCLUDE
-) -> list[FileStat]:
-    """:func:`iter_article_files` as a list, in path order (for callers that need them all at once)."""
-    return list(iter_article_files(sources, pattern, exclude))
-
-
 class Tally:
     """Counts and digests the files of a scan as they pass, so no list of them is kept.
 

@@ -17,7 +17,7 @@ Progress = Callable[[int, int], None]
 
 
 class Target(Protocol):
-    """Where feeds go. Implementations: :class:`feedpub.publish.folder.FolderTarget`."""
+    """Where feeds go: :class:`~feedpub.publish.folder.FolderTarget` or :class:`~feedpub.publish.s3.S3Target`."""
 
     def describe(self) -> str:
         """A human name for messages, never containing a secret."""

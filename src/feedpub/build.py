@@ -1,0 +1,328 @@
+"""One build: files -> collect -> select -> render -> write, with the caches a run keeps.
+
+The commands call :func:`run` (``build``; ``serve`` through
+:func:`feedpub.serve.preview`), :func:`collect_and_select` (``topics``), :func:`check`
+(``check``) and :func:`feedpub.build_publish.publish` (``publish``), then print what
+they return. This module and its stage helpers open and save every cache (parse
+cache, selection snapshot, render cache, image probe) so no caller has to know them;
+the up-to-date stamp is left by :func:`save_stamp`, which ``build`` calls once it has
+printed, because the stamp replays what was printed.
+
+The clock is a parameter (``now``): what is due, what has aged out and how long a
+stored selection or stamp stays valid all follow it, so a test sets the time instead
+of waiting for it. Problems that do not stop a build go to the ``warn`` callback and
+rejected files to ``on_rejection``, as they happen; nothing is kept in module state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from feedpub.build_render import render_all
+from feedpub.build_select import Checked, Selected, check_articles
+from feedpub.build_select import collect_and_select as _collect_and_select
+from feedpub.cache import uptodate
+from feedpub.cache.parsed import ParseCache
+from feedpub.config import Config
+from feedpub.errors import FeedpubError
+from feedpub.formats import feed_files
+from feedpub.progress import Progress
+from feedpub.publish.folder import FolderTarget
+from feedpub.records import OutputFile, PublishResult, Rejection
+from feedpub.select import Rules, SelectResult
+from feedpub.text import printable
+from feedpub.times import micros
+
+Warn = Callable[[str], None]
+"""Called with each problem that does not stop the build (one line, no prefix)."""
+OnRejection = Callable[[Rejection], None]
+"""Called with each file that could not be used, in path order, once selection is done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """Selection rules given on the command line; each one given wins over the config for every feed."""
+
+    min_quality: float | None = None
+    max_items: int | None = None
+    include_unpublished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CacheStats:
+    """What the caches saved this run: files found parsed, parsed now, dropped; feeds reused and rendered."""
+
+    folder: str
+    hits: int
+    parsed: int
+    dropped: int
+    feeds_reused: int | None = None
+    feeds_rendered: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What a publish did: the target (named without secrets), what it did with each file,
+    the WebSub hubs that failed, and the error that stopped it, if one did."""
+
+    target: str
+    dry_run: bool
+    result: PublishResult
+    websub_problems: tuple[str, ...] = ()
+    failure: FeedpubError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """Everything one build found and did, for the report, the exit status and the stamp.
+
+    ``files`` is empty when nothing was rendered (``topics``); ``written`` is set once
+    the files were written into the output folder, ``published`` once they were
+    published. ``files_digest``, ``files_marks`` and ``valid_until`` are what the
+    up-to-date stamp compares on the next run.
+    """
+
+    config: Config
+    now: datetime
+    read: int
+    rejected: tuple[Rejection, ...]
+    selected: SelectResult
+    timings: tuple[tuple[str, float], ...]
+    cache: CacheStats | None = None
+    files: tuple[OutputFile, ...] = ()
+    written: PublishResult | None = None
+    published: Published | None = None
+    files_digest: bytes = b""
+    files_marks: tuple[bytes, ...] = ()
+    valid_until: datetime | None = None
+
+
+def ignore(_: object) -> None:
+    """The default ``warn`` and ``on_rejection``: a caller that does not ask is not told."""
+
+
+def rules_for(config: Config, overrides: Overrides) -> Callable[[str], Rules]:
+    """Per-topic rules with the command-line overrides applied on top (overrides win)."""
+
+    def rules(key: str) -> Rules:
+        found = config.rules_for(key)
+        if overrides.min_quality is not None:
+            found = replace(found, min_quality=overrides.min_quality)
+        if overrides.max_items is not None:
+            found = replace(found, max_items=overrides.max_items)
+        if overrides.include_unpublished:
+            found = replace(found, include_unpublished=True)
+        return found
+
+    return rules
+
+
+def _select(
+    config: Config,
+    overrides: Overrides,
+    now: datetime,
+    cache: ParseCache | None,
+    progress: Progress,
+    warn: Warn,
+    on_rejection: OnRejection,
+) -> Selected:
+    selected = _collect_and_select(config, rules_for(config, overrides), now, cache, progress, warn)
+    for r in selected.rejected:
+        on_rejection(r)
+    return selected
+
+
+def _result(config: Config, now: datetime, selected: Selected, timings: Sequence[tuple[str, float]], cache: CacheStats | None) -> BuildResult:
+    return BuildResult(
+        config, now, selected.read, selected.rejected, selected.result, tuple(timings), cache,
+        files_digest=selected.files_digest, files_marks=selected.files_marks, valid_until=selected.valid_until,
+    )  # fmt: skip
+
+
+def _stats(config: Config, cache: ParseCache | None, reused: int | None = None, rendered: int | None = None) -> CacheStats | None:
+    if cache is None:
+        return None
+    return CacheStats(str(config.cache_folder()), cache.hits, cache.parsed, cache.dropped, reused, rendered)
+
+
+def collect_and_select(
+    config: Config,
+    overrides: Overrides,
+    now: datetime,
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    warn: Warn = ignore,
+    on_rejection: OnRejection = ignore,
+) -> BuildResult:
+    """Collect and select at ``now``, rendering nothing: what each feed would publish."""
+    cache = ParseCache(config.cache_folder()) if use_cache else None
+    selected = _select(config, overrides, now, cache, progress or Progress(enabled=False), warn, on_rejection)
+    if cache is not None:
+        cache.close()
+    timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds))
+    return _result(config, now, selected, timings, _stats(config, cache))
+
+
+def prepare(
+    config: Config,
+    overrides: Overrides,
+    now: datetime,
+    *,
+    use_cache: bool = True,
+    probe_network: bool = True,
+    progress: Progress | None = None,
+    warn: Warn = ignore,
+    on_rejection: OnRejection = ignore,
+) -> BuildResult:
+    """Collect, select and render at ``now``; nothing is written (``files`` holds every file).
+
+    ``use_cache=False`` parses every file and renders every feed and leaves the caches
+    alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
+    """
+    progress = progress or Progress(enabled=False)
+    cache = ParseCache(config.cache_folder()) if use_cache else None
+    selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
+    t = time.perf_counter()
+    rendered = render_all(
+        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn
+    )
+    timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
+    stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
+    return replace(_result(config, now, selected, timings, stats), files=rendered.files)
+
+
+def run(
+    config: Config,
+    overrides: Overrides,
+    now: datetime,
+    *,
+    use_cache: bool = True,
+    probe_network: bool = True,
+    progress: Progress | None = None,
+    warn: Warn = ignore,
+    on_rejection: OnRejection = ignore,
+) -> BuildResult:
+    """``feedpub build``: :func:`prepare`, then write into the output folder (unchanged files are left alone).
+
+    Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written.
+    """
+    progress = progress or Progress(enabled=False)
+    made = prepare(
+        config, overrides, now, use_cache=use_cache, probe_network=probe_network,
+        progress=progress, warn=warn, on_rejection=on_rejection,
+    )  # fmt: skip
+    t = time.perf_counter()
+    written = FolderTarget(config.output).publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
+    progress.clear()
+    return replace(made, written=written, timings=(*made.timings, ("write", time.perf_counter() - t)))
+
+
+def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None) -> Checked:
+    """``feedpub check``: read every article file and topic definition, select nothing."""
+    cache = ParseCache(config.cache_folder()) if use_cache else None
+    return check_articles(config, cache, progress or Progress(enabled=False))
+
+
+def rejection_json(r: Rejection) -> dict[str, str]:
+    """A rejected file as the JSON reports give it."""
+    # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
+    return {"path": printable(r.path), "reason": r.reason}
+
+
+def summary(result: BuildResult) -> dict[str, Any]:
+    """The report of a build, as ``--json`` prints it (README, "Commands")."""
+    selections = list(result.selected.selections)
+    if result.selected.site is not None:
+        selections.append(result.selected.site)
+    out: dict[str, Any] = {
+        "articles": {
+            "read": result.read,
+            "accepted": result.selected.accepted,
+            "held_back": result.selected.held_back,
+            "rejected": [rejection_json(r) for r in result.rejected],
+        },
+        "topics": [
+            {
+                "name": s.topic.name,
+                "slug": s.topic.slug,
+                "articles": s.total,
+                "items": len(s.items),
+                "files": feed_files(s.topic.slug, result.config.formats),
+            }
+            for s in selections
+        ],
+        "timings": {k: round(v, 4) for k, v in result.timings},
+        "cache": _cache_summary(result.cache),
+    }
+    if result.written is not None:
+        w = result.written
+        out["output"] = {"folder": str(result.config.output), "written": len(w.uploaded), "unchanged": len(w.unchanged)}
+    if result.published is not None:
+        p = result.published
+        out["publish"] = {
+            "target": p.target,
+            "dry_run": p.dry_run,
+            "uploaded": list(p.result.uploaded),
+            "unchanged": list(p.result.unchanged),
+            "deleted": list(p.result.deleted),
+            "failed": list(p.result.failed),
+            "websub_problems": list(p.websub_problems),
+        }
+    return out
+
+
+def _cache_summary(stats: CacheStats | None) -> dict[str, Any] | None:
+    if stats is None:
+        return None
+    out: dict[str, Any] = {"folder": stats.folder, "hits": stats.hits, "parsed": stats.parsed, "dropped": stats.dropped}
+    if stats.feeds_reused is not None:
+        out.update(feeds_reused=stats.feeds_reused, feeds_rendered=stats.feeds_rendered)
+    return out
+
+
+def save_stamp(
+    result: BuildResult,
+    *,
+    argv: Sequence[str],
+    config_path: str | None,
+    quiet: bool,
+    json: bool,
+    warnings: Sequence[str],
+    status: int,
+) -> str | None:
+    """Leave the up-to-date stamp of a :func:`run` (see :mod:`feedpub.cache.uptodate`).
+
+    ``argv``, ``quiet`` and ``json`` are the command line the stamp answers; ``warnings``
+    the lines it printed before its report and ``status`` its exit status, which the
+    up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
+    """
+    config = result.config
+    if config.probe or result.cache is None or result.written is None:
+        return None  # probing asks the network, whose answers change; --no-cache asks for work
+    path = uptodate.stamp_file(argv)
+    if path is None:
+        return None
+    report = {"summary": {k: v for k, v in summary(result).items() if k != "timings"}, "warnings": list(warnings), "status": status}
+    try:
+        stamp = uptodate.new_stamp(
+            config_path=config_path,
+            quiet=quiet,
+            json=json,
+            sources=[str(s) for s in config.sources],
+            pattern=config.pattern,
+            files_digest=result.files_digest,
+            files_marks=result.files_marks,
+            now_us=micros(result.now),
+            valid_until_us=None if result.valid_until is None else micros(result.valid_until),
+            outputs=[str(config.output / f.name) for f in result.files],
+            report=report,
+        )
+        uptodate.save(path, stamp)
+    except (OSError, ValueError) as exc:
+        return f"cannot save the up-to-date stamp in {path}: {getattr(exc, 'strerror', None) or exc}"
+    return None

@@ -1,0 +1,123 @@
+"""``feedpub publish``: a build under the target's lock, pushed to the target, then WebSub pings.
+
+Beside :mod:`feedpub.build`, whose :func:`~feedpub.build.prepare` makes the files; this
+module only adds where they go and who is told.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from feedpub.build import (
+    BuildResult,
+    OnRejection,
+    Overrides,
+    Published,
+    Warn,
+    ignore,
+    prepare,
+)
+from feedpub.config import Config
+from feedpub.errors import ConfigError, FeedpubError
+from feedpub.progress import Progress
+from feedpub.publish import Target
+from feedpub.publish.folder import FolderTarget
+from feedpub.records import PublishResult
+
+
+def publish_target(config: Config, target: str | None = None) -> str:
+    """Where to publish: ``target``, else the config's ``publish.target``, else the output folder.
+
+    Raises :class:`ConfigError` for S3 without a base URL: the feeds' self links would
+    point at a local preview address.
+    """
+    target = target or config.publish.get("target") or str(config.output)
+    if target.startswith("s3://") and not config.site.base_url:
+        raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
+    return target
+
+
+def lock_path(target: str) -> Path:
+    """One lock file per target on this host, outside the published folder."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"feedpub-{digest}.lock"
+
+
+def make_target(config: Config, target: str) -> Target:
+    """The target a ``publish`` writes to: a bucket for ``s3://`` URLs, else a folder."""
+    if target.startswith("s3://"):
+        from feedpub.publish.s3 import (
+            S3Target,  # boto3 is imported only when publishing to S3
+        )
+
+        p = config.publish
+        return S3Target(
+            target,
+            endpoint_url=p.get("endpoint_url"),
+            region=p.get("region"),
+            addressing_style=p.get("addressing_style"),
+            profile=p.get("profile"),
+            cache_control=p.get("cache_control", "max-age=300"),
+            delete_stale=p.get("delete_stale", False),
+            max_deletes=p.get("max_deletes", 16),
+            workers=p.get("workers", 8),
+        )
+    return FolderTarget(Path(target))
+
+
+def publish(
+    config: Config,
+    overrides: Overrides,
+    now: datetime,
+    *,
+    target: str | None = None,
+    dry_run: bool = False,
+    use_cache: bool = True,
+    probe_network: bool = True,
+    progress: Progress | None = None,
+    warn: Warn = ignore,
+    on_rejection: OnRejection = ignore,
+) -> BuildResult:
+    """Build at ``now`` and make ``target`` (see :func:`publish_target`) hold the files, then ping the hubs.
+
+    The build and the upload happen under the target's lock (:class:`LockError` when
+    another run holds it). A target that fails is not raised here: ``published.failure``
+    holds the error, so the caller can report what was done before raising it. With
+    ``dry_run`` nothing is written and no hub is pinged.
+    """
+    from feedpub.publish.lock import acquire_lock
+
+    target = publish_target(config, target)
+    store = make_target(config, target)
+    progress = progress or Progress(enabled=False)
+    with acquire_lock(lock_path(target), wait=float(config.publish.get("lock_wait", 0))):
+        made = prepare(
+            config, overrides, now, use_cache=use_cache, probe_network=probe_network,
+            progress=progress, warn=warn, on_rejection=on_rejection,
+        )  # fmt: skip
+        t = time.perf_counter()
+        failure: FeedpubError | None = None
+        try:
+            result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("publishing", d, n))
+        except FeedpubError as exc:
+            failure = exc
+            result = getattr(exc, "result", None) or PublishResult()
+        progress.clear()
+        seconds = time.perf_counter() - t
+    hub_problems: list[str] = []
+    if failure is None and not dry_run and config.hubs:
+        from feedpub.publish.websub import notify_hubs
+
+        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
+        if changed:
+            hub_problems = notify_hubs(config.hubs, changed)
+        for problem in hub_problems:
+            warn(problem)
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure)
+    return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

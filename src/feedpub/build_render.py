@@ -1,0 +1,127 @@
+"""The render step of a build, with the render cache and the image probe.
+
+Used by :mod:`feedpub.build` only: it gives the selection and the parse cache (whose
+stubs are decoded here, for the feeds that must be rendered) and gets the files back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from feedpub.cache.parsed import ParseCache
+from feedpub.cache.rendered import RenderCache
+from feedpub.config import Config
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS
+from feedpub.progress import Progress
+from feedpub.records import OutputFile, Selection
+from feedpub.render.directory import render_index_page
+from feedpub.render.feeds import render_feed
+from feedpub.render.opml import render_opml
+from feedpub.select import SelectResult
+from feedpub.topics import TopicIndex
+
+if TYPE_CHECKING:
+    from feedpub.render.images import ProbeResult
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """Every file of one build, and how many feeds the render cache gave (None without it)."""
+
+    files: tuple[OutputFile, ...]
+    feeds_reused: int | None = None
+    feeds_rendered: int | None = None
+
+
+def _probe(
+    config: Config, selections: list[Selection], now: datetime, *, network: bool, warn: Callable[[str], None]
+) -> Callable[[str], ProbeResult | None] | None:
+    """Enclosure sizes from the probe cache, probing the network first when allowed."""
+    if not config.probe:
+        return None
+    from feedpub.render.probe import (
+        ImageProbe,  # needs requests: only imported when probing is on
+    )
+
+    probe = ImageProbe(
+        config.probe_cache,
+        max_age=timedelta(days=config.probe_max_age_days),
+        timeout=config.probe_timeout,
+        max_per_run=config.probe_max_per_run,
+        now=lambda: now,
+    )
+    if network:
+        urls = sorted({a.images[0].url for sel in selections for a in sel.items if a.images})
+        probe.probe_all(urls)
+        try:
+            probe.save()
+        except OSError as exc:
+            warn(f"{config.probe_cache}: cannot save the image probe cache: {exc.strerror or exc}")
+    return probe.lookup
+
+
+def render_all(
+    config: Config,
+    result: SelectResult,
+    topics: TopicIndex,
+    cache: ParseCache | None,
+    now: datetime,
+    progress: Progress,
+    *,
+    probe_network: bool,
+    warn: Callable[[str], None],
+) -> Rendered:
+    """Every feed of ``result`` in every configured format, then the OPML file and the index page.
+
+    With ``cache``, a feed whose inputs are unchanged since the last run comes from the
+    render cache (kept beside the parse cache) and only the others are rendered.
+    """
+    files: list[OutputFile] = []
+    selections = list(result.selections)
+    if result.site is not None:
+        selections.append(result.site)
+    if config.probe and cache is not None:
+        selections = cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
+    lookup = _probe(config, selections, now, network=probe_network, warn=warn)
+    total = len(selections) * len(config.formats)
+    names = {t.key: t.name for t in topics}
+    # A feed whose inputs are unchanged since the last run is taken from the cache
+    # instead of rendered: the same inputs give the same bytes. The key covers the
+    # topic display names (categories) and the probed enclosure sizes too.
+    renders = RenderCache(config.cache_folder()) if cache is not None else None
+    settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
+    for i, sel in enumerate(selections):
+        topic_key = b""
+        if renders is not None and cache is not None:
+            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
+            topic_key = renders.key(sel, settings, probed, cache.digest)
+        for fmt in config.formats:
+            if renders is None or cache is None:
+                files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
+                continue
+            name = sel.topic.slug + EXTENSIONS[fmt]
+            key = topic_key + fmt.encode()
+            data = renders.get(name, key)
+            if data is None:
+                sel = cache.resolve([sel])[0]  # type: ignore[assignment]
+                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
+                renders.put(name, key, out.data)
+                files.append(out)
+            else:
+                files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
+        progress.update("rendering feeds", (i + 1) * len(config.formats), total)
+    progress.clear()
+    if cache is not None:
+        cache.close()
+    if renders is not None:
+        renders.save()
+    updated = result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    files.append(render_opml(result.selections, config.site, config.formats, updated))
+    if config.directory:
+        files.append(render_index_page(selections, config.site, config.formats, updated))
+    if renders is None:
+        return Rendered(tuple(files))
+    return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)

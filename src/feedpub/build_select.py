@@ -1,0 +1,180 @@
+"""The collect and select steps of a build, with the parse cache and the selection snapshot.
+
+Used by :mod:`feedpub.build` only: it owns the caches and passes them in; this module
+knows how the steps use them (what is reused, what is checked, what is saved).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from feedpub.cache import uptodate
+from feedpub.cache.parsed import ParseCache
+from feedpub.cache.selection import SelectionSnapshot
+from feedpub.collect.scan import large_folder, newest_first, scan_digest
+from feedpub.collect.stream import collect_articles
+from feedpub.collect.topicdefs import load_topic_defs
+from feedpub.config import Config
+from feedpub.progress import Progress
+from feedpub.records import Rejection, Topic
+from feedpub.select import Rules, Selector, SelectResult
+from feedpub.topics import TopicIndex, resolve_topics
+
+
+@dataclass(frozen=True, slots=True)
+class Selected:
+    """What collect and select found: the feeds' items, and what the stamp and the next run need."""
+
+    read: int
+    rejected: tuple[Rejection, ...]
+    result: SelectResult
+    topics: TopicIndex
+    files_digest: bytes
+    files_marks: tuple[bytes, ...]
+    valid_until: datetime | None
+    collect_seconds: float
+    select_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What ``feedpub check`` found: article files read and usable, and every file rejected."""
+
+    read: int
+    accepted: int
+    rejected: tuple[Rejection, ...]
+    definitions: int
+
+
+def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
+    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.collect.scan.Tally`),
+    to compare with a stored selection; None when they are known to differ from the
+    last build's.
+
+    The up-to-date check may have scanned the same sources in this process moments
+    ago; what it found is taken rather than scanning a second time. When it stopped at
+    a changed file, the files differ from those of the last build, which stored the
+    selection: it is not looked at (when another command stored it, a chance to reuse
+    it is missed, nothing more).
+    """
+    sources = tuple(str(s) for s in config.sources)
+    hint, uptodate.last_scan = uptodate.last_scan, None
+    if hint is not None and hint[:2] == (sources, config.pattern):
+        return None if hint[2] is None else (hint[2], hint[3], hint[4])
+    tally = scan_digest(config.sources, config.pattern)
+    return tally.digest(), tally.count, tally.marks
+
+
+def collect_and_select(
+    config: Config,
+    rules_for: Callable[[str], Rules],
+    now: datetime,
+    cache: ParseCache | None,
+    progress: Progress,
+    warn: Callable[[str], None],
+) -> Selected:
+    """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``."""
+    t0 = time.perf_counter()
+    defs, def_problems = load_topic_defs(config.sources)
+    selector = Selector(rules_for, now=now, site_feed=config.site_feed, stub=ParseCache.stub)
+    rejected = list(def_problems)
+    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
+    stored = None
+    scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
+    if snapshot is not None and scanned is not None:
+        digest, read, marks = scanned
+        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
+        stored = snapshot.load(snapshot_key, now)
+    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[2]):
+        # Same files, same index, same rules, and no article has fallen due or aged
+        # out since: the last run's selection is this run's (see SelectionSnapshot).
+        cache.trust(read)
+        rejected.extend(stored[1])
+        stored_state = None
+    else:
+        add, add_fields = selector.add, selector.add_fields
+        bad: list[Rejection] = []
+        # Newest first: names usually start with the date, so the newest articles come
+        # first and fill each feed, and most older ones are turned away by one
+        # comparison (the selection does not depend on the order; rejections are
+        # reported in path order below). It is also the parse cache's order.
+        tally = newest_first(config.sources, config.pattern)
+        expected = cache.expected if cache is not None else None  # as many as last time, roughly
+        # Nothing cached and a large source folder: everything is parsed, in workers
+        # started now, while this process is still small (they are forked from it).
+        eager = expected is None and large_folder(config.sources)
+        for done, item in enumerate(collect_articles(tally, cache, fields=True, eager=eager), 1):
+            if type(item) is tuple:
+                add_fields(*item)  # a cached article, by the fields selection reads
+            elif isinstance(item, Rejection):
+                bad.append(item)
+            else:
+                add(item)  # type: ignore[arg-type]
+            progress.update("reading articles", done, expected if expected and done < expected else None)
+        progress.clear()
+        rejected.extend(reversed(bad))
+        digest, read, marks = tally.digest(), tally.count, tally.marks
+        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
+        stored_state = selector.state() if snapshot is not None else None
+    collect_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    reserved = {"index", config.site_feed_slug} if config.site_feed else {"index"}
+    topics = resolve_topics(selector.spellings, defs, reserved=reserved)
+    site_topic = None
+    if config.site_feed:
+        site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug)
+    result = selector.finish(topics, site_topic)
+    if cache is not None:
+        # Cached articles reach selection by their selection fields only; the full
+        # records are decoded when a feed has to be rendered (build_render). Check now
+        # that the records of every article in a feed are intact, then keep the cache.
+        cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
+        cache.save()
+        if snapshot is not None and stored_state is not None:
+            _save_snapshot(snapshot, snapshot_key, stored_state, selector, cache, rejected[len(def_problems) :], warn)
+    return Selected(
+        read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
+        valid_until=selector.valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
+    )  # fmt: skip
+
+
+def _save_snapshot(
+    snapshot: SelectionSnapshot,
+    key: bytes,
+    state: tuple,  # type: ignore[type-arg]
+    selector: Selector,
+    cache: ParseCache,
+    rejected: list[Rejection],
+    warn: Callable[[str], None],
+) -> None:
+    """Keep this run's selection for the next run, unless something in it cannot be trusted."""
+    if cache.racy or cache.unsettled:
+        snapshot.drop()  # a file written moments ago, or one that changed during the run
+        return
+    try:
+        if not snapshot.save(key, state, selector.valid_until, rejected):
+            snapshot.drop()
+    except OSError as exc:
+        warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
+
+
+def check_articles(config: Config, cache: ParseCache | None, progress: Progress) -> Checked:
+    """Parse every article file (from ``cache`` where unchanged) and every topic definition; no selection."""
+    defs, rejected = load_topic_defs(config.sources)
+    ok = 0
+    bad: list[Rejection] = []
+    tally = newest_first(config.sources, config.pattern)  # the cache's order
+    for done, item in enumerate(collect_articles(tally, cache), 1):
+        if isinstance(item, Rejection):
+            bad.append(item)
+        else:
+            ok += 1
+        progress.update("checking articles", done)
+    progress.clear()
+    rejected.extend(reversed(bad))  # in path order
+    if cache is not None:
+        cache.save()
+    return Checked(read=tally.count, accepted=ok, rejected=tuple(rejected), definitions=len(defs))
