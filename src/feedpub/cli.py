@@ -39,6 +39,7 @@ from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
 from feedpub.select import Rules, Selector, SelectResult
 from feedpub.text import printable
+from feedpub.times import EPOCH
 from feedpub.topics import TopicIndex, resolve_topics
 
 DEFAULT_CONFIG = Path("config/feedpub.yaml")
@@ -367,7 +368,7 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
     if renders is not None:
         renders.save()
         run.cache_stats = {"feeds_reused": renders.reused, "feeds_rendered": renders.rendered}
-    updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    updated = run.result.newest or EPOCH
     files.append(render_opml(run.result.selections, config.site, config.formats, updated))
     if config.directory:
         files.append(render_index_page(selections, config.site, config.formats, updated))
