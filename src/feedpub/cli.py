@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -304,25 +304,20 @@ def _save_snapshot(
 def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable[[str], ProbeResult | None] | None:
     """Enclosure sizes from the probe cache, probing the network first when allowed."""
     config = run.config
-    if not config.probe:
+    if not config.image_probe.enabled:
         return None
     from feedpub.render.probe import (
         ImageProbe,  # needs requests: only imported when probing is on
     )
 
-    probe = ImageProbe(
-        config.probe_cache,
-        max_age=timedelta(days=config.probe_max_age_days),
-        timeout=config.probe_timeout,
-        max_per_run=config.probe_max_per_run,
-    )
+    probe = ImageProbe(config.image_probe)
     if network:
         urls = sorted({a.images[0].url for sel in selections for a in sel.items if a.images})
         probe.probe_all(urls)
         try:
             probe.save()
         except OSError as exc:
-            _warn(f"{config.probe_cache}: cannot save the image probe cache: {exc.strerror or exc}")
+            _warn(f"{config.image_probe.cache}: cannot save the image probe cache: {exc.strerror or exc}")
     return probe.lookup
 
 
@@ -332,7 +327,7 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
     selections = list(run.result.selections)
     if run.result.site is not None:
         selections.append(run.result.site)
-    if config.probe and run.cache is not None:
+    if config.image_probe.enabled and run.cache is not None:
         selections = run.cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
     lookup = _probe(run, selections, network=probe_network)
     total = len(selections) * len(config.formats)
@@ -450,7 +445,7 @@ def _stamp(
 ) -> None:
     """Leave the up-to-date stamp of this build (see :mod:`feedpub.cache.uptodate`); never fatal."""
     config = run.config
-    if config.probe or args.no_cache or run.now is None:
+    if config.image_probe.enabled or args.no_cache or run.now is None:
         return  # probing asks the network, whose answers change; --no-cache asks for work
     argv = getattr(args, "argv", None)
     path = uptodate.stamp_file(argv) if argv is not None else None
@@ -494,18 +489,7 @@ def _make_target(config: Config, target: str):  # type: ignore[no-untyped-def]
             S3Target,  # boto3 is imported only when publishing to S3
         )
 
-        p = config.publish
-        return S3Target(
-            target,
-            endpoint_url=p.get("endpoint_url"),
-            region=p.get("region"),
-            addressing_style=p.get("addressing_style"),
-            profile=p.get("profile"),
-            cache_control=p.get("cache_control", "max-age=300"),
-            delete_stale=p.get("delete_stale", False),
-            max_deletes=p.get("max_deletes", 16),
-            workers=p.get("workers", 8),
-        )
+        return S3Target(target, config.publish)
     return FolderTarget(Path(target))
 
 
@@ -514,14 +498,14 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from feedpub.publish.lock import acquire_lock
 
     config = _load(args)
-    target = args.target or config.publish.get("target") or str(config.output)
+    target = args.target or config.publish.target or str(config.output)
     if target.startswith("s3://") and not config.site.base_url:
         raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
     if not config.site.base_url and not args.quiet:
         _warn(f"no base URL given (--base-url or site.base_url): self links use {DEFAULT_BASE_URL} (a local preview)")
     store = _make_target(config, target)
     progress = Progress(enabled=not args.quiet)
-    with acquire_lock(_lock_path(target), wait=float(config.publish.get("lock_wait", 0))):
+    with acquire_lock(_lock_path(target), wait=config.publish.lock_wait):
         run = _collect_and_select(config, args, progress)
         t = time.perf_counter()
         files = _render(run, progress, probe_network=not args.no_probe)

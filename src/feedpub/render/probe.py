@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
 from feedpub import __version__
+from feedpub.config import ProbeSettings
 from feedpub.files import write_atomic
 from feedpub.render.images import ProbeResult, guess_image_type
 from feedpub.times import parse_rfc3339, rfc3339, utcnow
@@ -77,24 +77,24 @@ class ImageProbe:
     images beyond it keep their cached (even stale) answer or the extension's guess and
     are probed on a later run. Failed probes are retried after a day (or ``max_age`` if
     shorter) rather than on every run, so a dead host does not slow every build.
+
+    ``settings`` is the config's ``probe`` section (its ``enabled`` is the caller's
+    business); ``workers``, ``user_agent`` and ``now`` are no config keys.
     """
 
     def __init__(
         self,
-        cache_path: Path,
+        settings: ProbeSettings,
         *,
-        max_age: timedelta = timedelta(days=7),
-        timeout: float = 5,
-        max_per_run: int = 200,
         workers: int = 4,
         user_agent: str = DEFAULT_USER_AGENT,
         now: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.cache_path = Path(cache_path)
-        self.max_age = max_age
+        self.cache_path = settings.cache
+        self.max_age = max_age = timedelta(days=settings.max_age_days)
         self.retry_after = min(max_age, timedelta(days=1))
-        self.timeout = timeout
-        self.max_per_run = max_per_run
+        self.timeout = settings.timeout
+        self.max_per_run = settings.max_per_run
         self.workers = max(1, workers)
         self.user_agent = user_agent
         self.now = now
