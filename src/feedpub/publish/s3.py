@@ -37,6 +37,7 @@ import botocore.exceptions as bce
 from botocore.config import Config
 
 from feedpub.errors import ConfigError, PublishError
+from feedpub.formats import UNKNOWN_CONTENT_TYPE
 from feedpub.publish import Progress
 from feedpub.records import OutputFile, PublishResult
 
@@ -353,7 +354,7 @@ class S3Target:
         """Upload one file in one PutObject (atomic in S3) and return its manifest entry."""
         sha = _sha256(item.data)
         # Without an explicit type some stores serve text/plain, AWS binary/octet-stream.
-        content_type = item.content_type or "application/octet-stream"
+        content_type = item.content_type or UNKNOWN_CONTENT_TYPE
         response = self._client.put_object(
             Bucket=self.bucket,
             Key=self.prefix + item.name,
