@@ -99,6 +99,9 @@ _RESOLVERS: dict[str, list[tuple[str, Any]]] = {
     if first is not None
 }
 _NO_RESOLVERS: list[tuple[str, Any]] = SafeLoader.yaml_implicit_resolvers.get(None, [])
+_PLAIN_VALUES: dict[str, Any] = {}
+"""Plain scalars already resolved and built (keys, repeated values), by their text; bounded."""
+_UNBUILT = object()
 
 
 def _load_checked(text: str, line_offset: int = 0) -> Any:
@@ -118,6 +121,7 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
     constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)  # only its scalar methods are used
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
+    memo = _PLAIN_VALUES
     rules = EventRules(line_offset)
     check_node, check_end = rules.node, rules.end
     # The containers being built, each as [container, key waiting for its value].
@@ -140,27 +144,32 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
                     fast = False  # an allowed explicit tag: yaml.load builds it
                     continue
                 if event.implicit[0]:
-                    # Resolver.resolve: the implicit resolvers for the first character, in order.
-                    for resolved, regexp in resolvers.get(value[:1], no_resolvers):
-                        if regexp.match(value):
-                            break
-                    else:
-                        resolved = _STR
-                    if resolved == _STR:
-                        pass
-                    elif resolved == _NULL:
-                        value = None
-                    elif resolved == _BOOL:
-                        value = bools[value.lower()]
-                    elif resolved in _SCALAR_TYPES:
-                        try:
-                            value = _SCALAR_TYPES[resolved](constructor, yaml.ScalarNode(resolved, value, event.start_mark))
-                        except Exception:  # noqa: BLE001 - yaml.load raises it again, as it did before
-                            fast = False
+                    plain = value
+                    value = memo.get(plain, _UNBUILT)
+                    if value is _UNBUILT:
+                        # Resolver.resolve: the implicit resolvers for the first character, in order.
+                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):
+                            if regexp.match(plain):
+                                break
+                        else:
+                            resolved = _STR
+                        if resolved == _STR:
+                            value = plain
+                        elif resolved == _NULL:
+                            value = None
+                        elif resolved == _BOOL:
+                            value = bools[plain.lower()]
+                        elif resolved in _SCALAR_TYPES:
+                            try:
+                                value = _SCALAR_TYPES[resolved](constructor, yaml.ScalarNode(resolved, plain, event.start_mark))
+                            except Exception:  # noqa: BLE001 - yaml.load raises it again, as it did before
+                                fast = False
+                                continue
+                        else:
+                            fast = False  # a type feedpub does not build here ('=', '<<' as a value)
                             continue
-                    else:
-                        fast = False  # a type feedpub does not build here ('=', '<<' as a value)
-                        continue
+                        if len(memo) < 4096:
+                            memo[plain] = value  # every value built here is immutable: safe to share
                 if built:  # _attach, inlined: this is the most common event
                     slot = built[-1]
                     if type(slot[0]) is list:
