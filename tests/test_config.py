@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from feedpub.select import Rules
 from .conftest import REPO
 
 
-def readme_config() -> dict:  # type: ignore[type-arg]
+def readme_config() -> dict[str, Any]:
     """The YAML block of the README's "Configuration" section."""
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text[text.index("\n## Configuration\n") :]
