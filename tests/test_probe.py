@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from feedpub.config import ProbeSettings
 from feedpub.render.images import ProbeResult, guess_image_type
 from feedpub.render.probe import MAX_REDIRECTS, ImageProbe
 
@@ -129,9 +131,11 @@ class Clock:
         return self.moment
 
 
-def make_probe(tmp_path: Path, clock: Clock | None = None, **kwargs: object) -> ImageProbe:
-    kwargs.setdefault("timeout", 2)
-    return ImageProbe(tmp_path / "cache" / "images.json", now=clock or Clock(), **kwargs)  # type: ignore[arg-type]
+def make_probe(tmp_path: Path, clock: Clock | None = None, *, workers: int = 4, **settings: Any) -> ImageProbe:
+    """A probe with these ``probe`` settings (the documented defaults for the rest, a 2 s timeout)."""
+    settings.setdefault("timeout", 2)
+    cache = tmp_path / "cache" / "images.json"
+    return ImageProbe(ProbeSettings(enabled=True, cache=cache, **settings), now=clock or Clock(), workers=workers)
 
 
 def test_sizes_and_types_come_from_the_server(server: ImageServer, tmp_path: Path) -> None:
@@ -229,16 +233,16 @@ def test_max_per_run_bounds_the_probes_of_one_run(server: ImageServer, tmp_path:
 def test_answers_are_refreshed_after_max_age(server: ImageServer, tmp_path: Path) -> None:
     b = server.base
     clock = Clock()
-    probe = make_probe(tmp_path, clock, max_age=timedelta(days=3))
+    probe = make_probe(tmp_path, clock, max_age_days=3)
     probe.probe_all([f"{b}/a.jpg"])
     probe.save()
 
     clock.moment += timedelta(days=3) - timedelta(seconds=1)
-    make_probe(tmp_path, clock, max_age=timedelta(days=3)).probe_all([f"{b}/a.jpg"])
+    make_probe(tmp_path, clock, max_age_days=3).probe_all([f"{b}/a.jpg"])
     assert server.hits["/a.jpg"] == 1
 
     clock.moment += timedelta(seconds=2)
-    again = make_probe(tmp_path, clock, max_age=timedelta(days=3))
+    again = make_probe(tmp_path, clock, max_age_days=3)
     assert again.probe_all([f"{b}/a.jpg"]) == {f"{b}/a.jpg": ProbeResult("image/jpeg", 1234)}
     assert server.hits["/a.jpg"] == 2
 
@@ -262,14 +266,14 @@ def test_failures_are_retried_after_a_day_not_every_run(server: ImageServer, tmp
 def test_a_good_answer_survives_a_later_failure(server: ImageServer, tmp_path: Path) -> None:
     b = server.base
     clock = Clock()
-    first = make_probe(tmp_path, clock, max_age=timedelta(days=1))
+    first = make_probe(tmp_path, clock, max_age_days=1)
     first.probe_all([f"{b}/a.jpg"])
     first.save()
     # The host goes away; the answer has aged and the retry fails.
     server.shutdown()
     server.server_close()
     clock.moment += timedelta(days=2)
-    second = make_probe(tmp_path, clock, max_age=timedelta(days=1), timeout=0.5)
+    second = make_probe(tmp_path, clock, max_age_days=1, timeout=0.5)
     assert second.probe_all([f"{b}/a.jpg"]) == {f"{b}/a.jpg": ProbeResult("image/jpeg", 1234)}
 
 

@@ -302,7 +302,7 @@ def save_stamp(
     up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
     """
     config = result.config
-    if config.probe or result.cache is None or result.written is None:
+    if config.image_probe.enabled or result.cache is None or result.written is None:
         return None  # probing asks the network, whose answers change; --no-cache asks for work
     path = uptodate.stamp_file(argv)
     if path is None:

@@ -34,7 +34,7 @@ def publish_target(config: Config, target: str | None = None) -> str:
     Raises :class:`ConfigError` for S3 without a base URL: the feeds' self links would
     point at a local preview address.
     """
-    target = target or config.publish.get("target") or str(config.output)
+    target = target or config.publish.target or str(config.output)
     if target.startswith("s3://") and not config.site.base_url:
         raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
@@ -56,18 +56,7 @@ def make_target(config: Config, target: str) -> Target:
             S3Target,  # boto3 is imported only when publishing to S3
         )
 
-        p = config.publish
-        return S3Target(
-            target,
-            endpoint_url=p.get("endpoint_url"),
-            region=p.get("region"),
-            addressing_style=p.get("addressing_style"),
-            profile=p.get("profile"),
-            cache_control=p.get("cache_control", "max-age=300"),
-            delete_stale=p.get("delete_stale", False),
-            max_deletes=p.get("max_deletes", 16),
-            workers=p.get("workers", 8),
-        )
+        return S3Target(target, config.publish)
     return FolderTarget(Path(target))
 
 
@@ -96,7 +85,7 @@ def publish(
     target = publish_target(config, target)
     store = make_target(config, target)
     progress = progress or Progress(enabled=False)
-    with acquire_lock(lock_path(target), wait=float(config.publish.get("lock_wait", 0))):
+    with acquire_lock(lock_path(target), wait=config.publish.lock_wait):
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
             progress=progress, warn=warn, on_rejection=on_rejection,

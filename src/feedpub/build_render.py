@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from feedpub.cache.parsed import ParseCache
@@ -21,6 +21,7 @@ from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
 from feedpub.select import SelectResult
+from feedpub.times import EPOCH
 from feedpub.topics import TopicIndex
 
 if TYPE_CHECKING:
@@ -40,26 +41,20 @@ def _probe(
     config: Config, selections: list[Selection], now: datetime, *, network: bool, warn: Callable[[str], None]
 ) -> Callable[[str], ProbeResult | None] | None:
     """Enclosure sizes from the probe cache, probing the network first when allowed."""
-    if not config.probe:
+    if not config.image_probe.enabled:
         return None
     from feedpub.render.probe import (
         ImageProbe,  # needs requests: only imported when probing is on
     )
 
-    probe = ImageProbe(
-        config.probe_cache,
-        max_age=timedelta(days=config.probe_max_age_days),
-        timeout=config.probe_timeout,
-        max_per_run=config.probe_max_per_run,
-        now=lambda: now,
-    )
+    probe = ImageProbe(config.image_probe, now=lambda: now)
     if network:
         urls = sorted({a.images[0].url for sel in selections for a in sel.items if a.images})
         probe.probe_all(urls)
         try:
             probe.save()
         except OSError as exc:
-            warn(f"{config.probe_cache}: cannot save the image probe cache: {exc.strerror or exc}")
+            warn(f"{config.image_probe.cache}: cannot save the image probe cache: {exc.strerror or exc}")
     return probe.lookup
 
 
@@ -83,7 +78,7 @@ def render_all(
     selections = list(result.selections)
     if result.site is not None:
         selections.append(result.site)
-    if config.probe and cache is not None:
+    if config.image_probe.enabled and cache is not None:
         selections = cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
     lookup = _probe(config, selections, now, network=probe_network, warn=warn)
     total = len(selections) * len(config.formats)
@@ -118,7 +113,7 @@ def render_all(
         cache.close()
     if renders is not None:
         renders.save()
-    updated = result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    updated = result.newest or EPOCH
     files.append(render_opml(result.selections, config.site, config.formats, updated))
     if config.directory:
         files.append(render_index_page(selections, config.site, config.formats, updated))

@@ -1,14 +1,15 @@
 """The configuration file (``config/feedpub.yaml``): loading, defaults and validation.
 
-Every key has a documented default (README, "Configuration"). Errors name the file and
-the key. Relative paths in the file are relative to the file's folder. Command-line
-flags override the file; the CLI applies them with :func:`dataclasses.replace`.
+Every key has a documented default (README, "Configuration"), held once: in the
+dataclasses below, which the loader and every step read. Errors name the file and the
+key. Relative paths in the file are relative to the file's folder. Command-line flags
+override the file; the CLI applies them with :func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,70 @@ class Site:
         return self.topic_link.replace("{slug}", slug) if self.topic_link else self.home()
 
 
+def _setting(default: Any, types: type | tuple[type, ...], what: str) -> Any:
+    """A settings field: its default, and the types (and their name in messages) its key takes."""
+    return field(default=default, metadata={"types": types, "what": what})
+
+
+def _check_settings(settings: Any, section: str) -> None:
+    """Every field of a settings dataclass has a type its key takes (None only where that is the default)."""
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if value is not None or f.default is not None:
+            _check(value, f.metadata["types"], f"{section}.{f.name}", None, f.metadata["what"])
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """The ``publish`` section: how ``feedpub publish`` writes, every key with its default.
+
+    Checked when made, so a target never sees a value the config file could not hold;
+    :class:`~feedpub.publish.s3.S3Target` has no defaults of its own.
+    """
+
+    target: str | None = _setting(None, str, "a folder or s3://BUCKET/PREFIX/")
+    """Where to publish; None: the output folder. A folder is absolute once loaded."""
+    endpoint_url: str | None = _setting(None, str, "a URL")
+    region: str | None = _setting(None, str, "a region name")
+    addressing_style: str | None = _setting(None, str, "auto, path or virtual")
+    profile: str | None = _setting(None, str, "an AWS profile name")
+    cache_control: str = _setting("max-age=300", str, "a Cache-Control header value")
+    delete_stale: bool = _setting(False, bool, "true or false")
+    max_deletes: int = _setting(16, int, "a whole number")
+    workers: int = _setting(8, int, "a whole number")
+    lock_wait: float = _setting(0, (int, float), "a number of seconds")
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "publish")
+        if self.addressing_style not in (None, "auto", "path", "virtual"):
+            raise ConfigError(f"publish.addressing_style: {self.addressing_style!r}: use auto, path or virtual")
+        if not self.cache_control or "\n" in self.cache_control or "\r" in self.cache_control:
+            raise ConfigError(f"publish.cache_control: {self.cache_control!r}: must be one non-empty header value")
+        if self.workers < 1:
+            raise ConfigError("publish.workers: must be at least 1")
+        for key in ("max_deletes", "lock_wait"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"publish.{key}: must not be negative")
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """The ``probe`` section: enclosure image probing, every key with its default."""
+
+    enabled: bool = _setting(False, bool, "true or false")
+    cache: Path = _setting(Path(".feedpub-cache/images.json"), Path, "a file path")  # noqa: RUF009 - a field()
+    """The probe cache file; relative to the config file's folder when loaded from one."""
+    max_age_days: float = _setting(7, (int, float), "a number of days")
+    timeout: float = _setting(5, (int, float), "a number of seconds")
+    max_per_run: int = _setting(200, int, "a whole number")
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "probe")
+        for key in ("max_age_days", "timeout", "max_per_run"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"probe.{key}: must not be negative")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a build needs to know besides the articles."""
@@ -67,12 +132,9 @@ class Config:
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
-    publish: dict[str, Any] = field(default_factory=dict)
-    probe: bool = False
-    probe_cache: Path = Path(".feedpub-cache/images.json")
-    probe_max_age_days: float = 7
-    probe_timeout: float = 5
-    probe_max_per_run: int = 200
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    image_probe: ProbeSettings = field(default_factory=ProbeSettings)
+    """The ``probe`` section; ``image_probe.enabled`` is the on/off switch."""
     cache_dir: Path | None = None
 
     def cache_folder(self) -> Path:
@@ -158,16 +220,22 @@ _TOP = {
     "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish",
     "directory", "probe", "cache_dir",
 }
-_PUBLISH = {
-    "target", "endpoint_url", "region", "addressing_style", "profile", "cache_control",
-    "delete_stale", "max_deletes", "workers", "lock_wait",
-}
-_PUBLISH_TYPES: dict[str, tuple[type, ...]] = {
-    "target": (str,), "endpoint_url": (str,), "region": (str,), "addressing_style": (str,), "profile": (str,),
-    "cache_control": (str,), "delete_stale": (bool,), "max_deletes": (int,), "workers": (int,), "lock_wait": (int, float),
-}
-_PROBE = {"enabled", "cache", "max_age_days", "timeout", "max_per_run"}
-_SITE = {"title", "link", "base_url", "language", "description", "author", "logo", "topic_link"}
+
+
+def _keys(cls: type) -> set[str]:
+    """The config keys of a section: the fields of its dataclass."""
+    return {f.name for f in fields(cls)}
+
+
+def _settings(cls: type, values: dict[str, Any], path: Path) -> Any:
+    """A settings dataclass made from a section, its errors prefixed with the file."""
+    try:
+        return cls(**values)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+_DEFAULT = Config()
 
 
 def load_config(path: Path | None) -> Config:
@@ -188,7 +256,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
     raw = _mapping(raw, "", path, _TOP)
     here = path.parent
-    site_raw = _mapping(raw.get("site"), "site", path, _SITE)
+    site_raw = _mapping(raw.get("site"), "site", path, _keys(Site))
     text = {}
     for k in ("title", "language", "description", "author"):
         if site_raw.get(k) is not None:
@@ -209,61 +277,53 @@ def load_config(path: Path | None) -> Config:
     _check(sources, list, "sources", path, "a list of folders")
     for i, s in enumerate(sources):
         _check(s, str, f"sources[{i}]", path, "a folder path")
-    formats = raw.get("formats", list(FORMATS))
+    formats = raw.get("formats", list(_DEFAULT.formats))
     _check(formats, list, "formats", path, "a list")
     for f in formats:
         if f not in FORMATS:
             raise ConfigError(f"{_where(path, 'formats')}: unknown format {f!r} (known: {', '.join(FORMATS)})")
     site_feed = _mapping(raw.get("site_feed"), "site_feed", path, {"enabled", "slug", "title"})
-    slug = site_feed.get("slug", "all")
+    slug = site_feed.get("slug", _DEFAULT.site_feed_slug)
     if slugify(str(slug)) != slug:
         raise ConfigError(f"{_where(path, 'site_feed.slug')}: {slug!r} is not a slug (try {slugify(str(slug))!r})")
     overrides: dict[str, dict[str, Any]] = {}
-    defaults = _rules(raw.get("selection") or {}, Rules(), "selection", path)
+    defaults = _rules(raw.get("selection") or {}, _DEFAULT.defaults, "selection", path)
     for name, over in _mapping(raw.get("topics"), "topics", path, set(raw.get("topics") or {})).items():
         _rules(over or {}, defaults, f"topics.{name}", path)  # validate now, name the key
         overrides[topic_key(str(name))] = over or {}
     websub = _mapping(raw.get("websub"), "websub", path, {"hubs"})
     hubs = websub.get("hubs") or []
     _check(hubs, list, "websub.hubs", path, "a list of URLs")
-    output = raw.get("output", "output")
+    output = raw.get("output", str(_DEFAULT.output))
     _check(output, str, "output", path, "a folder path")
     cache_dir = raw.get("cache_dir")
     if cache_dir is not None:
         _check(cache_dir, str, "cache_dir", path, "a folder path")
-    pattern = raw.get("pattern", "*.md")
+    pattern = raw.get("pattern", _DEFAULT.pattern)
     _check(pattern, str, "pattern", path, "a file name pattern")
-    publish = dict(_mapping(raw.get("publish"), "publish", path, _PUBLISH))
-    for k, v in publish.items():
-        _check(v, _PUBLISH_TYPES[k], f"publish.{k}", path, "a " + _PUBLISH_TYPES[k][0].__name__)
     # Credentials never belong in this file: boto3 reads them from the environment,
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
-    if "target" in publish and not publish["target"].startswith("s3://"):
-        publish["target"] = os.path.normpath(here / publish["target"])
-    probe = _mapping(raw.get("probe"), "probe", path, _PROBE)
-    probe_cache = probe.get("cache", ".feedpub-cache/images.json")
-    _check(probe_cache, str, "probe.cache", path, "a file path")
-    numbers = {}
-    for k, kind in (("max_age_days", (int, float)), ("timeout", (int, float)), ("max_per_run", int)):
-        if k in probe:
-            numbers[f"probe_{k}"] = _check(probe[k], kind, f"probe.{k}", path, "a number")
-            if numbers[f"probe_{k}"] < 0:
-                raise ConfigError(f"{_where(path, 'probe.' + k)}: must not be negative")
+    publish = dict(_mapping(raw.get("publish"), "publish", path, _keys(PublishSettings)))
+    target = publish.get("target")
+    if isinstance(target, str) and not target.startswith("s3://"):
+        publish["target"] = os.path.normpath(here / target)
+    probe = dict(_mapping(raw.get("probe"), "probe", path, _keys(ProbeSettings)))
+    cache = probe.get("cache", _DEFAULT.image_probe.cache)
+    if isinstance(cache, (str, Path)):
+        probe["cache"] = Path(os.path.normpath(here / cache))  # the default too: beside the config file
     return Config(
-        **numbers,
-        probe=_check(probe.get("enabled", False), bool, "probe.enabled", path, "true or false"),
-        probe_cache=Path(os.path.normpath(here / probe_cache)),
-        directory=_check(raw.get("directory", True), bool, "directory", path, "true or false"),
-        publish=publish,
+        image_probe=_settings(ProbeSettings, probe, path),
+        directory=_check(raw.get("directory", _DEFAULT.directory), bool, "directory", path, "true or false"),
+        publish=_settings(PublishSettings, publish, path),
         path=path,
         site=site,
         sources=tuple(Path(os.path.normpath(here / s)) for s in sources),
         pattern=pattern,
         output=Path(os.path.normpath(here / output)),
         formats=tuple(formats),
-        site_feed=_check(site_feed.get("enabled", True), bool, "site_feed.enabled", path, "true or false"),
+        site_feed=_check(site_feed.get("enabled", _DEFAULT.site_feed), bool, "site_feed.enabled", path, "true or false"),
         site_feed_slug=slug,
-        site_feed_title=_check(site_feed.get("title", "All topics"), str, "site_feed.title", path, "text"),
+        site_feed_title=_check(site_feed.get("title", _DEFAULT.site_feed_title), str, "site_feed.title", path, "text"),
         defaults=defaults,
         overrides=overrides,
         hubs=tuple(_url(h, f"websub.hubs[{i}]", path) or "" for i, h in enumerate(hubs)),

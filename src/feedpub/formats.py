@@ -39,6 +39,9 @@ FEEDS = (RSS, ATOM, JSON_FEED)
 BY_KEY = {f.key: f for f in (*FEEDS, OPML, HTML)}
 BY_EXTENSION = {f.extension: f for f in (*FEEDS, OPML, HTML)}
 
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+"""The Content-Type sent for a file of no kind in this table (none should reach a target)."""
+
 EXTENSIONS = {f.key: f.extension for f in FEEDS}
 CONTENT_TYPES = {f.key: f.content_type for f in FEEDS}
 

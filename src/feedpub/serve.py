@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from feedpub.errors import ConfigError
-from feedpub.formats import content_type_of
+from feedpub.formats import UNKNOWN_CONTENT_TYPE, content_type_of
 
 if TYPE_CHECKING:
     from feedpub.build import Overrides
@@ -58,7 +58,7 @@ def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return
             self.send_response(200)
-            self.send_header("Content-Type", content_type_of(path.name) or "application/octet-stream")
+            self.send_header("Content-Type", content_type_of(path.name) or UNKNOWN_CONTENT_TYPE)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("ETag", etag)
             self.send_header("Last-Modified", last_modified)

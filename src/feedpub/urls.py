@@ -1,4 +1,10 @@
-"""The one URL check: absolute http(s) URLs a feed may carry (IDNA hosts, no user info)."""
+"""The one URL check: absolute http(s) URLs a feed may carry (IDNA hosts, no user info).
+
+:func:`http_url` decides what may go into anything feedpub writes (feeds, the directory
+page, config values that end up there). :func:`is_http` answers the looser question
+for URLs feedpub only fetches or posts to and never writes: a redirect met while probing
+an image, a WebSub hub.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,8 @@ _PLAIN_URL = re.compile(
 
 MAX_URL_LENGTH = 2048
 """Longest URL accepted (characters, after encoding); longer ones are dropped."""
+HTTP_SCHEMES = frozenset({"http", "https"})
+"""The only URL schemes feedpub links to, fetches or posts to."""
 
 
 def host_name(value: str) -> str | None:
@@ -34,6 +42,19 @@ def host_name(value: str) -> str | None:
         except (UnicodeError, ValueError):
             return None
     return host.lower() if _HOST.match(host) else None
+
+
+def is_http(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host at all (any case, user info and all).
+
+    For URLs feedpub requests but never writes; a URL that goes into output must pass
+    :func:`http_url` instead.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in HTTP_SCHEMES and bool(parts.netloc)
 
 
 def http_url(value: object, *, decode_entities: bool = False) -> str | None:
@@ -59,7 +80,7 @@ def http_url(value: object, *, decode_entities: bool = False) -> str | None:
         port = parts.port
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in HTTP_SCHEMES or not parts.hostname:
         return None
     if parts.username is not None or parts.password is not None:
         return None

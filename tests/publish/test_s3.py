@@ -7,10 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 import requests
 
+from feedpub.config import PublishSettings
 from feedpub.errors import ConfigError, PublishError
 from feedpub.publish.s3 import MANIFEST_NAME, SHA_META, PublishIncomplete, S3Target
 from feedpub.records import OutputFile
@@ -22,6 +24,12 @@ pytestmark = pytest.mark.s3
 RSS = "application/rss+xml; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
 OPML = "text/x-opml; charset=utf-8"
+
+
+def s3_target(url: str, **settings: Any) -> S3Target:
+    """An S3Target with these publish settings (the documented defaults for the rest)."""
+    own = {k: settings.pop(k) for k in ("connect_timeout", "read_timeout", "max_attempts") if k in settings}
+    return S3Target(url, PublishSettings(**settings), **own)
 
 
 def feed(slug: str, body: str = "v1", kind: str = "xml") -> OutputFile:
@@ -63,7 +71,7 @@ def wait_past_second() -> None:
 
 def test_publish_sets_type_cache_control_and_mark(s3_env: S3Server, bucket: str) -> None:
     files = build()
-    result = S3Target(f"s3://{bucket}/news/", cache_control="max-age=120").publish(files)
+    result = s3_target(f"s3://{bucket}/news/", cache_control="max-age=120").publish(files)
     assert sorted(result.uploaded) == sorted(f.name for f in files)
     client = s3_env.client()
     for item in files:
@@ -76,7 +84,7 @@ def test_publish_sets_type_cache_control_and_mark(s3_env: S3Server, bucket: str)
 
 def test_anonymous_get_after_public_read_policy(s3_env: S3Server, bucket: str) -> None:
     files = build()
-    S3Target(f"s3://{bucket}/news/").publish(files)
+    s3_target(f"s3://{bucket}/news/").publish(files)
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -99,11 +107,11 @@ def test_anonymous_get_after_public_read_policy(s3_env: S3Server, bucket: str) -
 
 def test_second_run_writes_nothing(s3_env: S3Server, bucket: str) -> None:
     files = build()
-    S3Target(f"s3://{bucket}/news/").publish(files)
+    s3_target(f"s3://{bucket}/news/").publish(files)
     before = stamps(s3_env, bucket)
     assert f"news/{MANIFEST_NAME}" in before
     wait_past_second()
-    result = S3Target(f"s3://{bucket}/news/").publish(build())
+    result = s3_target(f"s3://{bucket}/news/").publish(build())
     assert result.uploaded == ()
     assert sorted(result.unchanged) == sorted(f.name for f in files)
     # Checked through the store: no object (not even the manifest) was rewritten.
@@ -113,8 +121,8 @@ def test_second_run_writes_nothing(s3_env: S3Server, bucket: str) -> None:
 def test_unchanged_publish_makes_one_listing_whatever_the_number_of_feeds(s3_env: S3Server, bucket: str) -> None:
     """Counted on the wire (boto3's before-send hook): no request per feed."""
     topics = tuple(f"topic-{i:03d}" for i in range(150))  # 301 objects
-    S3Target(f"s3://{bucket}/many/").publish(build(topics=topics))
-    target = S3Target(f"s3://{bucket}/many/")
+    s3_target(f"s3://{bucket}/many/").publish(build(topics=topics))
+    target = s3_target(f"s3://{bucket}/many/")
     sent: list[str] = []
     target._client.meta.events.register("before-send.s3", lambda event_name, **_: sent.append(event_name.split(".")[-1]))
     result = target.publish(build(topics=topics))
@@ -123,11 +131,11 @@ def test_unchanged_publish_makes_one_listing_whatever_the_number_of_feeds(s3_env
 
 
 def test_changing_one_file_reuploads_only_that_key(s3_env: S3Server, bucket: str) -> None:
-    S3Target(f"s3://{bucket}/news/").publish(build())
+    s3_target(f"s3://{bucket}/news/").publish(build())
     before = stamps(s3_env, bucket)
     wait_past_second()
     files = [feed("ai", "v2") if f.name == "ai.xml" else f for f in build()]
-    result = S3Target(f"s3://{bucket}/news/").publish(files)
+    result = s3_target(f"s3://{bucket}/news/").publish(files)
     assert result.uploaded == ("ai.xml",)
     after = stamps(s3_env, bucket)
     changed = {k for k in after if after[k] != before[k]}
@@ -137,14 +145,14 @@ def test_changing_one_file_reuploads_only_that_key(s3_env: S3Server, bucket: str
 
 def test_object_deleted_or_overwritten_behind_its_back_is_rewritten(s3_env: S3Server, bucket: str) -> None:
     files = build()
-    S3Target(f"s3://{bucket}/news/").publish(files)
+    s3_target(f"s3://{bucket}/news/").publish(files)
     client = s3_env.client()
     client.delete_object(Bucket=bucket, Key="news/ai.xml")
     original = next(f for f in files if f.name == "vision.atom")
     # Same size, different bytes: only the ETag can tell.
     tampered = bytes(reversed(original.data))
     client.put_object(Bucket=bucket, Key="news/vision.atom", Body=tampered, ContentType=ATOM)
-    result = S3Target(f"s3://{bucket}/news/").publish(files)
+    result = s3_target(f"s3://{bucket}/news/").publish(files)
     assert sorted(result.uploaded) == ["ai.xml", "vision.atom"]
     for item in files:
         assert stored(s3_env, bucket, "news/" + item.name) == item.data
@@ -160,7 +168,7 @@ def test_wrong_credentials_one_clear_line(
     else:
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "NOSUCHKEY1234567")
     with pytest.raises(PublishError) as info:
-        S3Target(f"s3://{bucket}/news/").publish(build())
+        s3_target(f"s3://{bucket}/news/").publish(build())
     message = str(info.value)
     assert info.value.exit_status == 3
     assert s3_env.endpoint in message and bucket in message
@@ -172,7 +180,7 @@ def test_wrong_credentials_one_clear_line(
 
 def test_missing_bucket(s3_env: S3Server) -> None:
     with pytest.raises(PublishError) as info:
-        S3Target("s3://no-such-bucket-here/news/").publish(build())
+        s3_target("s3://no-such-bucket-here/news/").publish(build())
     message = str(info.value)
     assert "no-such-bucket-here" in message and "does not exist" in message
     assert s3_env.endpoint in message
@@ -185,7 +193,7 @@ def test_unreachable_endpoint_fails_within_a_minute(s3_env: S3Server) -> None:
     endpoint = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
     with pytest.raises(PublishError) as info:
-        S3Target("s3://feeds/news/", endpoint_url=endpoint).publish(build())
+        s3_target("s3://feeds/news/", endpoint_url=endpoint).publish(build())
     assert time.monotonic() - started < 60
     message = str(info.value)
     assert endpoint in message and "feeds" in message and "connect" in message
@@ -194,7 +202,7 @@ def test_unreachable_endpoint_fails_within_a_minute(s3_env: S3Server) -> None:
 
 def test_server_stopped_mid_run_then_rerun_completes(s3_env: S3Server, bucket: str) -> None:
     url = f"s3://{bucket}/news/"
-    S3Target(url).publish(build("v1"))
+    s3_target(url).publish(build("v1"))
     new = build("v2")
     feeds = [f for f in new if f.group == 0]
 
@@ -205,7 +213,7 @@ def test_server_stopped_mid_run_then_rerun_completes(s3_env: S3Server, bucket: s
             s3_env.stop()
 
     with pytest.raises(PublishError) as info:
-        S3Target(url, workers=2).publish(new, progress=stop_after_feeds)
+        s3_target(url, workers=2).publish(new, progress=stop_after_feeds)
     message = str(info.value)
     assert s3_env.endpoint in message and "\n" not in message
     assert isinstance(info.value, PublishIncomplete)
@@ -214,25 +222,25 @@ def test_server_stopped_mid_run_then_rerun_completes(s3_env: S3Server, bucket: s
     s3_env.start()
     # The index was never half written: it still holds the old bytes.
     assert stored(s3_env, bucket, "news/topics.opml") == build("v1")[-1].data
-    result = S3Target(url).publish(new)
+    result = s3_target(url).publish(new)
     assert "topics.opml" in result.uploaded and result.failed == ()
     for item in new:
         assert stored(s3_env, bucket, "news/" + item.name) == item.data
-    assert S3Target(url).publish(new).uploaded == ()
+    assert s3_target(url).publish(new).uploaded == ()
 
 
 def test_dry_run_writes_nothing(s3_env: S3Server, bucket: str) -> None:
     url = f"s3://{bucket}/news/"
     files = build()
-    result = S3Target(url).publish(files, dry_run=True)
+    result = s3_target(url).publish(files, dry_run=True)
     assert sorted(result.uploaded) == sorted(f.name for f in files)
     assert keys(s3_env, bucket) == set()
 
-    S3Target(url).publish(files)
+    s3_target(url).publish(files)
     before = stamps(s3_env, bucket)
     wait_past_second()
     changed = [feed("ai", "v2") if f.name == "ai.xml" else f for f in files if f.name != "vision.xml"]
-    result = S3Target(url, delete_stale=True).publish(changed, dry_run=True)
+    result = s3_target(url, delete_stale=True).publish(changed, dry_run=True)
     assert result.uploaded == ("ai.xml",)
     assert result.deleted == ("vision.xml",)
     assert stamps(s3_env, bucket) == before
@@ -255,7 +263,7 @@ def test_index_not_written_when_a_feed_fails(s3_env: S3Server, bucket: str) -> N
     url = f"s3://{bucket}/news/"
     files = build()
     with pytest.raises(PublishIncomplete) as info:
-        S3Target(url).publish(files)
+        s3_target(url).publish(files)
     result = info.value.result
     assert set(result.failed) == {"robotics.atom", "topics.opml"}
     assert "news/robotics.atom" in str(info.value)
@@ -265,7 +273,7 @@ def test_index_not_written_when_a_feed_fails(s3_env: S3Server, bucket: str) -> N
     assert "news/ai.xml" in present
 
     client.delete_bucket_policy(Bucket=bucket)
-    result = S3Target(url).publish(files)
+    result = s3_target(url).publish(files)
     # The feeds that made it last time are not uploaded again.
     assert sorted(result.uploaded) == ["robotics.atom", "topics.opml"]
 
@@ -274,23 +282,23 @@ def test_delete_stale_is_bounded_and_only_touches_own_keys(s3_env: S3Server, buc
     url = f"s3://{bucket}/news/"
     client = s3_env.client()
     old_topics = ("a1", "a2", "a3", "a4", "a5")
-    S3Target(url).publish(build(topics=("ai", *old_topics)))
+    s3_target(url).publish(build(topics=("ai", *old_topics)))
     # Someone else's object under the prefix, and one of feedpub's objects replaced by hand.
     client.put_object(Bucket=bucket, Key="news/handmade.xml", Body=b"mine", ContentType=RSS)
     client.put_object(Bucket=bucket, Key="news/a5.atom", Body=b"edited by hand", ContentType=ATOM)
     current = build(topics=("ai",))
 
-    assert S3Target(url).publish(current).deleted == ()
+    assert s3_target(url).publish(current).deleted == ()
     assert "news/a1.xml" in keys(s3_env, bucket)
 
-    first = S3Target(url, delete_stale=True, max_deletes=4).publish(current)
+    first = s3_target(url, delete_stale=True, max_deletes=4).publish(current)
     assert first.deleted == ("a1.atom", "a1.xml", "a2.atom", "a2.xml")
     remaining = keys(s3_env, bucket)
     assert not {"news/a1.xml", "news/a1.atom", "news/a2.xml", "news/a2.atom"} & remaining
     assert {"news/a3.xml", "news/a4.atom", "news/a5.xml"} <= remaining
 
     for _ in range(3):
-        S3Target(url, delete_stale=True, max_deletes=4).publish(current)
+        s3_target(url, delete_stale=True, max_deletes=4).publish(current)
     left = keys(s3_env, bucket)
     assert left == {f"news/{f.name}" for f in current} | {
         f"news/{MANIFEST_NAME}",
@@ -302,7 +310,7 @@ def test_delete_stale_is_bounded_and_only_touches_own_keys(s3_env: S3Server, buc
 def test_names_escaping_the_prefix_are_refused(s3_env: S3Server, bucket: str) -> None:
     bad = OutputFile(name="../escape.xml", data=b"x", content_type=RSS)
     with pytest.raises(PublishError, match="escape.xml"):
-        S3Target(f"s3://{bucket}/news/").publish([*build(), bad])
+        s3_target(f"s3://{bucket}/news/").publish([*build(), bad])
     assert keys(s3_env, bucket) == set()
 
 
@@ -312,7 +320,7 @@ def test_names_escaping_the_prefix_are_refused(s3_env: S3Server, bucket: str) ->
 )
 def test_bad_urls_are_config_errors(url: str) -> None:
     with pytest.raises(ConfigError) as info:
-        S3Target(url)
+        s3_target(url)
     assert info.value.exit_status == 2
 
 
@@ -320,14 +328,14 @@ def test_unknown_profile_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     with pytest.raises(ConfigError, match="no-such-profile"):
-        S3Target("s3://feeds/news/", profile="no-such-profile")
+        s3_target("s3://feeds/news/", profile="no-such-profile")
 
 
 def test_bucket_root_prefix(s3_env: S3Server, bucket: str) -> None:
     files = build()
-    S3Target(f"s3://{bucket}").publish(files)
+    s3_target(f"s3://{bucket}").publish(files)
     assert keys(s3_env, bucket) == {f.name for f in files} | {MANIFEST_NAME}
-    assert S3Target(f"s3://{bucket}/").publish(files).uploaded == ()
+    assert s3_target(f"s3://{bucket}/").publish(files).uploaded == ()
 
 
 def test_silent_endpoint_times_out_with_one_line(s3_env: S3Server) -> None:
@@ -336,7 +344,7 @@ def test_silent_endpoint_times_out_with_one_line(s3_env: S3Server) -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
-        target = S3Target("s3://feeds/news/", endpoint_url=endpoint, read_timeout=0.5, max_attempts=2)
+        target = s3_target("s3://feeds/news/", endpoint_url=endpoint, read_timeout=0.5, max_attempts=2)
         with pytest.raises(PublishError) as info:
             target.publish(build())
     message = str(info.value)
@@ -360,7 +368,7 @@ def test_not_an_s3_endpoint(s3_env: S3Server, tmp_path) -> None:  # noqa: ANN001
                 except requests.ConnectionError:
                     time.sleep(0.1)
             with pytest.raises(PublishError) as info:
-                S3Target("s3://feeds/news/", endpoint_url=endpoint, max_attempts=1).publish(build())
+                s3_target("s3://feeds/news/", endpoint_url=endpoint, max_attempts=1).publish(build())
         finally:
             web.terminate()
     assert "is it an S3 endpoint?" in str(info.value)

@@ -25,16 +25,16 @@ from typing import Any
 from dateutil import parser as dateparser
 
 from feedpub.errors import ArticleError
+from feedpub.times import EPOCH, utc
 
 MAX_DATE_TEXT = 64
-MIN_DATE = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MIN_DATE = EPOCH
 """Earliest publication date accepted (feed readers and Unix timestamps start here)."""
 MAX_DATE = datetime(2200, 1, 1, tzinfo=timezone.utc)
 """First publication date refused (later dates are typos or sentinels like 9999)."""
 
 UTC_NAMES = frozenset({"UTC", "GMT", "UT", "Z"})
 """The only zone names accepted (any case): every other name is ambiguous or local."""
-
 
 def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
@@ -174,9 +174,7 @@ def to_utc(value: object, field: str) -> datetime:
     else:
         raise ArticleError(f"{field}: expected a date, got {_kind(value)}")
     try:
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        dt = dt.astimezone(timezone.utc)
+        dt = utc(dt)
     except (OverflowError, ValueError):
         raise ArticleError(f"{field}: date out of range") from None
     if not MIN_DATE <= dt < MAX_DATE:

@@ -5,16 +5,14 @@ closing ``---``, topic files that end with a bare ``---`` (a second, empty docum
 and the C loader, which is much faster than the pure-Python one but is not always built.
 
 Article front matter is untrusted, so before anything is constructed its event stream
-is checked (:func:`check_events`): anchors and aliases are refused (a few hundred bytes
-of nested aliases expand to gigabytes once anything walks the result), nesting deeper
-than :data:`MAX_DEPTH` is refused (the pure-Python constructor recurses per level),
-only the plain YAML types may be tagged explicitly (no ``!!python/...``, ``!!binary``,
-``!!set`` or local tags), and a key given twice in one mapping is refused, since PyYAML
-would silently keep the last one and an editor reading the file sees the first.
+is checked against the rules of :mod:`feedpub.collect.yamlrules` (no anchors, aliases,
+foreign tags, merge or complex keys, duplicate keys or deep nesting): by
+:func:`check_events` before ``yaml.load``, or by :func:`_load_checked`, which checks and
+builds in one pass.
 
 Front matter in the plain subset nearly every file uses is read by
 :mod:`feedpub.collect.plainyaml` instead, three times faster; it steps aside for everything
-these checks are about, so they and their messages apply exactly as before.
+these rules are about, so they and their messages apply exactly as before.
 """
 
 from __future__ import annotations
@@ -25,6 +23,7 @@ from typing import Any
 import yaml
 
 from feedpub.collect import plainyaml
+from feedpub.collect.yamlrules import EventRules
 from feedpub.errors import ArticleError
 
 # CSafeLoader is PyYAML's libyaml binding; both loaders construct only plain types.
@@ -33,13 +32,7 @@ SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _FENCES = ("---", "...")
 _FENCE_START = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
 
-MAX_DEPTH = 32
-"""Deepest nesting of lists and mappings accepted in front matter (real files use 5)."""
-
 _CORE = "tag:yaml.org,2002:"
-# Explicit tags that construct only str/int/float/bool/None/datetime/list/dict; "!" is
-# YAML's non-specific tag (it makes a plain scalar a string).
-_ALLOWED_TAGS = {"!", *(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map"))}
 
 
 def decode(data: bytes) -> str:
@@ -82,46 +75,15 @@ def _yaml_problem(exc: yaml.YAMLError, line_offset: int) -> str:
     return f"YAML error: {problem}"
 
 
-def _line(event: Any, offset: int) -> str:
-    mark = getattr(event, "start_mark", None)
-    return f" (line {mark.line + 1 + offset})" if mark is not None else ""
-
-
 def check_events(text: str, line_offset: int = 0) -> None:
-    """Refuse YAML that is costly or ambiguous to construct; see the module docstring.
+    """Refuse YAML that breaks a rule of :mod:`feedpub.collect.yamlrules`, naming the line.
 
     Works on the parser's event stream, which costs time and memory linear in the
     text whatever it contains, so the checks run before any value is built.
     """
-    # One frame per open collection: None for a sequence, else [keys seen, next is a key].
-    stack: list[list[Any] | None] = []
+    feed = EventRules(line_offset).feed
     for event in yaml.parse(text, Loader=SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            raise ArticleError(f"YAML aliases (*{event.anchor}) are not allowed{_line(event, line_offset)}")
-        if isinstance(event, yaml.CollectionEndEvent):
-            stack.pop()
-            continue
-        if not isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-            continue
-        if event.anchor is not None:
-            raise ArticleError(f"YAML anchors (&{event.anchor}) are not allowed{_line(event, line_offset)}")
-        if event.tag is not None and event.tag not in _ALLOWED_TAGS:
-            raise ArticleError(f"YAML tag {event.tag[:60]!r} is not allowed (plain values only){_line(event, line_offset)}")
-        frame = stack[-1] if stack else None
-        if frame is not None:
-            if frame[1]:
-                if not isinstance(event, yaml.ScalarEvent):
-                    raise ArticleError(f"a list or mapping used as a key is not allowed{_line(event, line_offset)}")
-                if event.value == "<<" and event.implicit[0]:
-                    raise ArticleError(f"YAML merge keys ('<<') are not allowed{_line(event, line_offset)}")
-                if event.value in frame[0]:
-                    raise ArticleError(f"duplicate key {event.value[:60]!r}{_line(event, line_offset)}")
-                frame[0].add(event.value)
-            frame[1] = not frame[1]
-        if isinstance(event, yaml.CollectionStartEvent):
-            if len(stack) >= MAX_DEPTH:
-                raise ArticleError(f"nested deeper than {MAX_DEPTH} levels{_line(event, line_offset)}")
-            stack.append([set(), True] if isinstance(event, yaml.MappingStartEvent) else None)
+        feed(event)
 
 
 _FALLBACK = object()
@@ -137,27 +99,32 @@ _RESOLVERS: dict[str, list[tuple[str, Any]]] = {
     if first is not None
 }
 _NO_RESOLVERS: list[tuple[str, Any]] = SafeLoader.yaml_implicit_resolvers.get(None, [])
+_PLAIN_VALUES: dict[str, Any] = {}
+"""Plain scalars already resolved and built (keys, repeated values), by their text; bounded."""
+_UNBUILT = object()
 
 
 def _load_checked(text: str, line_offset: int = 0) -> Any:
     """:func:`check_events` and ``yaml.load`` in one pass over the parser's events.
 
-    The checks are exactly those of :func:`check_events`, in the same order, so the
-    same files are refused with the same reasons. Values are built here only from
-    what real front matter uses (untagged scalars, lists, mappings, one document),
-    with the loader's own resolver tables and constructors, so they equal what
-    ``yaml.load`` gives; for anything else (an explicit tag, a second document, a
-    value the constructor refuses) this returns ``_FALLBACK`` and the caller lets
-    ``yaml.load`` build it, which also raises the same error as before.
+    Every event goes through the same :class:`~feedpub.collect.yamlrules.EventRules`
+    as in :func:`check_events`, so the same files are refused with the same reasons.
+    Values are built here only from what real front matter uses (untagged scalars,
+    lists, mappings, one document), with the loader's own resolver tables and
+    constructors, so they equal what ``yaml.load`` gives; for anything else (an
+    explicit tag, a second document, a value the constructor refuses) this returns
+    ``_FALLBACK`` and the caller lets ``yaml.load`` build it, which also raises the
+    same error as before.
     """
     resolvers, no_resolvers = _RESOLVERS, _NO_RESOLVERS
     bools = yaml.SafeLoader.bool_values
     constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)  # only its scalar methods are used
     scalar_event, mapping_start, sequence_start = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     mapping_end, sequence_end, stream_end = yaml.MappingEndEvent, yaml.SequenceEndEvent, yaml.StreamEndEvent
-    # check_events' frames ([keys seen, next is a key] or None), and beside them the
-    # containers being built, each as [container, key waiting for its value].
-    stack: list[list[Any] | None] = []
+    memo = _PLAIN_VALUES
+    rules = EventRules(line_offset)
+    check_node, check_end = rules.node, rules.end
+    # The containers being built, each as [container, key waiting for its value].
     built: list[list[Any]] = []
     root: Any = None
     documents = 0
@@ -169,71 +136,40 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
             event = next_event()
             kind = type(event)
             if kind is scalar_event:
-                pass
-            elif kind is mapping_end or kind is sequence_end:
-                stack.pop()
-                if fast:
-                    value = built.pop()[0]
-                    if built:
-                        _attach(built[-1], value)
-                    else:
-                        root = value
-                continue
-            elif kind is stream_end:
-                break
-            elif kind is not mapping_start and kind is not sequence_start:
-                if kind is yaml.AliasEvent:
-                    raise ArticleError(f"YAML aliases (*{event.anchor}) are not allowed{_line(event, line_offset)}")
-                if kind is yaml.DocumentStartEvent:
-                    documents += 1
-                    fast = fast and documents == 1  # yaml.load refuses a second document: let it say so
-                continue
-            if event.anchor is not None:
-                raise ArticleError(f"YAML anchors (&{event.anchor}) are not allowed{_line(event, line_offset)}")
-            tag = event.tag
-            if tag is not None:
-                if tag not in _ALLOWED_TAGS:
-                    raise ArticleError(
-                        f"YAML tag {tag[:60]!r} is not allowed (plain values only){_line(event, line_offset)}"
-                    )
-                fast = False
-            frame = stack[-1] if stack else None
-            if frame is not None:
-                if frame[1]:
-                    if kind is not scalar_event:
-                        raise ArticleError(f"a list or mapping used as a key is not allowed{_line(event, line_offset)}")
-                    if event.value == "<<" and event.implicit[0]:
-                        raise ArticleError(f"YAML merge keys ('<<') are not allowed{_line(event, line_offset)}")
-                    if event.value in frame[0]:
-                        raise ArticleError(f"duplicate key {event.value[:60]!r}{_line(event, line_offset)}")
-                    frame[0].add(event.value)
-                frame[1] = not frame[1]
-            if kind is scalar_event:
+                check_node(event, True)
                 if not fast:
                     continue
                 value = event.value
+                if event.tag is not None:
+                    fast = False  # an allowed explicit tag: yaml.load builds it
+                    continue
                 if event.implicit[0]:
-                    # Resolver.resolve: the implicit resolvers for the first character, in order.
-                    for resolved, regexp in resolvers.get(value[:1], no_resolvers):
-                        if regexp.match(value):
-                            break
-                    else:
-                        resolved = _STR
-                    if resolved == _STR:
-                        pass
-                    elif resolved == _NULL:
-                        value = None
-                    elif resolved == _BOOL:
-                        value = bools[value.lower()]
-                    elif resolved in _SCALAR_TYPES:
-                        try:
-                            value = _SCALAR_TYPES[resolved](constructor, yaml.ScalarNode(resolved, value, event.start_mark))
-                        except Exception:  # noqa: BLE001 - yaml.load raises it again, as it did before
-                            fast = False
+                    plain = value
+                    value = memo.get(plain, _UNBUILT)
+                    if value is _UNBUILT:
+                        # Resolver.resolve: the implicit resolvers for the first character, in order.
+                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):
+                            if regexp.match(plain):
+                                break
+                        else:
+                            resolved = _STR
+                        if resolved == _STR:
+                            value = plain
+                        elif resolved == _NULL:
+                            value = None
+                        elif resolved == _BOOL:
+                            value = bools[plain.lower()]
+                        elif resolved in _SCALAR_TYPES:
+                            try:
+                                value = _SCALAR_TYPES[resolved](constructor, yaml.ScalarNode(resolved, plain, event.start_mark))
+                            except Exception:  # noqa: BLE001 - yaml.load raises it again, as it did before
+                                fast = False
+                                continue
+                        else:
+                            fast = False  # a type feedpub does not build here ('=', '<<' as a value)
                             continue
-                    else:
-                        fast = False  # a type feedpub does not build here ('=', '<<' as a value)
-                        continue
+                        if len(memo) < 4096:
+                            memo[plain] = value  # every value built here is immutable: safe to share
                 if built:  # _attach, inlined: this is the most common event
                     slot = built[-1]
                     if type(slot[0]) is list:
@@ -245,17 +181,27 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
                         slot[1] = _NO_KEY
                 else:
                     root = value
-                continue
-            if len(stack) >= MAX_DEPTH:
-                raise ArticleError(f"nested deeper than {MAX_DEPTH} levels{_line(event, line_offset)}")
-            if kind is mapping_start:
-                stack.append([set(), True])
+            elif kind is mapping_end or kind is sequence_end:
+                check_end()
                 if fast:
-                    built.append([{}, _NO_KEY])
-            else:
-                stack.append(None)
+                    value = built.pop()[0]
+                    if built:
+                        _attach(built[-1], value)
+                    else:
+                        root = value
+            elif kind is mapping_start or kind is sequence_start:
+                check_node(event, False)
+                if event.tag is not None:
+                    fast = False
                 if fast:
-                    built.append([[], None])
+                    built.append([{}, _NO_KEY] if kind is mapping_start else [[], None])
+            elif kind is stream_end:
+                break
+            elif kind is yaml.AliasEvent:
+                rules.alias(event)
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                fast = fast and documents == 1  # yaml.load refuses a second document: let it say so
     finally:
         parser.dispose()
     return root if fast else _FALLBACK

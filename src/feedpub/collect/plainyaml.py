@@ -11,8 +11,11 @@ The values are those ``yaml.load`` with the safe loader gives: plain scalars go 
 the loader's own implicit-resolver table and constructors, and every construct whose
 meaning has a subtle rule is refused rather than guessed: tabs, comments, flow
 collections, block scalars, multi-line scalars, anchors, aliases, tags, directives,
-document markers, complex and quoted keys, duplicate keys, deep nesting, and any
-character libyaml would refuse or treat as a line break. ``tests/test_plainyaml.py``
+document markers, complex and quoted keys, and any character libyaml would refuse or
+treat as a line break. What the safety rules of :mod:`feedpub.collect.yamlrules` refuse
+(a key text :func:`~feedpub.collect.yamlrules.key_refused` names, a duplicate key,
+nesting deeper than ``MAX_DEPTH``) is stepped aside from too, so the event readers
+refuse it with the rule's message and line. ``tests/test_plainyaml.py``
 checks the results against the full loader on real, generated and random documents.
 """
 
@@ -24,10 +27,11 @@ from typing import Any
 
 import yaml
 
+from feedpub.collect import yamlrules
+from feedpub.collect.yamlrules import MAX_DEPTH
+
 UNSURE: Any = object()
 """Returned when the text is outside the subset read here: use the full loader."""
-
-MAX_DEPTH = 32  # as frontmatter.MAX_DEPTH: deeper documents go to the full loader
 
 _CORE = "tag:yaml.org,2002:"
 # Characters that are fine anywhere in the subset. Everything else (tabs, CR, controls,
@@ -92,7 +96,13 @@ class _Scalars:
         """Keys seen before, with their colon, and their values."""
 
     def key(self, key: str) -> Any:
-        """The value of a plain key given with its colon (``title:`` is 'title')."""
+        """The value of a plain key given with its colon (``title:`` is 'title').
+
+        Asked once per key text (the caller remembers the answer in :attr:`keys`), so
+        the key rules of :mod:`feedpub.collect.yamlrules` cost nothing per file.
+        """
+        if yamlrules.key_refused(key[:-1]) is not None:
+            raise _Unsure  # the event readers refuse it, naming the rule and the line
         value = self.value(key[:-1])
         if len(self.keys) < 4096:
             self.keys[key] = value
@@ -262,7 +272,7 @@ def _load(text: str) -> Any:
                 top[4] = _NOTHING
         seen = top[3]
         if key in seen:
-            raise _Unsure  # a duplicate key: the full loader refuses it, naming the line
+            raise _Unsure  # yamlrules' duplicate key rule: the event readers refuse it, naming the line
         seen.add(key)
         k = keys_memo[key] if key in keys_memo else _scalars.key(key)
         if value is _NOTHING:

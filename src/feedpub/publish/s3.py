@@ -29,6 +29,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
@@ -36,8 +37,12 @@ import botocore.exceptions as bce
 from botocore.config import Config
 
 from feedpub.errors import ConfigError, PublishError
+from feedpub.formats import UNKNOWN_CONTENT_TYPE
 from feedpub.publish import Progress
 from feedpub.records import OutputFile, PublishResult
+
+if TYPE_CHECKING:
+    from feedpub.config import PublishSettings
 
 MANIFEST_NAME = ".feedpub-manifest.json"
 MANIFEST_FORMAT = 1
@@ -155,36 +160,29 @@ class S3Target:
     unreachable or timing out). When some keys fail it first finishes what it safely
     can, then raises :class:`PublishIncomplete` whose ``result`` lists uploaded,
     unchanged, deleted and failed keys, with one line per failure in ``errors``.
+
+    ``settings`` is the config's ``publish`` section (checked when it was made; its
+    ``target`` is not read: ``url`` is the target, maybe from the command line). The
+    timeouts and attempts are no config keys: tests shorten them.
     """
 
     def __init__(
         self,
         url: str,
+        settings: PublishSettings,
         *,
-        endpoint_url: str | None = None,
-        region: str | None = None,
-        addressing_style: str | None = None,
-        profile: str | None = None,
-        cache_control: str = "max-age=300",
-        delete_stale: bool = False,
-        max_deletes: int = 16,
-        workers: int = 8,
         connect_timeout: float = 5,
         read_timeout: float = 15,
         max_attempts: int = 3,
     ) -> None:
         self.url = url
         self.bucket, self.prefix = parse_s3_url(url)
-        if addressing_style not in (None, "auto", "path", "virtual"):
-            raise ConfigError(f"addressing style {addressing_style!r}: use auto, path or virtual")
-        if workers < 1 or max_deletes < 0 or max_attempts < 1:
-            raise ConfigError("S3 target: workers and max_attempts must be at least 1, max_deletes at least 0")
-        if not cache_control or "\n" in cache_control or "\r" in cache_control:
-            raise ConfigError(f"cache control {cache_control!r}: must be one non-empty header value")
-        self.cache_control = cache_control
-        self.delete_stale = delete_stale
-        self.max_deletes = max_deletes
-        self.workers = workers
+        if max_attempts < 1:
+            raise ConfigError("S3 target: max_attempts must be at least 1")
+        self.cache_control = settings.cache_control
+        self.delete_stale = settings.delete_stale
+        self.max_deletes = settings.max_deletes
+        self.workers = settings.workers
         self.manifest_key = self.prefix + MANIFEST_NAME
         config = Config(
             # boto3 >= 1.36 adds CRC checksum headers and trailers by default; several
@@ -199,18 +197,18 @@ class S3Target:
             read_timeout=read_timeout,
             retries={"mode": "standard", "total_max_attempts": max_attempts},
             # One pooled connection per upload thread, or urllib3 discards connections.
-            max_pool_connections=max(10, workers),
-            s3={"addressing_style": addressing_style} if addressing_style else None,
+            max_pool_connections=max(10, self.workers),
+            s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
         )
         try:
             # The standard chain: environment (including AWS_ENDPOINT_URL), shared
             # config/credentials files and profiles, instance roles. Never the config file.
-            aws = boto3.Session(profile_name=profile)
+            aws = boto3.Session(profile_name=settings.profile)
             self._client = aws.client(
-                "s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config
+                "s3", endpoint_url=settings.endpoint_url or None, region_name=settings.region or None, config=config
             )
         except bce.ProfileNotFound as exc:
-            raise ConfigError(f"AWS profile {profile!r} not found") from exc
+            raise ConfigError(f"AWS profile {settings.profile!r} not found") from exc
         except (ValueError, bce.BotoCoreError) as exc:
             raise ConfigError(f"S3 target {url}: cannot set up the client: {_one_line(str(exc))}") from exc
         self.endpoint = _public_endpoint(self._client.meta.endpoint_url)
@@ -356,7 +354,7 @@ class S3Target:
         """Upload one file in one PutObject (atomic in S3) and return its manifest entry."""
         sha = _sha256(item.data)
         # Without an explicit type some stores serve text/plain, AWS binary/octet-stream.
-        content_type = item.content_type or "application/octet-stream"
+        content_type = item.content_type or UNKNOWN_CONTENT_TYPE
         response = self._client.put_object(
             Bucket=self.bucket,
             Key=self.prefix + item.name,

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from feedpub.urls import is_http
+
 
 def notify_hubs(hubs: Sequence[str], topic_urls: Sequence[str], *, timeout: float = 10) -> list[str]:
     """POST ``hub.mode=publish`` with one ``hub.url`` per changed feed to every hub; return one line per problem."""
@@ -23,7 +25,7 @@ def notify_hubs(hubs: Sequence[str], topic_urls: Sequence[str], *, timeout: floa
     form = [("hub.mode", "publish"), *(("hub.url", url) for url in urls)]
     for hub in dict.fromkeys(hubs):
         name = _safe(hub)
-        if urlsplit(hub).scheme not in ("http", "https"):
+        if not is_http(hub):
             problems.append(f"WebSub hub {name}: not an http(s) URL")
             continue
         try:

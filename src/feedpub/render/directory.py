@@ -9,19 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from feedpub.config import Site
 from feedpub.formats import FEEDS, HTML, OPML, feed_files
 from feedpub.records import OutputFile, Selection
-
+from feedpub.times import MONTH_NAMES, rfc3339, utc
+from feedpub.urls import http_url
 
 # (file suffix, MIME type, label): the formats a topic can have, in display order.
 _FORMATS = tuple((f.extension, f.media_type, f.label) for f in FEEDS)
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,17 +35,10 @@ class DirectoryEntry:
     files: tuple[str, ...]
 
 
-def _utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def _time(moment: datetime) -> str:
     """A ``<time>`` element with a locale-free date (the page must not depend on the host)."""
-    moment = _utc(moment)
-    machine = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return f'<time datetime="{machine}">{moment.day} {_MONTHS[moment.month - 1]} {moment.year}</time>'
+    day = utc(moment)
+    return f'<time datetime="{rfc3339(moment)}">{day.day} {MONTH_NAMES[day.month - 1]} {day.year}</time>'
 
 
 def _href(name: str) -> str:
@@ -143,12 +135,8 @@ def render_directory(
     head += [f"<style>\n{_CSS}\n</style>", "</head>"]
 
     opml = _href(opml_name)
-    try:
-        scheme = urlsplit(site_link).scheme.lower()
-    except ValueError:
-        scheme = "invalid"
-    # A relative link or http(s) only: a "javascript:" site link would run on click.
-    home = f' · <a href="{escape(site_link)}">{title}</a>' if site_link and scheme in ("", "http", "https") else ""
+    # Only a URL a feed may carry: a "javascript:" site link would run on click.
+    home = f' · <a href="{escape(site_link)}">{title}</a>' if http_url(site_link) is not None else ""
     body = [
         "<body>",
         '<div class="wrap">',

@@ -15,11 +15,11 @@ from html import escape
 import nh3
 
 from feedpub.records import Article
-from feedpub.urls import http_url
+from feedpub.urls import HTTP_SCHEMES, http_url
 
 ALLOWED_TAGS = frozenset({"p", "img", "ul", "li", "a"})
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "img": {"src", "width", "height", "alt"}}
-ALLOWED_URL_SCHEMES = frozenset({"http", "https"})
+ALLOWED_URL_SCHEMES = HTTP_SCHEMES
 _URL_ATTRIBUTES = {"href", "src"}
 
 

@@ -8,32 +8,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
 
 from feedpub.records import Article, Selection
 from feedpub.render.images import ProbeResult, guess_image_type
+from feedpub.times import rfc3339
+from feedpub.urls import http_url
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
 def _http(url: str | None) -> str | None:
-    """The URL if it is absolute http(s), else None (JSON Feed readers open these links)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    """``url`` as given if it is one a feed may carry (:func:`~feedpub.urls.http_url`), else None.
 
-
-def rfc3339(moment: datetime) -> str:
-    """A UTC RFC 3339 timestamp with ``Z``, whole seconds (naive times are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    JSON Feed readers open these links. The value is kept as written, as the RSS and
+    Atom feeds keep it, so the three formats link to the same address.
+    """
+    return url if url and http_url(url) is not None else None
 
 
 def _item(

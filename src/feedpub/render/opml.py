@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from feedpub.config import Site
 from feedpub.formats import EXTENSIONS, OPML
 from feedpub.records import OutputFile, Selection
 from feedpub.text import xml_safe
+from feedpub.times import rfc822
 
-if TYPE_CHECKING:
-
-    pass
 
 def _feed_title(sel: Selection, site: Site) -> str:
     return f"{site.title}: {sel.topic.name}"
+
 
 def quoteattr(value: str) -> str:
     """``value`` as a quoted XML attribute, as :func:`xml.sax.saxutils.quoteattr` writes it.
@@ -42,7 +40,7 @@ def render_opml(selections: Sequence[Selection], site: Site, formats: Sequence[s
         '<opml version="2.0">',
         "  <head>",
         f"    <title>{_text(site.title)} feeds</title>",
-        f"    <dateModified>{updated.strftime('%a, %d %b %Y %H:%M:%S +0000')}</dateModified>",
+        f"    <dateModified>{rfc822(updated)}</dateModified>",
         "  </head>",
         "  <body>",
     ]

@@ -14,15 +14,17 @@ import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
 import requests
 
 from feedpub import __version__
+from feedpub.config import ProbeSettings
 from feedpub.files import write_atomic
 from feedpub.render.images import ProbeResult, guess_image_type
+from feedpub.times import parse_rfc3339, rfc3339, utcnow
+from feedpub.urls import is_http
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +36,6 @@ MAX_LENGTH = 2 * 1024**3
 # Enough for http->https and a CDN hop or two; more is a loop or a tracker chain.
 MAX_REDIRECTS = 5
 CACHE_VERSION = 1
-
-def _is_http(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _fallback(url: str) -> ProbeResult:
@@ -64,20 +59,6 @@ def _media_type(value: str | None) -> str | None:
     return value.split(";", 1)[0].strip().lower() or None
 
 
-def _format_time(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)  # Python 3.11 reads the "Z" suffix
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 @dataclass(frozen=True, slots=True)
 class _Entry:
     result: ProbeResult
@@ -89,10 +70,6 @@ class _Failed(Exception):
     """The probe got no usable answer (network error, bad status, not an image)."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class ImageProbe:
     """Finds the type and size of enclosure images, asking each server at most once per ``max_age``.
 
@@ -100,24 +77,24 @@ class ImageProbe:
     images beyond it keep their cached (even stale) answer or the extension's guess and
     are probed on a later run. Failed probes are retried after a day (or ``max_age`` if
     shorter) rather than on every run, so a dead host does not slow every build.
+
+    ``settings`` is the config's ``probe`` section (its ``enabled`` is the caller's
+    business); ``workers``, ``user_agent`` and ``now`` are no config keys.
     """
 
     def __init__(
         self,
-        cache_path: Path,
+        settings: ProbeSettings,
         *,
-        max_age: timedelta = timedelta(days=7),
-        timeout: float = 5,
-        max_per_run: int = 200,
         workers: int = 4,
         user_agent: str = DEFAULT_USER_AGENT,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.cache_path = Path(cache_path)
-        self.max_age = max_age
+        self.cache_path = settings.cache
+        self.max_age = max_age = timedelta(days=settings.max_age_days)
         self.retry_after = min(max_age, timedelta(days=1))
-        self.timeout = timeout
-        self.max_per_run = max_per_run
+        self.timeout = settings.timeout
+        self.max_per_run = settings.max_per_run
         self.workers = max(1, workers)
         self.user_agent = user_agent
         self.now = now
@@ -144,7 +121,7 @@ class ImageProbe:
             if not isinstance(item, dict):
                 continue
             kind, length = item.get("type"), item.get("length")
-            checked = _parse_time(item.get("checked_at"))
+            checked = parse_rfc3339(item.get("checked_at"))
             error = item.get("error")
             if (
                 not isinstance(kind, str)
@@ -165,7 +142,7 @@ class ImageProbe:
             item: dict[str, object] = {
                 "type": entry.result.type,
                 "length": entry.result.length,
-                "checked_at": _format_time(entry.checked_at),
+                "checked_at": rfc3339(entry.checked_at),
             }
             if entry.error:
                 item["error"] = entry.error
@@ -196,7 +173,7 @@ class ImageProbe:
         todo: list[str] = []
         for url in dict.fromkeys(urls):
             entry = self._entries.get(url)
-            if not _is_http(url):
+            if not is_http(url):
                 results[url] = _fallback(url)
             elif entry is not None and self._fresh(entry, now):
                 results[url] = entry.result
@@ -228,7 +205,7 @@ class ImageProbe:
                 return resp
             resp.close()
             url = urljoin(resp.url, resp.headers["Location"])
-            if not _is_http(url):
+            if not is_http(url):
                 raise _Failed(f"redirected to a non-http(s) URL: {url}")
         raise _Failed(f"more than {MAX_REDIRECTS} redirects")
 

@@ -32,7 +32,7 @@ from feedgen.util import xml_elem
 
 from feedpub import __version__
 from feedpub.config import Site
-from feedpub.formats import media_type
+from feedpub.formats import HTML, media_type
 from feedpub.records import Article, Selection
 from feedpub.render.images import guess_image_type
 from feedpub.render.item_html import item_html
@@ -118,7 +118,7 @@ def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGener
     fg.subtitle(xml_safe(topic.description or f"{topic.name} news from {site.title}"))
     # feedgen's RSS <link> is the last link added: self first, the site page after.
     fg.link(href=self_url, rel="self", type=media_type(fmt))
-    fg.link(href=home, rel="alternate", type="text/html")
+    fg.link(href=home, rel="alternate", type=HTML.media_type)
     return fg
 
 
@@ -159,7 +159,7 @@ def _add_entry(
         add_media(fe, img.url, img.width, img.height, thumbnail=i == 0)
     if fmt == "atom":
         for rel in article.related:
-            fe.feedpub.add(rel.url, "related", title=rel.title, type="text/html")
+            fe.feedpub.add(rel.url, "related", title=rel.title, type=HTML.media_type)
 
 
 def render_rss_atom(

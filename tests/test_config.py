@@ -1,0 +1,102 @@
+"""Every config default has one home (the dataclasses in config.py), and the README shows it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from feedpub.config import Config, ProbeSettings, PublishSettings, load_config
+from feedpub.errors import ConfigError
+from feedpub.select import Rules
+
+from .conftest import REPO
+
+
+def readme_config() -> dict[str, Any]:
+    """The YAML block of the README's "Configuration" section."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Configuration\n") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert block is not None, "the Configuration section has no yaml block"
+    return yaml.safe_load(block.group(1))
+
+
+@pytest.mark.parametrize(("section", "cls"), [("publish", PublishSettings), ("probe", ProbeSettings)])
+def test_readme_lists_every_key_with_the_dataclass_default(section: str, cls: type) -> None:
+    shown = readme_config()[section]
+    assert set(shown) == {f.name for f in fields(cls)}
+    defaults = cls()
+    for key, value in shown.items():
+        if (section, key) == ("publish", "target"):
+            assert defaults.target is None  # the README shows an example; its default is the output folder
+            continue
+        default = getattr(defaults, key)
+        assert value == (str(default) if isinstance(default, Path) else default), f"{section}.{key}"
+
+
+def test_readme_selection_and_site_feed_defaults_are_the_code_defaults() -> None:
+    shown, config, rules = readme_config(), Config(), Rules()
+    selection = shown["selection"]
+    assert selection["min_quality"] == rules.min_quality and selection["max_items"] == rules.max_items
+    assert selection["max_age_days"] is None and rules.max_age is None
+    assert selection["include_unpublished"] is rules.include_unpublished
+    assert shown["site_feed"] == {"enabled": config.site_feed, "slug": config.site_feed_slug, "title": config.site_feed_title}
+    assert tuple(shown["formats"]) == config.formats and shown["pattern"] == config.pattern
+    assert shown["directory"] is config.directory
+
+
+def test_the_readme_configuration_loads(tmp_path: Path) -> None:
+    path = tmp_path / "feedpub.yaml"
+    path.write_text(yaml.safe_dump(readme_config()), encoding="utf-8")
+    config = load_config(path)
+    # Keys shown as null (endpoint_url, region...) are their defaults, not type errors.
+    assert config.publish.endpoint_url is None and config.publish.addressing_style is None
+    assert config.publish.target == "s3://feeds/news/" and config.publish.workers == 8
+    assert config.image_probe.cache == tmp_path / ".feedpub-cache" / "images.json"
+
+
+def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Path) -> None:
+    path = tmp_path / "conf" / "feedpub.yaml"
+    path.parent.mkdir()
+    path.write_text("publish:\n  target: ../site\nprobe:\n  enabled: true\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.publish.target == str(tmp_path / "site")
+    assert config.image_probe.enabled
+    assert config.image_probe.cache == tmp_path / "conf" / ".feedpub-cache" / "images.json"
+    assert load_config(None).image_probe.cache == Path(".feedpub-cache/images.json")
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("publish:\n  workers: 0\n", "publish.workers: must be at least 1"),
+        ("publish:\n  workers: '8'\n", "publish.workers: expected a whole number, got str"),
+        ("publish:\n  delete_stale: 1\n", "publish.delete_stale: expected true or false, got int"),
+        ("publish:\n  max_deletes: -1\n", "publish.max_deletes: must not be negative"),
+        ("publish:\n  lock_wait: true\n", "publish.lock_wait: expected a number of seconds, got True"),
+        ("publish:\n  addressing_style: sideways\n", "publish.addressing_style: 'sideways': use auto, path or virtual"),
+        ("publish:\n  cache_control: \"a\\nb\"\n", "publish.cache_control: 'a\\nb': must be one non-empty header value"),
+        ("publish:\n  secret_access_key: x\n", "publish.secret_access_key: unknown key"),
+        ("probe:\n  timeout: -1\n", "probe.timeout: must not be negative"),
+        ("probe:\n  max_per_run: 1.5\n", "probe.max_per_run: expected a whole number, got float"),
+        ("probe:\n  cache: 7\n", "probe.cache: expected a file path, got int"),
+    ],
+)
+def test_bad_settings_name_the_file_and_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
+    path = tmp_path / "feedpub.yaml"
+    path.write_text(yaml_text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{path}: {message}")
+
+
+def test_settings_are_checked_however_they_are_made() -> None:
+    with pytest.raises(ConfigError, match="publish.workers: must be at least 1"):
+        PublishSettings(workers=0)
+    with pytest.raises(ConfigError, match="probe.max_age_days: must not be negative"):
+        ProbeSettings(max_age_days=-1)
