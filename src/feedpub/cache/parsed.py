@@ -12,13 +12,10 @@ from pathlib import Path
 
 from feedpub.cache.codec import Fields, Ref, decode, encode
 from feedpub.cache.index import _descends, _Entry, _IndexReader, _IndexWriter
+from feedpub.cache.segments import RecordFiles
 from feedpub.records import Article, Rejection, Selection
 from feedpub.times import from_micros
 
-# Entries whose records live in a segment with less than this share still in use make
-# the next save copy the live records into a fresh segment.
-_COMPACT_BELOW = 0.5
-_MAX_SEGMENTS = 16
 _RACY_NS = 100_000_000  # mtime ticks are a few ms on Linux
 
 
@@ -55,11 +52,7 @@ class ParseCache:
         self._current: _Entry | None = None
         self._writer: _IndexWriter | None = None
         self._kept = 0  # entries taken over unchanged before the first change
-        self._next_segment = 1
-        self._segment: int | None = None
-        self._out = None  # type: ignore[var-annotated]
-        self._out_size = 0
-        self._readers: dict[int, int] = {}
+        self._records = RecordFiles(self.folder)
         self._full: dict[str, Article] = {}
         self._digests: dict[str, bytes] = {}
         self._bad: dict[str, _Entry | None] = {}
@@ -82,7 +75,7 @@ class ParseCache:
         if self._reader is not None:
             return
         self._reader = _IndexReader(self._index)
-        self._next_segment = self._reader.next_segment
+        self._records.next_segment = self._reader.next_segment
         self._entries = iter(self._reader)
         self._current = next(self._entries, None)
         if not self._reader.valid:
@@ -117,7 +110,7 @@ class ParseCache:
         if self._writer is not None:
             return
         self._open()
-        self._writer = _IndexWriter(self.folder, max(self._next_segment, self._free_segment()))
+        self._writer = _IndexWriter(self.folder, max(self._records.next_segment, self._records.free()))
         if self._kept:
             # The entries passed so far were all taken over as they are: copy them.
             replay = _IndexReader(self._index)
@@ -126,10 +119,6 @@ class ParseCache:
                 if n == self._kept:
                     break
             replay.close()
-
-    def _free_segment(self) -> int:
-        numbers = [int(p.name[8:-4]) for p in self.folder.glob("records-*.bin") if p.name[8:-4].isdigit()]
-        return max(numbers, default=0) + 1
 
     def find(self, path: str, size: int, mtime_ns: int) -> tuple | None:  # type: ignore[type-arg]
         """The stored record of a file whose size and mtime are unchanged, else None.
@@ -215,43 +204,15 @@ class ParseCache:
             if len(self._topics) >= 4096:
                 self._topics.clear()  # bounded: a large archive can have many combinations
             shared = self._topics[topics] = tuple(map(sys.intern, topics))
-        segment, offset = self._append(blob)
+        segment, offset = self._records.append(blob)
         return (path, size, mtime_ns, (segment, offset, len(blob), digest, published, url, quality, flag, shared))
-
-    def _append(self, blob: bytes) -> tuple[int, int]:
-        if self._out is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._segment = max(self._next_segment, self._free_segment())
-            self._next_segment = self._segment + 1
-            # A new name no index refers to yet: writing it in place is safe.
-            self._out = open(self._segment_path(self._segment), "wb")  # noqa: SIM115
-            self._out_size = 0
-        offset = self._out_size
-        self._out.write(blob)
-        self._out_size += len(blob)
-        assert self._segment is not None
-        return self._segment, offset
-
-    def _segment_path(self, n: int) -> Path:
-        return self.folder / f"records-{n}.bin"
 
     def _blob(self, ref: tuple) -> bytes | None:  # type: ignore[type-arg]
         try:
             segment, offset, length, digest = ref[:4]
         except (TypeError, ValueError):
             return None
-        if segment == self._segment and self._out is not None:
-            self._out.flush()
-        fd = self._readers.get(segment)
-        try:
-            if fd is None:
-                fd = self._readers[segment] = os.open(self._segment_path(segment), os.O_RDONLY)
-            blob = os.pread(fd, length, offset)
-        except (OSError, OverflowError, TypeError, ValueError):
-            return None
-        if len(blob) != length or hashlib.blake2b(blob, digest_size=16).digest() != digest:
-            return None
-        return blob
+        return self._records.read(segment, offset, length, digest)
 
     def full(self, article: Article) -> Article:
         """The complete record of an article that may be a :class:`Stub`."""
@@ -326,27 +287,17 @@ class ParseCache:
 
     def close(self) -> None:
         """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
-        self._close_files()
-
-    def _close_files(self) -> None:
-        """Close the record file being appended to and every record file opened for reading."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        for fd in self._readers.values():
-            os.close(fd)
-        self._readers.clear()
+        self._records.close()
 
     def save(self) -> None:
         """Write the index of this run's files (atomically) and delete unused record files."""
         if self._saved:
             return
         self._saved = True
-        if self._out is not None:
-            self._out.flush()
+        self._records.flush()
         if self._trusted:
             if not self._bad:
-                self._close_files()
+                self._records.close()
                 return  # nothing was looked up or stored: the index stands as it is
             self._trusted = False
             self._changed()
@@ -361,44 +312,29 @@ class ParseCache:
             self.dropped += 1
         writer = self._writer
         if writer is None:
-            self._close_files()
+            self._records.close()
             return  # every entry taken over as it was: the index on disk is this run's
         try:
-            if self._bad or self._compact_due(writer.live):
+            if self._bad or self._records.compact_due(writer.live):
                 writer = self._rewrite(writer)
-            self._close_files()
+            self._records.close()
             writer.commit(self._index)
         except BaseException:
             writer.abort()
-            self._close_files()
+            self._records.close()
             raise
-        for path in self.folder.glob("records-*.bin"):
-            n = path.name[8:-4]
-            if not n.isdigit() or int(n) not in writer.live:
-                path.unlink(missing_ok=True)
+        self._records.delete_unused(writer.live)
         for path in self.folder.glob(".index.bin.*.tmp"):
             if path != writer.path:
                 path.unlink(missing_ok=True)  # left by a run that was killed
 
-    def _compact_due(self, live: dict[int, int]) -> bool:
-        total = 0
-        for n in live:
-            try:
-                total += self._segment_path(n).stat().st_size
-            except OSError:
-                pass
-        return bool(total) and (sum(live.values()) < _COMPACT_BELOW * total or len(live) > _MAX_SEGMENTS)
-
     def _rewrite(self, written: _IndexWriter) -> _IndexWriter:
         """A second pass over this run's index: drop entries of damaged records and, when
         the record files hold mostly dead records, copy the live ones into a fresh one."""
-        compact = self._compact_due(written.live)
+        compact = self._records.compact_due(written.live)
         written.commit(written.path)  # finished, still under its temporary name
-        if self._out is not None:
-            self._out.close()
-        self._segment, self._out = None, None
-        self._next_segment = max(self._next_segment, self._free_segment())
-        out = _IndexWriter(self.folder, self._next_segment + 1)
+        self._records.start_new()
+        out = _IndexWriter(self.folder, self._records.next_segment + 1)
         reader = _IndexReader(written.path)
         try:
             for stored in reader:
@@ -411,7 +347,7 @@ class ParseCache:
                     blob = self._blob(rec)
                     if blob is None:
                         continue  # a damaged record: parsed again next run
-                    segment, offset = self._append(blob)
+                    segment, offset = self._records.append(blob)
                     entry = (entry[0], entry[1], entry[2], (segment, offset, *rec[2:]))
                 out.add(entry)
         except BaseException:
