@@ -33,7 +33,16 @@ from feedpub.errors import ConfigError, FeedpubError
 from feedpub.formats import CONTENT_TYPES, EXTENSIONS, feed_files
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
-from feedpub.records import OutputFile, PublishResult, Rejection, Selection, Topic
+from feedpub.records import (
+    ArticleRef,
+    OutputFile,
+    Picked,
+    PublishResult,
+    Rejection,
+    Selection,
+    SelectionState,
+    Topic,
+)
 from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
@@ -215,7 +224,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
     defs, def_problems = load_topic_defs(config.sources)
     cache = _parse_cache(config, args)
     now = datetime.now(timezone.utc)
-    selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed, stub=ParseCache.stub)
+    selector = Selector(_flag_rules(config, args), now=now, site_feed=config.site_feed)
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     stored = None
@@ -224,14 +233,14 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         digest, read, marks = scanned
         snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored = snapshot.load(snapshot_key, now)
-    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[2]):
+    if cache is not None and stored is not None and selector.restore(stored.state):
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
         cache.trust(read)
-        rejected.extend(stored[1])
+        rejected.extend(stored.rejected)
         stored_state = None
     else:
-        add, add_fields = selector.add, selector.add_fields
+        add, add_ref = selector.add, selector.add_ref
         bad: list[Rejection] = []
         # Newest first: names usually start with the date, so the newest articles come
         # first and fill each feed, and most older ones are turned away by one
@@ -242,13 +251,13 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         # Nothing cached and a large source folder: everything is parsed, in workers
         # started now, while this process is still small (they are forked from it).
         eager = expected is None and large_folder(config.sources)
-        for done, item in enumerate(collect_articles(tally, cache, fields=True, eager=eager), 1):
-            if type(item) is tuple:
-                add_fields(*item)  # a cached article, by the fields selection reads
+        for done, item in enumerate(collect_articles(tally, cache, eager=eager), 1):
+            if isinstance(item, ArticleRef):
+                add_ref(item)  # an article through the parse cache, not decoded
             elif isinstance(item, Rejection):
                 bad.append(item)
             else:
-                add(item)  # type: ignore[arg-type]
+                add(item)
             progress.update("reading articles", done, expected if expected and done < expected else None)
         progress.clear()
         rejected.extend(reversed(bad))
@@ -270,7 +279,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
         cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
-            _save_snapshot(snapshot, snapshot_key, stored_state, selector, cache, rejected[len(def_problems) :])
+            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected[len(def_problems) :])
     timings["select"] = time.perf_counter() - t1
     for r in rejected:
         if not args.quiet or not args.json:
@@ -284,8 +293,7 @@ def _collect_and_select(config: Config, args: argparse.Namespace, progress: Prog
 def _save_snapshot(
     snapshot: SelectionSnapshot,
     key: bytes,
-    state: tuple,  # type: ignore[type-arg]
-    selector: Selector,
+    state: SelectionState,
     cache: ParseCache,
     rejected: list[Rejection],
 ) -> None:
@@ -294,7 +302,7 @@ def _save_snapshot(
         snapshot.drop()  # a file written moments ago, or one that changed during the run
         return
     try:
-        if not snapshot.save(key, state, selector.valid_until, rejected):
+        if not snapshot.save(key, state, rejected):
             snapshot.drop()
     except OSError as exc:
         _warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
@@ -328,33 +336,36 @@ def _probe(run: _Run, selections: list[Selection], *, network: bool) -> Callable
 def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> list[OutputFile]:
     config = run.config
     files: list[OutputFile] = []
-    selections = list(run.result.selections)
+    picks = list(run.result.selections)
     if run.result.site is not None:
-        selections.append(run.result.site)
-    if config.probe and run.cache is not None:
-        selections = run.cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
-    lookup = _probe(run, selections, network=probe_network)
-    total = len(selections) * len(config.formats)
+        picks.append(run.result.site)
+    # Render takes Selections of full Articles: a feed's cached items are decoded into
+    # them (resolved) only when it is rendered, or when probing reads every item's images.
+    resolve = run.cache.resolve if run.cache is not None else Picked.selection
+    resolved: list[Selection | None] = [resolve(p) for p in picks] if config.probe else [None] * len(picks)
+    lookup = _probe(run, [s for s in resolved if s is not None], network=probe_network)
+    total = len(picks) * len(config.formats)
     names = {t.key: t.name for t in run.topics}
     # A feed whose inputs are unchanged since the last run is taken from the cache
     # instead of rendered: the same inputs give the same bytes. The key covers the
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder()) if run.cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
-    for i, sel in enumerate(selections):
+    for i, (pick, sel) in enumerate(zip(picks, resolved)):
         topic_key = b""
         if renders is not None and run.cache is not None:
-            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
-            topic_key = renders.key(sel, settings, probed, run.cache.digest)
+            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup and sel else ()
+            topic_key = renders.key(pick, settings, probed, run.cache.digest)
         for fmt in config.formats:
             if renders is None or run.cache is None:
+                sel = sel or resolve(pick)
                 files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
                 continue
-            name = sel.topic.slug + EXTENSIONS[fmt]
+            name = pick.topic.slug + EXTENSIONS[fmt]
             key = topic_key + fmt.encode()
             data = renders.get(name, key)
             if data is None:
-                sel = run.cache.resolve([sel])[0]  # type: ignore[assignment]
+                sel = sel or resolve(pick)
                 out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
                 renders.put(name, key, out.data)
                 files.append(out)
@@ -368,9 +379,11 @@ def _render(run: _Run, progress: Progress, *, probe_network: bool = True) -> lis
         renders.save()
         run.cache_stats = {"feeds_reused": renders.reused, "feeds_rendered": renders.rendered}
     updated = run.result.newest or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    files.append(render_opml(run.result.selections, config.site, config.formats, updated))
+    # The listings read each feed's topic, item count and newest date, which a Picked
+    # feed has without decoding its items (their signatures still say Selection).
+    files.append(render_opml(run.result.selections, config.site, config.formats, updated))  # type: ignore[arg-type]
     if config.directory:
-        files.append(render_index_page(selections, config.site, config.formats, updated))
+        files.append(render_index_page(picks, config.site, config.formats, updated))  # type: ignore[arg-type]
     return files
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from feedpub.cache.codec import pack, read_file, version_tag
 from feedpub.files import write_atomic
-from feedpub.records import Article, Selection
+from feedpub.records import Article, ArticleRef, Picked, Selection
 
 
 def _render_stamp() -> tuple:  # type: ignore[type-arg]
@@ -52,7 +52,10 @@ class RenderCache:
 
     @staticmethod
     def key(
-        sel: Selection, settings: bytes, probed: Sequence[object], digest: Callable[[Article], bytes]
+        sel: Picked | Selection,
+        settings: bytes,
+        probed: Sequence[object],
+        digest: Callable[[Article | ArticleRef], bytes],
     ) -> bytes:
         """The digest of everything rendering one topic's feeds reads; :meth:`get` adds the format."""
         h = hashlib.blake2b(settings, digest_size=20)
