@@ -8,30 +8,31 @@ import zlib
 from pathlib import Path
 
 from feedpub import __version__
+from feedpub.cache.stamp import code_stamp
 
 FORMAT_VERSION = 3
 """Bump when the stored layout or the meaning of a field changes: old caches are dropped."""
-
-
-def version_tag() -> tuple[int, str]:
-    """What every cache file starts with: files of another layout or feedpub version are ignored."""
-    return (FORMAT_VERSION, __version__)
 
 _MAGIC = b"FEEDPUBC"
 _HEAD = struct.Struct(">8sII")  # magic, payload length, CRC-32 of the payload
 _MARSHAL = 4
 
 
+def version_tag() -> tuple[int, str, bytes]:
+    """What every cache file starts with: files of another layout, feedpub version or code
+    (:func:`~feedpub.cache.stamp.code_stamp`) are ignored."""
+    return (FORMAT_VERSION, __version__, code_stamp())
+
 
 def pack(payload: object) -> tuple[bytes, bytes]:
-    """A cache file's header and body (written one after the other: the index can be
-    tens of megabytes, and joining them would copy it)."""
-    body = marshal.dumps(payload, _MARSHAL)
+    """A cache file's header and body, the payload under :func:`version_tag` (written one
+    after the other: joining them would copy a body that can be large)."""
+    body = marshal.dumps((version_tag(), payload), _MARSHAL)  # type: ignore[arg-type]
     return _HEAD.pack(_MAGIC, len(body), zlib.crc32(body)), body
 
 
 def unpack(data: bytes) -> object | None:
-    """The payload of a cache file, or None when it is not one, truncated or damaged."""
+    """The payload of a cache file, or None when it is not one, truncated, damaged or of other code."""
     if len(data) < _HEAD.size:
         return None
     magic, length, crc = _HEAD.unpack_from(data)
@@ -39,12 +40,12 @@ def unpack(data: bytes) -> object | None:
     if magic != _MAGIC or len(body) != length or zlib.crc32(body) != crc:
         return None
     try:
-        payload = marshal.loads(body)
+        tagged = marshal.loads(body)
     except (ValueError, EOFError, TypeError):
         return None
-    if not isinstance(payload, tuple) or len(payload) != 4 or payload[:2] != version_tag():
+    if not isinstance(tagged, tuple) or len(tagged) != 2 or tagged[0] != version_tag():
         return None
-    return payload
+    return tagged[1]
 
 
 def read_file(path: Path) -> object | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from feedpub.cache.codec import pack, read_file, version_tag
+from feedpub.cache.codec import pack, read_file
 from feedpub.files import write_atomic
 from feedpub.records import (
     ArticleRef,
@@ -20,19 +20,6 @@ from feedpub.records import (
 from feedpub.times import from_micros, micros
 
 _new_tuple = tuple.__new__
-
-
-def _select_stamp() -> tuple:  # type: ignore[type-arg]
-    """What a stored selection depends on besides the files and rules: the code choosing it."""
-    here = Path(__file__).parent
-    stamps = []
-    for name in ("select.py", "cache.py", "parse.py", "frontmatter.py", "clean.py", "records.py"):
-        try:
-            st = (here / name).stat()
-            stamps.append((name, st.st_size, st.st_mtime_ns))
-        except OSError:
-            stamps.append((name, None, None))
-    return tuple(stamps)
 
 
 def _index_token(folder: Path) -> tuple[int, int, int] | None:
@@ -66,7 +53,8 @@ class SelectionSnapshot:
     """The last run's selection state, reused when nothing it depends on has changed.
 
     It depends on the article files (each path, size and mtime, in order), on the
-    parse cache index it was computed with, on the code, on each feed's rules (checked by :meth:`Selector.restore`) and on the clock only
+    parse cache index it was computed with, on the code (the cache files' version tag),
+    on each feed's rules (checked by :meth:`Selector.restore`) and on the clock only
     through the state's ``valid_until`` (an article falling due or aging out). A run
     with all of these unchanged skips reading the index and offering each article to
     the selector.
@@ -80,7 +68,7 @@ class SelectionSnapshot:
     def key(files_digest: bytes, extra: object) -> bytes:
         """The digest of the scanned files (:class:`feedpub.collect.scan.Tally`) and anything else the selection reads."""
         h = hashlib.blake2b(files_digest, digest_size=20)
-        h.update(repr((extra, _select_stamp())).encode())
+        h.update(repr(extra).encode())
         return h.digest()
 
     def load(self, key: bytes, now: datetime) -> StoredSelection | None:
@@ -89,7 +77,7 @@ class SelectionSnapshot:
         if not isinstance(payload, tuple):
             return None
         try:
-            (stored_key, token), ((accepted, newest, held, spellings, feeds, until), rejected) = payload[2], payload[3]
+            (stored_key, token), (accepted, newest, held, spellings, feeds, until), rejected = payload
             if stored_key != key or token is None or tuple(token) != _index_token(self.folder):
                 return None
             if until is not None and micros(now) >= until:
@@ -125,13 +113,11 @@ class SelectionSnapshot:
             feeds[k] = (_plain_rules(feed.rules), feed.total, refs)
         body = (
             (key, _index_token(self.folder)),
-            (
-                (state.accepted, _us(state.newest), state.held_back, state.spellings, feeds, _us(state.valid_until)),
-                [(r.path, r.reason) for r in rejected],
-            ),
+            (state.accepted, _us(state.newest), state.held_back, state.spellings, feeds, _us(state.valid_until)),
+            [(r.path, r.reason) for r in rejected],
         )
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path, pack((*version_tag(), *body)), durable=False)
+        write_atomic(self.path, pack(body), durable=False)
         return True
 
     def drop(self) -> None:
