@@ -101,19 +101,15 @@ def _now_us() -> int:
 
 
 def save(path: str, stamp: dict[str, Any]) -> None:
-    """Write a stamp (a temporary file and a rename: a reader never sees half of one)."""
+    """Write a stamp atomically: a reader never sees half of one."""
+    # Imported here: a save follows a build, which has loaded pathlib and tempfile
+    # already, while the up-to-date check (find) must not pay for them.
+    from pathlib import Path
+
+    from feedpub.files import write_atomic
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(marshal.dumps(stamp, _MARSHAL))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(Path(path), marshal.dumps(stamp, _MARSHAL), durable=False)
 
 
 def load(path: str) -> dict[str, Any] | None:
