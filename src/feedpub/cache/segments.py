@@ -31,6 +31,7 @@ class RecordFiles:
         self._readers: dict[int, int] = {}
 
     def path(self, segment: int) -> Path:
+        """The file of record segment number ``segment``."""
         return self.folder / f"records-{segment}.bin"
 
     def free(self) -> int:
@@ -69,6 +70,7 @@ class RecordFiles:
         return blob
 
     def flush(self) -> None:
+        """Push appended records to the file (before the index that refers to them is saved)."""
         if self._out is not None:
             self._out.flush()
 
