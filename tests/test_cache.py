@@ -13,13 +13,13 @@ import pytest
 
 from feedpub.cache import codec
 from feedpub.cache import index as index_mod
-from feedpub.cache.codec import decode, encode
 from feedpub.cache.parsed import ParseCache
 from feedpub.cli import main
+from feedpub.collect.encoded import decode, encode
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
-from feedpub.records import Article
+from feedpub.records import Article, ArticleRef, EncodedArticle
 
 TOPICS = ["AI", "Robotics", "Computer Vision", "Ethics"]
 # Files written by a test get an mtime this far back, outside the cache's window for
@@ -205,9 +205,13 @@ def test_records_survive_the_cache_unchanged(source: Path) -> None:
     for path in sorted((source / "_news").glob("story-*.md")):
         a = read_article(path)
         assert isinstance(a, Article)
-        assert decode(a.path, encode(a)[1]) == a
+        encoded = encode(a)
+        assert isinstance(encoded, EncodedArticle)
+        assert decode(a.path, encoded.blob) == a
     odd = Article(path="p", title="t", url="https://x.example/", published_at=datetime(1901, 1, 1, tzinfo=timezone.utc), quality=2.5)
-    assert decode("p", encode(odd)[1]) == odd
+    encoded = encode(odd)
+    assert isinstance(encoded, EncodedArticle)
+    assert decode("p", encoded.blob) == odd
 
 
 def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
@@ -216,11 +220,15 @@ def test_parallel_parse_equals_sequential(source: Path, tmp_path: Path) -> None:
     parallel = list(collect_articles(files, None, workers=2, parallel_above=0))
     assert parallel == sequential and len(sequential) == 41
     assert [r.path for r in sequential] == sorted(r.path for r in sequential)
-    # Through the cache, in parallel: stubs carry the selection fields of the same records.
+    # Through the cache, in parallel: references to the same records, with their selection fields.
     cache = ParseCache(tmp_path / "c")
-    stubs = list(collect_articles(files, cache, workers=2, parallel_above=0))
-    full = [cache.full(s) if isinstance(s, Article) else s for s in stubs]
+    refs = list(collect_articles(files, cache, workers=2, parallel_above=0))
+    assert not any(isinstance(r, Article) for r in refs)
+    full = [cache.full(r) if isinstance(r, ArticleRef) else r for r in refs]
     assert full == sequential
+    assert [(r.url, r.published_at, r.quality, r.topics) for r in refs if isinstance(r, ArticleRef)] == [
+        (a.url, a.published_at, a.quality, a.topics) for a in sequential if isinstance(a, Article)
+    ]
 
 
 def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Path) -> None:
@@ -317,7 +325,7 @@ def test_lookups_out_of_the_index_order_are_only_misses(source: Path, tmp_path: 
     second = ParseCache(tmp_path / "c")
     got = list(collect_articles(files, second, workers=1))
     assert second.hits <= 1 and second.hits + second.parsed == 41
-    assert [second.full(a) if isinstance(a, Article) else a for a in got] == [read_article(Path(f[0])) for f in files]
+    assert [second.full(a) if isinstance(a, ArticleRef) else a for a in got] == [read_article(Path(f[0])) for f in files]
 
 
 def test_a_rerun_holds_no_entry_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,7 @@ from feedpub.cache.parsed import ParseCache
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
-from feedpub.records import Article
+from feedpub.records import Article, ArticleRef
 
 from .test_cache import article, write
 
@@ -43,7 +43,7 @@ def test_workers_started_mid_stream_keep_the_order(tmp_path: Path, monkeypatch: 
     assert 20 <= len(sent) <= 28  # the files after the workers started, and those waiting then
     assert (again.hits, again.parsed) == (32, 28)
     expected = [read_article(Path(p)) for p, _, _ in files]
-    assert [again.full(a) if isinstance(a, Article) else a for a in got] == expected
+    assert [again.full(a) if isinstance(a, ArticleRef) else a for a in got] == expected
     assert [r.path for r in got] == [p for p, _, _ in files]
     titles = {a.title for a in expected if isinstance(a, Article)}
     assert "Edited 20" in titles and "Edited 57" in titles

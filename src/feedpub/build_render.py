@@ -16,7 +16,7 @@ from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
 from feedpub.formats import CONTENT_TYPES, EXTENSIONS
 from feedpub.progress import Progress
-from feedpub.records import OutputFile, Selection
+from feedpub.records import OutputFile, Picked, Selection
 from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
@@ -75,33 +75,36 @@ def render_all(
     render cache (kept beside the parse cache) and only the others are rendered.
     """
     files: list[OutputFile] = []
-    selections = list(result.selections)
+    picks = list(result.selections)
     if result.site is not None:
-        selections.append(result.site)
-    if config.image_probe.enabled and cache is not None:
-        selections = cache.resolve(selections)  # type: ignore[assignment] # probing reads every item's images
-    lookup = _probe(config, selections, now, network=probe_network, warn=warn)
-    total = len(selections) * len(config.formats)
+        picks.append(result.site)
+    # Render takes Selections of full Articles: a feed's cached items are decoded into
+    # them (resolved) only when it is rendered, or when probing reads every item's images.
+    resolve = cache.resolve if cache is not None else Picked.selection
+    resolved: list[Selection | None] = [resolve(p) for p in picks] if config.image_probe.enabled else [None] * len(picks)
+    lookup = _probe(config, [s for s in resolved if s is not None], now, network=probe_network, warn=warn)
+    total = len(picks) * len(config.formats)
     names = {t.key: t.name for t in topics}
     # A feed whose inputs are unchanged since the last run is taken from the cache
     # instead of rendered: the same inputs give the same bytes. The key covers the
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder()) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
-    for i, sel in enumerate(selections):
+    for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
         topic_key = b""
         if renders is not None and cache is not None:
-            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup else ()
-            topic_key = renders.key(sel, settings, probed, cache.digest)
+            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup and sel else ()
+            topic_key = renders.key(pick, settings, probed, cache.digest)
         for fmt in config.formats:
             if renders is None or cache is None:
+                sel = sel or resolve(pick)
                 files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
                 continue
-            name = sel.topic.slug + EXTENSIONS[fmt]
+            name = pick.topic.slug + EXTENSIONS[fmt]
             key = topic_key + fmt.encode()
             data = renders.get(name, key)
             if data is None:
-                sel = cache.resolve([sel])[0]  # type: ignore[assignment]
+                sel = sel or resolve(pick)
                 out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
                 renders.put(name, key, out.data)
                 files.append(out)
@@ -114,9 +117,11 @@ def render_all(
     if renders is not None:
         renders.save()
     updated = result.newest or EPOCH
+    # The listings read each feed's topic, item count and newest date, which a Picked
+    # feed has without decoding its items.
     files.append(render_opml(result.selections, config.site, config.formats, updated))
     if config.directory:
-        files.append(render_index_page(selections, config.site, config.formats, updated))
+        files.append(render_index_page(picks, config.site, config.formats, updated))
     if renders is None:
         return Rendered(tuple(files))
     return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)

@@ -19,7 +19,7 @@ from feedpub.collect.stream import collect_articles
 from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.config import Config
 from feedpub.progress import Progress
-from feedpub.records import Rejection, Topic
+from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
 from feedpub.topics import TopicIndex, resolve_topics
 
@@ -79,7 +79,7 @@ def collect_and_select(
     """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``."""
     t0 = time.perf_counter()
     defs, def_problems = load_topic_defs(config.sources)
-    selector = Selector(rules_for, now=now, site_feed=config.site_feed, stub=ParseCache.stub)
+    selector = Selector(rules_for, now=now, site_feed=config.site_feed)
     rejected = list(def_problems)
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     stored = None
@@ -88,14 +88,14 @@ def collect_and_select(
         digest, read, marks = scanned
         snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored = snapshot.load(snapshot_key, now)
-    if cache is not None and stored is not None and selector.restore(stored[0], valid_until=stored[2]):
+    if cache is not None and stored is not None and selector.restore(stored.state):
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
         cache.trust(read)
-        rejected.extend(stored[1])
+        rejected.extend(stored.rejected)
         stored_state = None
     else:
-        add, add_fields = selector.add, selector.add_fields
+        add, add_ref = selector.add, selector.add_ref
         bad: list[Rejection] = []
         # Newest first: names usually start with the date, so the newest articles come
         # first and fill each feed, and most older ones are turned away by one
@@ -106,13 +106,13 @@ def collect_and_select(
         # Nothing cached and a large source folder: everything is parsed, in workers
         # started now, while this process is still small (they are forked from it).
         eager = expected is None and large_folder(config.sources)
-        for done, item in enumerate(collect_articles(tally, cache, fields=True, eager=eager), 1):
-            if type(item) is tuple:
-                add_fields(*item)  # a cached article, by the fields selection reads
+        for done, item in enumerate(collect_articles(tally, cache, eager=eager), 1):
+            if isinstance(item, ArticleRef):
+                add_ref(item)  # an article through the parse cache, not decoded
             elif isinstance(item, Rejection):
                 bad.append(item)
             else:
-                add(item)  # type: ignore[arg-type]
+                add(item)
             progress.update("reading articles", done, expected if expected and done < expected else None)
         progress.clear()
         rejected.extend(reversed(bad))
@@ -134,7 +134,7 @@ def collect_and_select(
         cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
-            _save_snapshot(snapshot, snapshot_key, stored_state, selector, cache, rejected[len(def_problems) :], warn)
+            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected[len(def_problems) :], warn)
     return Selected(
         read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
         valid_until=selector.valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
@@ -144,8 +144,7 @@ def collect_and_select(
 def _save_snapshot(
     snapshot: SelectionSnapshot,
     key: bytes,
-    state: tuple,  # type: ignore[type-arg]
-    selector: Selector,
+    state: SelectionState,
     cache: ParseCache,
     rejected: list[Rejection],
     warn: Callable[[str], None],
@@ -155,7 +154,7 @@ def _save_snapshot(
         snapshot.drop()  # a file written moments ago, or one that changed during the run
         return
     try:
-        if not snapshot.save(key, state, selector.valid_until, rejected):
+        if not snapshot.save(key, state, rejected):
             snapshot.drop()
     except OSError as exc:
         warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")

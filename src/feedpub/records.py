@@ -1,13 +1,21 @@
 """Plain immutable records passed between the pipeline's steps.
 
-files -> collect (Article, Rejection, TopicDef) -> select (Selection)
+files -> collect (Article, Rejection, TopicDef; from the parse cache ArticleRef)
+      -> select (Rules; Picked per feed, in a SelectResult; SelectionState to reuse)
+      -> resolve (Picked -> Selection: every ArticleRef decoded into its Article)
       -> render (OutputFile) -> publish (PublishResult).
+
+An ArticleRef is deliberately not an Article: it has no title or excerpt, and a
+Selection refuses one, so render can only ever see full articles.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple, TypeGuard
+
+from feedpub.times import from_micros
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +97,148 @@ class Topic:
     parent: str | None = None
 
 
+class ArticleRef(NamedTuple):
+    """An accepted article known from the parse cache: the fields selection reads and where
+    its full record is stored (segment file, offset, length, BLAKE2 digest).
+
+    Not an :class:`Article` (no title, excerpt or images), so neither mypy nor a
+    :class:`Selection` lets one reach render; ``ParseCache.resolve`` is the one way from
+    a reference to its Article. A tuple, so a rerun over 50,000 cached files builds one
+    small object per file; selection keeps it as it is.
+    """
+
+    path: str
+    url: str
+    published_us: int
+    quality: float
+    published: bool
+    topics: tuple[str, ...]
+    segment: int
+    offset: int
+    length: int
+    digest: bytes
+
+    @property
+    def published_at(self) -> datetime:
+        """The publication time as an aware UTC datetime (as :attr:`Article.published_at`)."""
+        return from_micros(self.published_us)
+
+
+class EncodedArticle(NamedTuple):
+    """An accepted article as plain values: its full record as marshal bytes with their
+    BLAKE2 digest, and the fields selection reads.
+
+    What parsing worker processes send back (cheap to pickle), and what the parse cache
+    appends to its record files unchanged.
+    """
+
+    digest: bytes
+    blob: bytes
+    url: str
+    published_us: int
+    quality: float
+    published: bool
+    topics: tuple[str, ...]
+
+
+def _all_articles(items: tuple[Article | ArticleRef, ...]) -> TypeGuard[tuple[Article, ...]]:
+    return all(isinstance(a, Article) for a in items)
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """The articles one feed publishes, newest first, and how many the topic has."""
+    """The articles one feed publishes, newest first, and how many the topic has: what render takes.
+
+    Every item is a full :class:`Article`; making one with an :class:`ArticleRef` in it
+    raises TypeError (an item with no title must never be written to a feed).
+    """
 
     topic: Topic
     items: tuple[Article, ...]
     total: int
     updated: datetime
+
+    def __post_init__(self) -> None:
+        if not _all_articles(self.items):
+            raise TypeError("a Selection takes full Articles: resolve ArticleRefs with ParseCache.resolve first")
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Selection rules of one feed (config defaults, per-topic overrides, CLI flags)."""
+
+    min_quality: float = 0
+    max_items: int = 50
+    max_age: timedelta | None = None
+    include_unpublished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """What the select step chose for one feed, newest first; items from the parse cache are ArticleRefs.
+
+    Render takes a :class:`Selection`: ``ParseCache.resolve`` makes one (decoding only
+    the feeds that are rendered), or :meth:`selection` when no cache was used.
+    """
+
+    topic: Topic
+    items: tuple[Article | ArticleRef, ...]
+    total: int
+    updated: datetime
+
+    def selection(self) -> Selection:
+        """This feed for render when every item is a full Article (a run without the parse cache).
+
+        An ArticleRef left in it raises TypeError: only the parse cache can resolve one.
+        """
+        if not _all_articles(self.items):
+            raise TypeError("this feed holds ArticleRefs: resolve it with ParseCache.resolve")
+        return Selection(self.topic, self.items, self.total, self.updated)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectResult:
+    """Per-feed choices plus the counts the summary reports."""
+
+    selections: tuple[Picked, ...]
+    site: Picked | None
+    accepted: int
+    held_back: dict[str, int]
+    newest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """One feed inside a :class:`SelectionState`: its rules, its article count, its items so far."""
+
+    rules: Rules
+    total: int
+    items: tuple[Article | ArticleRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionState:
+    """Everything ``Selector.finish`` reads, so that a run over the same files can restore
+    it instead of offering every article again (the selection snapshot keeps it).
+
+    ``valid_until``: the first moment the same files could be selected differently (an
+    article falling due or aging out), or None.
+    """
+
+    accepted: int
+    newest: datetime | None
+    held_back: dict[str, int]
+    spellings: dict[str, dict[str, int]]
+    feeds: dict[str, FeedState]
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSelection:
+    """A selection snapshot as loaded: the state to restore and the article files it rejected."""
+
+    state: SelectionState
+    rejected: tuple[Rejection, ...]
 
 
 @dataclass(frozen=True, slots=True)

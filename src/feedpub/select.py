@@ -9,40 +9,36 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from feedpub.records import (
+    Article,
+    ArticleRef,
+    FeedState,
+    Picked,
+    Rules,  # also imported from here by config
+    SelectionState,
+    SelectResult,
+    Topic,
+)
 from feedpub.times import EPOCH, MICROSECOND, from_micros, micros
-from feedpub.records import Article, Selection, Topic
 from feedpub.topics import TopicIndex, topic_key
+
+__all__ = ["SITE_KEY", "Rules", "SelectResult", "Selector"]
 
 SITE_KEY = "\x00site"
 """The key of the optional site-wide feed of all topics (no topic name can equal it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """Selection rules of one feed (config defaults, per-topic overrides, CLI flags)."""
-
-    min_quality: float = 0
-    max_items: int = 50
-    max_age: timedelta | None = None
-    include_unpublished: bool = False
-
-
-
 OrderKey = tuple[int, str, str]
+Item = Article | ArticleRef
+"""A feed item: a full Article, or a reference to one in the parse cache."""
 
 
-def _order(article: Article) -> OrderKey:
+def _order(item: Item) -> OrderKey:
     # Newest first; equal times are ordered by URL then path, whatever the file order.
-    return (-micros(article.published_at), article.url, article.path)
-
-
-def rules_tuple(rules: Rules) -> tuple:  # type: ignore[type-arg]
-    """Rules as plain values (the selection snapshot compares them)."""
-    age = rules.max_age
-    return (rules.min_quality, rules.max_items, None if age is None else (age.days, age.seconds, age.microseconds), rules.include_unpublished)
+    when = item.published_us if isinstance(item, ArticleRef) else micros(item.published_at)
+    return (-when, item.url, item.path)
 
 
 class _Feed:
@@ -53,7 +49,7 @@ class _Feed:
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
         self.keys: list[OrderKey] = []
-        self.items: list[Article] = []
+        self.items: list[Item] = []
         self.urls: dict[str, OrderKey] = {}
         self.total = 0
         # The rules as plain values, read once per article and feed.
@@ -66,7 +62,7 @@ class _Feed:
         """Whether the feed is full of items that all come before ``key`` (it cannot enter)."""
         return len(self.keys) >= self.max_items and (not self.keys or key >= self.keys[-1])
 
-    def offer(self, article: Article, key: OrderKey | None = None) -> None:
+    def offer(self, article: Item, key: OrderKey | None = None) -> None:
         if key is None:
             key = _order(article)
         old = self.urls.get(article.url)
@@ -88,39 +84,20 @@ class _Feed:
             del self.urls[dropped.url]
 
 
-@dataclass(frozen=True, slots=True)
-class SelectResult:
-    """Per-feed selections plus the counts the summary reports."""
-
-    selections: tuple[Selection, ...]
-    site: Selection | None
-    accepted: int
-    held_back: dict[str, int]
-    newest: datetime | None
-
-
 class Selector:
     """Offer articles one by one with :meth:`add`; :meth:`finish` gives the feeds.
 
-    Times are compared as integer microseconds. :meth:`add_fields` takes an article
-    known only by the fields selection reads (from the parse cache) and builds its
-    record with ``stub`` only if it enters a feed, which few do: that keeps a rerun
-    over 10,000 cached articles from building 10,000 objects.
+    Times are compared as integer microseconds. :meth:`add_ref` takes an article known
+    from the parse cache by an :class:`ArticleRef` and keeps that reference as the feed
+    item if it enters a feed: no record is built per article, and only the few in feeds
+    are decoded later, when their feed is rendered.
     """
 
-    def __init__(
-        self,
-        rules_for: Callable[[str], Rules],
-        *,
-        now: datetime,
-        site_feed: bool = False,
-        stub: Callable[..., Article] | None = None,
-    ) -> None:
+    def __init__(self, rules_for: Callable[[str], Rules], *, now: datetime, site_feed: bool = False) -> None:
         self._rules_for = rules_for
         self._now = micros(now)
         self._feeds: dict[str, _Feed] = {}
         self._site = site_feed
-        self._stub = stub
         self._spellings: dict[str, Counter[str]] = {}
         self._held: Counter[str] = Counter()
         self._accepted = 0
@@ -155,16 +132,11 @@ class Selector:
     def add(self, article: Article) -> None:
         """Count an accepted article and offer it to each of its topics' feeds."""
         a = article
-        self._add(a.path, a.url, micros(a.published_at), a.quality, a.published, a.topics, a, None)
+        self._add(a.path, a.url, micros(a.published_at), a.quality, a.published, a.topics, a)
 
-    def add_fields(
-        self, path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...], ref: object = None
-    ) -> None:
-        """:meth:`add` for an article given by its selection fields (see the class docstring).
-
-        ``ref`` says where its full record is; it goes to the ``stub`` factory unread.
-        """
-        self._add(path, url, published_us, quality, published, topics, None, ref)
+    def add_ref(self, ref: ArticleRef) -> None:
+        """:meth:`add` for an article known from the parse cache (see the class docstring)."""
+        self._add(ref.path, ref.url, ref.published_us, ref.quality, ref.published, ref.topics, ref)
 
     def _add(
         self,
@@ -174,8 +146,7 @@ class Selector:
         quality: float,
         published: bool,
         topics: tuple[str, ...],
-        article: Article | None,
-        ref: object,
+        item: Item,
     ) -> None:
         self._accepted += 1
         now = self._now
@@ -216,12 +187,8 @@ class Selector:
                 if order is None:
                     order = (-when, url, path)
                 if feed.full_and_better(order):
-                    continue  # the common case: no record is needed
-                if article is None:
-                    if self._stub is None:
-                        raise TypeError("Selector.add_fields needs a stub factory")
-                    article = self._stub(path, url, when, quality, published, topics, ref)
-                feed.offer(article, order)
+                    continue  # the common case: turned away by one comparison
+                feed.offer(item, order)
             elif first_reason is None:
                 first_reason = reason
         if not offered:
@@ -235,35 +202,35 @@ class Selector:
     def _newest_time(self) -> datetime | None:
         return None if self._newest is None else from_micros(self._newest)
 
-    def state(self) -> tuple:  # type: ignore[type-arg]
-        """What :meth:`finish` reads, so that a run with the same files can skip :meth:`add`.
+    def state(self) -> SelectionState:
+        """What :meth:`finish` reads, so that a run with the same files can skip :meth:`add`."""
+        return SelectionState(
+            accepted=self._accepted,
+            newest=self._newest_time(),
+            held_back=dict(self._held),
+            spellings={key: dict(c) for key, c in self._spellings.items()},
+            feeds={key: FeedState(f.rules, f.total, tuple(f.items)) for key, f in self._feeds.items()},
+            valid_until=self.valid_until,
+        )
 
-        ``(accepted, newest, held, spellings, feeds)``; feeds map each key to
-        ``(rules as a tuple, total, items)``.
-        """
-        feeds = {key: (rules_tuple(f.rules), f.total, list(f.items)) for key, f in self._feeds.items()}
-        spellings = {key: dict(c) for key, c in self._spellings.items()}
-        return (self._accepted, self._newest_time(), dict(self._held), spellings, feeds)
-
-    def restore(self, state: tuple, valid_until: datetime | None = None) -> bool:  # type: ignore[type-arg]
-        """Take over a :meth:`state` and its :attr:`valid_until`; False (and nothing changed) if a feed's rules differ now."""
-        accepted, newest, held, spellings, feeds = state
+    def restore(self, state: SelectionState) -> bool:
+        """Take over a :meth:`state`; False (and nothing changed) if a feed's rules differ now."""
         restored = {}
-        for key, (rules, total, items) in feeds.items():
+        for key, stored in state.feeds.items():
             feed = _Feed(self._rules_for(key))
-            if rules_tuple(feed.rules) != tuple(rules):
+            if feed.rules != stored.rules:
                 return False
-            feed.total = total
-            feed.items = list(items)
+            feed.total = stored.total
+            feed.items = list(stored.items)
             feed.keys = [_order(a) for a in feed.items]
             feed.urls = {a.url: k for a, k in zip(feed.items, feed.keys)}
             restored[key] = feed
         self._feeds = restored
-        self._accepted = accepted
-        self._newest = None if newest is None else micros(newest)
-        self._held = Counter(held)
-        self._spellings = {key: Counter(c) for key, c in spellings.items()}
-        self._until = None if valid_until is None else micros(valid_until)
+        self._accepted = state.accepted
+        self._newest = None if state.newest is None else micros(state.newest)
+        self._held = Counter(state.held_back)
+        self._spellings = {key: Counter(c) for key, c in state.spellings.items()}
+        self._until = None if state.valid_until is None else micros(state.valid_until)
         return True
 
     @property
@@ -272,7 +239,7 @@ class Selector:
         return self._spellings
 
     def finish(self, topics: TopicIndex, site_topic: Topic | None = None) -> SelectResult:
-        """One Selection per topic in ``topics`` (empty ones too), sorted by slug."""
+        """One :class:`Picked` per topic in ``topics`` (empty ones too), sorted by slug."""
         fallback = self._newest_time() or EPOCH
         out = []
         for topic in topics:
@@ -290,8 +257,8 @@ class Selector:
         )
 
     @staticmethod
-    def _selection(topic: Topic, feed: _Feed | None, fallback: datetime) -> Selection:
+    def _selection(topic: Topic, feed: _Feed | None, fallback: datetime) -> Picked:
         items = tuple(feed.items) if feed else ()
         # Feed dates come from the data, never the clock, so output is byte-stable.
         updated = items[0].published_at if items else fallback
-        return Selection(topic=topic, items=items, total=feed.total if feed else 0, updated=updated)
+        return Picked(topic=topic, items=items, total=feed.total if feed else 0, updated=updated)

@@ -12,10 +12,35 @@ from pathlib import Path
 
 from feedpub.cache.codec import _MARSHAL, version_tag
 from feedpub.collect.scan import path_order
+from feedpub.records import ArticleRef, Rejection
 
-# One index entry: (path, size, mtime_ns, rec) where rec is (reason,) for a rejection
-# or (segment, offset, length, digest, published_us, url, quality, published, topics).
-_Entry = tuple  # type: ignore[type-arg]
+Entry = tuple  # type: ignore[type-arg]
+"""One index entry as stored (marshal keeps plain tuples only): ``(path, size, mtime_ns,
+rec)``, where ``rec`` is ``(reason,)`` for a rejected file and, for an accepted one, the
+fields of its :class:`~feedpub.records.ArticleRef` after the path. Only this package
+sees entries: :func:`result` and :func:`stored` convert at the boundary."""
+
+_new_tuple = tuple.__new__
+
+
+def result(path: str, rec: object) -> ArticleRef | Rejection | None:
+    """What a stored ``rec`` of the file at ``path`` says, or None when it is malformed."""
+    if type(rec) is not tuple:
+        return None
+    if len(rec) == 9:
+        # The tuple type's own constructor: a third of the cost of the NamedTuple's
+        # keyword-checking one, and this runs once per cached file.
+        return _new_tuple(ArticleRef, (path, *rec))
+    if len(rec) == 1:
+        return Rejection(path, rec[0])
+    return None
+
+
+def stored(item: ArticleRef | Rejection) -> tuple:  # type: ignore[type-arg]
+    """The ``rec`` of an index entry for a parse result (see :data:`Entry`)."""
+    if isinstance(item, ArticleRef):
+        return item[1:]  # a plain tuple: slicing drops the NamedTuple type
+    return (item.reason,)
 
 _BLOCK = struct.Struct(">II")  # payload length, CRC-32 of the payload
 _BLOCK_ENTRIES = 1024
@@ -43,12 +68,12 @@ class _IndexReader:
         try:
             self._fh = open(path, "rb")  # noqa: SIM115 - closed at the end of iteration
             head = self._block()
-            if not (isinstance(head, tuple) and len(head) == 4 and head[:2] == version_tag()):
-                raise ValueError("not an index of this version")
-            if not isinstance(head[2], int) or not isinstance(head[3], bytes):
+            if not (isinstance(head, tuple) and len(head) == 3 and head[0] == version_tag()):
+                raise ValueError("not an index of this version and code")
+            if not isinstance(head[1], int) or not isinstance(head[2], bytes):
                 raise ValueError("bad header")
-            self.next_segment = head[2]
-            self.count = int.from_bytes(head[3], "big")
+            self.next_segment = head[1]
+            self.count = int.from_bytes(head[2], "big")
         except (OSError, ValueError, EOFError, TypeError):
             self.close()
         self.valid = self._fh is not None
@@ -67,7 +92,7 @@ class _IndexReader:
             raise ValueError("damaged block")
         return marshal.loads(body)
 
-    def __iter__(self) -> Iterator[_Entry]:
+    def __iter__(self) -> Iterator[Entry]:
         while self._fh is not None:
             try:
                 block = self._block()
@@ -96,7 +121,7 @@ class _IndexWriter:
         fd, tmp = tempfile.mkstemp(prefix=".index.bin.", suffix=".tmp", dir=folder)
         self.path = Path(tmp)
         self._fh = os.fdopen(fd, "wb")
-        self._buffer: list[_Entry] = []
+        self._buffer: list[Entry] = []
         self.live: dict[int, int] = {}
         """Bytes of records still referred to, per segment."""
         self.count = 0
@@ -105,17 +130,17 @@ class _IndexWriter:
 
     def _head(self) -> tuple:  # type: ignore[type-arg]
         # The count as 8 bytes: the header keeps its length when commit() rewrites it.
-        return (*version_tag(), self._next_segment, self.count.to_bytes(8, "big"))
+        return (version_tag(), self._next_segment, self.count.to_bytes(8, "big"))
 
     def _write(self, payload: object) -> None:
         body = marshal.dumps(payload, _MARSHAL)
         self._fh.write(_BLOCK.pack(len(body), zlib.crc32(body)))
         self._fh.write(body)
 
-    def add(self, entry: _Entry) -> None:
+    def add(self, entry: Entry) -> None:
         rec = entry[3]
-        if len(rec) > 1:
-            self.live[rec[0]] = self.live.get(rec[0], 0) + rec[2]
+        if len(rec) > 1:  # an accepted file: count its record (segment, length) as live
+            self.live[rec[5]] = self.live.get(rec[5], 0) + rec[7]
         self._buffer.append(entry)
         self.count += 1
         if len(self._buffer) >= _BLOCK_ENTRIES:

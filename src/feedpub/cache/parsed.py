@@ -7,30 +7,28 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from feedpub.cache.codec import Fields, Ref, decode, encode
-from feedpub.cache.index import _descends, _Entry, _IndexReader, _IndexWriter
-from feedpub.records import Article, Rejection, Selection
-from feedpub.times import from_micros
+from feedpub.cache.index import (
+    Entry,
+    _descends,
+    _IndexReader,
+    _IndexWriter,
+    result,
+    stored,
+)
+from feedpub.cache.segments import RecordFiles
+from feedpub.collect.encoded import decode, encode
+from feedpub.records import (
+    Article,
+    ArticleRef,
+    EncodedArticle,
+    Picked,
+    Rejection,
+    Selection,
+)
 
-# Entries whose records live in a segment with less than this share still in use make
-# the next save copy the live records into a fresh segment.
-_COMPACT_BELOW = 0.5
-_MAX_SEGMENTS = 16
 _RACY_NS = 100_000_000  # mtime ticks are a few ms on Linux
-
-
-@dataclass(frozen=True, slots=True)
-class Stub(Article):
-    """An article known from the cache by its selection fields only.
-
-    Selection looks at nothing else; :meth:`ParseCache.resolve` swaps in the full record
-    (found by ``ref``) for the few that end up in a feed, so a rerun decodes only those.
-    """
-
-    ref: tuple = ()  # type: ignore[type-arg]
 
 
 class ParseCache:
@@ -40,9 +38,13 @@ class ParseCache:
     by side with the scan (a merge, as of two sorted lists): memory holds one block of
     entries, never an entry per file. Use: :meth:`find` each file in that order, then
     :meth:`keep` what was found or :meth:`store` what had to be parsed, in the same
-    order; :meth:`resolve` the selections; :meth:`save` (entries of files not found
-    this run are dropped). A lookup out of order is only a miss. ``hits``, ``parsed``
-    and ``dropped`` count what happened.
+    order; :meth:`save` (entries of files not found this run are dropped); then
+    :meth:`resolve` the feeds to render. A lookup out of order is only a miss. ``hits``,
+    ``parsed`` and ``dropped`` count what happened.
+
+    Accepted articles come out as :class:`~feedpub.records.ArticleRef`: the fields
+    selection reads and where the full record is. :meth:`resolve` (through :meth:`full`)
+    is the only way from one to its :class:`~feedpub.records.Article`.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -51,18 +53,14 @@ class ParseCache:
         self.parsed = 0
         self.dropped = 0
         self._reader: _IndexReader | None = None
-        self._entries: Iterator[_Entry] | None = None
-        self._current: _Entry | None = None
+        self._entries: Iterator[Entry] | None = None
+        self._current: Entry | None = None
         self._writer: _IndexWriter | None = None
         self._kept = 0  # entries taken over unchanged before the first change
-        self._next_segment = 1
-        self._segment: int | None = None
-        self._out = None  # type: ignore[var-annotated]
-        self._out_size = 0
-        self._readers: dict[int, int] = {}
+        self._records = RecordFiles(self.folder)
         self._full: dict[str, Article] = {}
         self._digests: dict[str, bytes] = {}
-        self._bad: dict[str, _Entry | None] = {}
+        self._bad: dict[str, Entry | None] = {}
         # Files whose stored record was damaged: the entry to put in its place, or None
         # to drop it (parsed again next run).
         self._topics: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -82,13 +80,13 @@ class ParseCache:
         if self._reader is not None:
             return
         self._reader = _IndexReader(self._index)
-        self._next_segment = self._reader.next_segment
+        self._records.next_segment = self._reader.next_segment
         self._entries = iter(self._reader)
         self._current = next(self._entries, None)
         if not self._reader.valid:
             self._changed()  # a missing or unusable index is rewritten
 
-    def _rest(self) -> Iterator[_Entry]:
+    def _rest(self) -> Iterator[Entry]:
         """The entries not reached yet (consumed as they are given)."""
         current, self._current = self._current, None
         if current is not None:
@@ -117,7 +115,7 @@ class ParseCache:
         if self._writer is not None:
             return
         self._open()
-        self._writer = _IndexWriter(self.folder, max(self._next_segment, self._free_segment()))
+        self._writer = _IndexWriter(self.folder, max(self._records.next_segment, self._records.free()))
         if self._kept:
             # The entries passed so far were all taken over as they are: copy them.
             replay = _IndexReader(self._index)
@@ -127,12 +125,8 @@ class ParseCache:
                     break
             replay.close()
 
-    def _free_segment(self) -> int:
-        numbers = [int(p.name[8:-4]) for p in self.folder.glob("records-*.bin") if p.name[8:-4].isdigit()]
-        return max(numbers, default=0) + 1
-
-    def find(self, path: str, size: int, mtime_ns: int) -> tuple | None:  # type: ignore[type-arg]
-        """The stored record of a file whose size and mtime are unchanged, else None.
+    def find(self, path: str, size: int, mtime_ns: int) -> ArticleRef | Rejection | None:
+        """The stored result of a file whose size and mtime are unchanged, else None.
 
         Moves through the index to ``path``: entries passed on the way belong to files
         that are gone, and are dropped.
@@ -146,11 +140,10 @@ class ParseCache:
             here = current[0]
             if here == path:
                 self._current = next(entries, None)  # type: ignore[arg-type]
-                rec = current[3]
-                if current[1] == size and current[2] == mtime_ns and type(rec) is tuple and len(rec) in (1, 9):
-                    return rec
-                self._changed()
-                return None
+                found = result(path, current[3]) if current[1] == size and current[2] == mtime_ns else None
+                if found is None:
+                    self._changed()
+                return found
             if not _descends(here, path):
                 break  # a new file: the index goes on after it
             self._changed()
@@ -160,44 +153,27 @@ class ParseCache:
         self._changed()
         return None
 
-    def keep(self, path: str, size: int, mtime_ns: int, rec: tuple, *, fields: bool = False) -> Article | Rejection | Fields:  # type: ignore[type-arg]
-        """Take over what :meth:`find` returned; returns what selection gets (a Stub, or its Fields)."""
+    def keep(self, found: ArticleRef | Rejection, size: int, mtime_ns: int) -> ArticleRef | Rejection:
+        """Take over what :meth:`find` returned (and return it, for selection)."""
         self.hits += 1
         if self._writer is None:
             self._kept += 1
         else:
-            self._writer.add((path, size, mtime_ns, rec))
-        return self._fields(path, rec) if fields else self._record(path, rec)
+            self._writer.add((found.path, size, mtime_ns, stored(found)))
+        return found
 
-    @staticmethod
-    def _record(path: str, rec: tuple) -> Article | Rejection:  # type: ignore[type-arg]
-        if len(rec) == 1:
-            return Rejection(path, rec[0])
-        segment, offset, length, digest, published, url, quality, flag, topics = rec
-        return Stub(path, "", url, from_micros(published), "", quality, flag, topics, ref=(segment, offset, length, digest))
-
-    @staticmethod
-    def _fields(path: str, rec: tuple) -> Fields | Rejection:  # type: ignore[type-arg]
-        if len(rec) == 1:
-            return Rejection(path, rec[0])
-        return (path, rec[5], rec[4], rec[6], rec[7], rec[8], rec[:4])
-
-    @staticmethod
-    def stub(path: str, url: str, published_us: int, quality: float, published: bool, topics: tuple[str, ...], ref: Ref) -> Stub:
-        """The :class:`Stub` of an article given by its :data:`Fields` (the selector's factory)."""
-        return Stub(path, "", url, from_micros(published_us), "", quality, published, topics, ref=ref)
-
-    def store(self, path: str, size: int, mtime_ns: int, encoded: tuple, *, fields: bool = False) -> Article | Rejection | Fields:  # type: ignore[type-arg]
-        """Keep a fresh parse result (from :func:`encode`); returns what selection gets (a Stub, or its Fields)."""
+    def store(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> ArticleRef | Rejection:
+        """Keep a fresh parse result (from :func:`~feedpub.collect.encoded.encode`); returns what selection gets."""
         self._changed()
         self.parsed += 1
         entry = self._entry(path, size, mtime_ns, encoded)
         assert self._writer is not None
         self._writer.add(entry)
-        rec = entry[3]
-        return self._fields(path, rec) if fields else self._record(path, rec)
+        found = result(path, entry[3])
+        assert found is not None
+        return found
 
-    def _entry(self, path: str, size: int, mtime_ns: int, encoded: tuple) -> _Entry:  # type: ignore[type-arg]
+    def _entry(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> Entry:
         """The index entry of a fresh parse result, its full record appended to a record file."""
         # File systems with whole-second times (FAT: two) leave a far wider window.
         window = 2_000_000_000 if mtime_ns % 1_000_000_000 == 0 else _RACY_NS
@@ -206,152 +182,108 @@ class ParseCache:
             # and mtime, so this entry must not be trusted by the next run.
             mtime_ns = -1
             self.racy = True
-        if len(encoded) == 1:
-            return (path, size, mtime_ns, encoded)
-        digest, blob, published, url, quality, flag, topics = encoded
+        if isinstance(encoded, Rejection):
+            return (path, size, mtime_ns, (encoded.reason,))
+        topics = encoded.topics
         # One tuple (and one string per name) for every article with these topics.
         shared = self._topics.get(topics)
         if shared is None:
             if len(self._topics) >= 4096:
                 self._topics.clear()  # bounded: a large archive can have many combinations
             shared = self._topics[topics] = tuple(map(sys.intern, topics))
-        segment, offset = self._append(blob)
-        return (path, size, mtime_ns, (segment, offset, len(blob), digest, published, url, quality, flag, shared))
+        blob = encoded.blob
+        segment, offset = self._records.append(blob)
+        e = encoded
+        return (path, size, mtime_ns, (e.url, e.published_us, e.quality, e.published, shared, segment, offset, len(blob), e.digest))
 
-    def _append(self, blob: bytes) -> tuple[int, int]:
-        if self._out is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._segment = max(self._next_segment, self._free_segment())
-            self._next_segment = self._segment + 1
-            # A new name no index refers to yet: writing it in place is safe.
-            self._out = open(self._segment_path(self._segment), "wb")  # noqa: SIM115
-            self._out_size = 0
-        offset = self._out_size
-        self._out.write(blob)
-        self._out_size += len(blob)
-        assert self._segment is not None
-        return self._segment, offset
+    def _blob(self, ref: ArticleRef) -> bytes | None:
+        return self._records.read(ref.segment, ref.offset, ref.length, ref.digest)
 
-    def _segment_path(self, n: int) -> Path:
-        return self.folder / f"records-{n}.bin"
-
-    def _blob(self, ref: tuple) -> bytes | None:  # type: ignore[type-arg]
-        try:
-            segment, offset, length, digest = ref[:4]
-        except (TypeError, ValueError):
-            return None
-        if segment == self._segment and self._out is not None:
-            self._out.flush()
-        fd = self._readers.get(segment)
-        try:
-            if fd is None:
-                fd = self._readers[segment] = os.open(self._segment_path(segment), os.O_RDONLY)
-            blob = os.pread(fd, length, offset)
-        except (OSError, OverflowError, TypeError, ValueError):
-            return None
-        if len(blob) != length or hashlib.blake2b(blob, digest_size=16).digest() != digest:
-            return None
-        return blob
-
-    def full(self, article: Article) -> Article:
-        """The complete record of an article that may be a :class:`Stub`."""
-        if not isinstance(article, Stub):
-            return article
-        done = self._full.get(article.path)
+    def full(self, ref: ArticleRef) -> Article:
+        """The complete record of an article known by its reference (decoded once a run)."""
+        done = self._full.get(ref.path)
         if done is not None:
             return done
-        blob = self._blob(article.ref)
+        blob = self._blob(ref)
         if blob is not None:
             try:
-                done = decode(article.path, blob)
+                done = decode(ref.path, blob)
             except (ValueError, EOFError, TypeError):
                 pass
         if done is None:
-            done = self._reparse(article)
+            done = self._reparse(ref)
         else:
-            self._digests[article.path] = article.ref[3]
-        self._full[article.path] = done
+            self._digests[ref.path] = ref.digest
+        self._full[ref.path] = done
         return done
 
-    def verify(self, articles: Iterable[Article]) -> None:
-        """Check the stored records of these stubs (read and digest, no decoding).
+    def verify(self, items: Iterable[Article | ArticleRef]) -> None:
+        """Check the stored records of these references (read and digest, no decoding).
 
         Run before :meth:`save` on the articles in feeds: a damaged or missing record is
         parsed again now (and its entry dropped, so the next run parses the file too),
         while the full records are decoded later, only for the feeds to be rendered.
         """
-        for article in articles:
-            if isinstance(article, Stub) and article.path not in self._full and self._blob(article.ref) is None:
-                self._full[article.path] = self._reparse(article)
+        for item in items:
+            if isinstance(item, ArticleRef) and item.path not in self._full and self._blob(item) is None:
+                self._full[item.path] = self._reparse(item)
 
-    def _reparse(self, article: Stub) -> Article:
+    def _reparse(self, ref: ArticleRef) -> Article:
         # The stored record is damaged or gone: parse the file again, and unless this
         # is after save(), put the fresh record in the index in place of the damaged one.
-        from feedpub.collect.read import read_article
+        from feedpub.collect.read import read_article  # YAML is loaded only if needed
 
         self.unsettled = True
-        self._bad[article.path] = None
+        self._bad[ref.path] = None
         try:
-            before = os.stat(article.path)
+            before = os.stat(ref.path)
         except OSError:
             before = None
-        fresh = read_article(Path(article.path))
+        fresh = read_article(Path(ref.path))
         if isinstance(fresh, Rejection):
             # The file changed during this run: keep the item selection saw, titled by
             # its URL; the next run parses the file again.
-            a = article
-            return Article(a.path, a.url, a.url, a.published_at, "", a.quality, a.published, a.topics)
+            r = ref
+            return Article(r.path, r.url, r.url, r.published_at, "", r.quality, r.published, r.topics)
         if before is not None and not self._saved:
-            self._bad[article.path] = self._entry(article.path, before.st_size, before.st_mtime_ns, encode(fresh))
+            self._bad[ref.path] = self._entry(ref.path, before.st_size, before.st_mtime_ns, encode(fresh))
         return fresh
 
-    def digest(self, article: Article) -> bytes:
+    def digest(self, item: Article | ArticleRef) -> bytes:
         """What identifies an article's full content, for render skipping."""
-        if isinstance(article, Stub) and article.path not in self._bad:
-            return article.ref[3]
-        known = self._digests.get(article.path)
-        if known is not None and article.path not in self._bad:
-            return known
+        path = item.path
+        if path not in self._bad:
+            if isinstance(item, ArticleRef):
+                return item.digest
+            known = self._digests.get(path)
+            if known is not None:
+                return known
+        article = self.full(item) if isinstance(item, ArticleRef) else item
         return hashlib.blake2b(repr(article).encode(), digest_size=16).digest()
 
-    def resolve(self, selections: Iterable[Selection | None]) -> list[Selection | None]:
-        """The selections with every stub replaced by its full record (each decoded once a run)."""
-        out: list[Selection | None] = []
-        for sel in selections:
-            if sel is None or not any(isinstance(a, Stub) for a in sel.items):
-                out.append(sel)
-                continue
-            out.append(replace(sel, items=tuple(self.full(a) for a in sel.items)))
-        return out
+    def resolve(self, picked: Picked) -> Selection:
+        """The feed as render takes it: every ArticleRef replaced by its full Article."""
+        items = tuple(a if isinstance(a, Article) else self.full(a) for a in picked.items)
+        return Selection(picked.topic, items, picked.total, picked.updated)
 
     def close(self) -> None:
         """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
-        self._close_files()
-
-    def _close_files(self) -> None:
-        """Close the record file being appended to and every record file opened for reading."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        for fd in self._readers.values():
-            os.close(fd)
-        self._readers.clear()
+        self._records.close()
 
     def save(self) -> None:
         """Write the index of this run's files (atomically) and delete unused record files."""
         if self._saved:
             return
         self._saved = True
-        if self._out is not None:
-            self._out.flush()
+        self._records.flush()
         if self._trusted:
             if not self._bad:
-                self._close_files()
+                self._records.close()
                 return  # nothing was looked up or stored: the index stands as it is
             self._trusted = False
             self._changed()
             for entry in self._rest():
-                kept = self._bad[entry[0]] if entry[0] in self._bad else entry
+                kept = self._bad.get(entry[0], entry)
                 if kept is not None:
                     self._writer.add(kept)  # type: ignore[union-attr]
             self._bad.clear()
@@ -361,59 +293,43 @@ class ParseCache:
             self.dropped += 1
         writer = self._writer
         if writer is None:
-            self._close_files()
+            self._records.close()
             return  # every entry taken over as it was: the index on disk is this run's
         try:
-            if self._bad or self._compact_due(writer.live):
+            if self._bad or self._records.compact_due(writer.live):
                 writer = self._rewrite(writer)
-            self._close_files()
+            self._records.close()
             writer.commit(self._index)
         except BaseException:
             writer.abort()
-            self._close_files()
+            self._records.close()
             raise
-        for path in self.folder.glob("records-*.bin"):
-            n = path.name[8:-4]
-            if not n.isdigit() or int(n) not in writer.live:
-                path.unlink(missing_ok=True)
+        self._records.delete_unused(writer.live)
         for path in self.folder.glob(".index.bin.*.tmp"):
             if path != writer.path:
                 path.unlink(missing_ok=True)  # left by a run that was killed
 
-    def _compact_due(self, live: dict[int, int]) -> bool:
-        total = 0
-        for n in live:
-            try:
-                total += self._segment_path(n).stat().st_size
-            except OSError:
-                pass
-        return bool(total) and (sum(live.values()) < _COMPACT_BELOW * total or len(live) > _MAX_SEGMENTS)
-
     def _rewrite(self, written: _IndexWriter) -> _IndexWriter:
         """A second pass over this run's index: drop entries of damaged records and, when
         the record files hold mostly dead records, copy the live ones into a fresh one."""
-        compact = self._compact_due(written.live)
+        compact = self._records.compact_due(written.live)
         written.commit(written.path)  # finished, still under its temporary name
-        if self._out is not None:
-            self._out.close()
-        self._segment, self._out = None, None
-        self._next_segment = max(self._next_segment, self._free_segment())
-        out = _IndexWriter(self.folder, self._next_segment + 1)
+        self._records.start_new()
+        out = _IndexWriter(self.folder, self._records.next_segment + 1)
         reader = _IndexReader(written.path)
         try:
-            for stored in reader:
-                path, size, mtime_ns, rec = stored
-                entry = self._bad[path] if path in self._bad else stored
-                if entry is None:
+            for entry in reader:
+                kept = self._bad.get(entry[0], entry)
+                if kept is None:
                     continue
-                rec = entry[3]
+                rec = kept[3]
                 if compact and len(rec) > 1:
-                    blob = self._blob(rec)
+                    blob = self._records.read(*rec[5:])
                     if blob is None:
                         continue  # a damaged record: parsed again next run
-                    segment, offset = self._append(blob)
-                    entry = (entry[0], entry[1], entry[2], (segment, offset, *rec[2:]))
-                out.add(entry)
+                    segment, offset = self._records.append(blob)
+                    kept = (kept[0], kept[1], kept[2], (*rec[:5], segment, offset, *rec[7:]))
+                out.add(kept)
         except BaseException:
             out.abort()
             raise

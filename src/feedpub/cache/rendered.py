@@ -6,28 +6,9 @@ import hashlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from feedpub.cache.codec import pack, read_file, version_tag
+from feedpub.cache.codec import pack, read_file
 from feedpub.files import write_atomic
-from feedpub.records import Article, Selection
-
-
-def _render_stamp() -> tuple:  # type: ignore[type-arg]
-    """What rendering depends on besides the data: versions and the render code itself."""
-    here = Path(__file__).parent
-    stamps = []
-    for name in ("render.py", "feedgen_fix.py", "content.py", "clean.py", "records.py"):
-        try:
-            st = (here / name).stat()
-            stamps.append((name, st.st_size, st.st_mtime_ns))
-        except OSError:
-            stamps.append((name, None, None))
-    try:
-        # feedgen's own version module: importlib.metadata takes ~35 ms to find it,
-        # a third of a no-change run's start-up.
-        from feedgen.version import version_str as feedgen
-    except Exception:  # noqa: BLE001 - an unknown version only means no reuse
-        feedgen = None
-    return (*version_tag(), feedgen, tuple(stamps))
+from feedpub.records import Article, ArticleRef, Picked, Selection
 
 
 class RenderCache:
@@ -37,11 +18,10 @@ class RenderCache:
         self.folder = Path(folder) / "feeds"
         self.reused = 0
         self.rendered = 0
-        self._stamp = repr(_render_stamp()).encode()
+        # Written by other code (a new feedpub, an edited module, another feedgen...),
+        # the manifest is not read: read_file checks the code stamp.
         payload = read_file(Path(folder) / "feeds.bin")
-        self._manifest: dict[str, tuple[bytes, bytes]] = {}
-        if isinstance(payload, tuple) and payload[2] == self._stamp and isinstance(payload[3], dict):
-            self._manifest = payload[3]
+        self._manifest: dict[str, tuple[bytes, bytes]] = payload if isinstance(payload, dict) else {}
         self._index = Path(folder) / "feeds.bin"
         self._used: dict[str, tuple[bytes, bytes]] = {}
 
@@ -52,7 +32,10 @@ class RenderCache:
 
     @staticmethod
     def key(
-        sel: Selection, settings: bytes, probed: Sequence[object], digest: Callable[[Article], bytes]
+        sel: Picked | Selection,
+        settings: bytes,
+        probed: Sequence[object],
+        digest: Callable[[Article | ArticleRef], bytes],
     ) -> bytes:
         """The digest of everything rendering one topic's feeds reads; :meth:`get` adds the format."""
         h = hashlib.blake2b(settings, digest_size=20)
@@ -91,6 +74,6 @@ class RenderCache:
         if self._used == self._manifest:
             return
         self.folder.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(self._index, pack((*version_tag(), self._stamp, self._used)), durable=False)
+        write_atomic(self._index, pack(self._used), durable=False)
         for name in set(self._manifest) - set(self._used):
             (self.folder / name).unlink(missing_ok=True)

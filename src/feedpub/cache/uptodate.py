@@ -10,8 +10,8 @@ working folder in the user cache folder (``$XDG_CACHE_HOME/feedpub/builds``, els
 A build is up to date when all of these are as the stamp has them:
 
 - the command line and working folder (the stamp's name);
-- feedpub's code (each module's size and mtime) and the versions of Python and of the
-  libraries that shape the output (feedgen, lxml, nh3, PyYAML, python-dateutil);
+- the code stamp (:mod:`feedpub.cache.stamp`, which every cache file carries too):
+  feedpub's modules, the Python version and the libraries that shape the output;
 - the config file that applied (its size and mtime; one appearing or vanishing counts);
 - every article file (path, size and mtime, as the parse cache checks them) and every
   topic definition file;
@@ -36,13 +36,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedpub import __version__
+from feedpub.cache.stamp import code_stamp
 from feedpub.collect.scan import scan_digest
 
-STAMP_VERSION = 3
+STAMP_VERSION = 4
 _MARSHAL = 4
 DEFAULT_CONFIG = os.path.join("config", "feedpub.yaml")
-# The libraries whose versions can change the bytes of a feed.
-_LIBRARIES = ("feedgen", "lxml", "nh3", "yaml", "dateutil")
 
 
 def stamp_file(argv: Sequence[str], cwd: str | None = None) -> str | None:
@@ -60,27 +59,6 @@ def _stat(path: str, follow: bool = True) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def code_stamp() -> tuple[Any, ...]:
-    """feedpub's modules and the output-shaping libraries, as found on disk (nothing imported)."""
-    from importlib.util import find_spec
-
-    here = os.path.dirname(os.path.abspath(__file__))
-    mine = []
-    for folder, _, names in sorted(os.walk(here)):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                mine.append((os.path.relpath(os.path.join(folder, name), here), _stat(os.path.join(folder, name))))
-    libraries = []
-    for name in _LIBRARIES:
-        try:
-            spec = find_spec(name)
-        except (ImportError, ValueError):
-            spec = None
-        origin = spec.origin if spec is not None else None
-        libraries.append((name, origin, _stat(origin) if origin else None))
-    return (__version__, sys.version, tuple(mine), tuple(libraries))
 
 
 def topic_files(sources: Sequence[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
@@ -123,19 +101,15 @@ def _now_us() -> int:
 
 
 def save(path: str, stamp: dict[str, Any]) -> None:
-    """Write a stamp (a temporary file and a rename: a reader never sees half of one)."""
+    """Write a stamp atomically: a reader never sees half of one."""
+    # Imported here: a save follows a build, which has loaded pathlib and tempfile
+    # already, while the up-to-date check (find) must not pay for them.
+    from pathlib import Path
+
+    from feedpub.files import write_atomic
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(marshal.dumps(stamp, _MARSHAL))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(Path(path), marshal.dumps(stamp, _MARSHAL), durable=False)
 
 
 def load(path: str) -> dict[str, Any] | None:

@@ -3,7 +3,10 @@
 Sources are walked (:mod:`feedpub.collect.scan`) without following links out of them; article files are parsed by
 :mod:`feedpub.collect.article` (one file at a time, so results can be cached or computed in
 worker processes) and come out as Article or Rejection records in the order the files
-were given, one at a time.
+were given, one at a time; through a parse cache, accepted ones come out as ArticleRefs.
+
+The parse cache (:class:`feedpub.cache.parsed.ParseCache`) sits above this step and
+uses it; this module knows it only as the :class:`ResultCache` it is handed.
 """
 
 from __future__ import annotations
@@ -12,25 +15,39 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Protocol
 
-from feedpub.cache.codec import Fields, decode, encode
-from feedpub.cache.parsed import ParseCache
-from feedpub.collect.scan import (
-    FileStat,
-)
+from feedpub.collect.encoded import decode, encode
 from feedpub.collect.read import read_article
-from feedpub.records import Article, Rejection
+from feedpub.collect.scan import FileStat
+from feedpub.records import Article, ArticleRef, EncodedArticle, Rejection
+
+Encoded = EncodedArticle | Rejection
+"""A parse result as a worker sends it back."""
+
+
+class ResultCache(Protocol):
+    """What :func:`collect_articles` needs of a cache of parse results, in the files' order."""
+
+    def find(self, path: str, size: int, mtime_ns: int) -> ArticleRef | Rejection | None:
+        """The stored result of a file unchanged since, else None."""
+
+    def keep(self, found: ArticleRef | Rejection, size: int, mtime_ns: int) -> ArticleRef | Rejection:
+        """Take over a found result; returns it."""
+
+    def store(self, path: str, size: int, mtime_ns: int, encoded: Encoded) -> ArticleRef | Rejection:
+        """Keep a fresh parse result; returns what selection gets."""
 
 PARALLEL_ABOVE = 500
 """Parse in worker processes when more files than this need parsing (start-up costs ~0.1 s)."""
 
 
-def _parse_encoded(path: str) -> tuple:  # type: ignore[type-arg]
+def _parse_encoded(path: str) -> Encoded:
     """Parse one file and return it as plain values (cheap to send between processes)."""
     return encode(read_article(Path(path)))
 
 
-def _parse_chunk(paths: list[str]) -> list[tuple]:  # type: ignore[type-arg]
+def _parse_chunk(paths: list[str]) -> list[Encoded]:
     """Worker-process job: :func:`_parse_encoded` for a few files (one message each way)."""
     return [_parse_encoded(p) for p in paths]
 
@@ -57,7 +74,7 @@ class _Workers:
         self._limit = workers * 4
         self._waiting: list[str] = []
         self._jobs: deque = deque()  # type: ignore[type-arg]
-        self._done: deque[tuple] = deque()  # type: ignore[type-arg]
+        self._done: deque[Encoded] = deque()
 
     def add(self, path: str) -> None:
         self._waiting.append(path)
@@ -77,7 +94,7 @@ class _Workers:
             self._done.extend(self._jobs.popleft().result())
         return bool(self._done)
 
-    def next(self) -> tuple:  # type: ignore[type-arg]
+    def next(self) -> Encoded:
         """The next result in submission order (waits for it)."""
         if not self._done:
             if not self._jobs:
@@ -91,13 +108,12 @@ class _Workers:
 
 def collect_articles(
     files: Iterable[FileStat],
-    cache: ParseCache | None = None,
+    cache: ResultCache | None = None,
     *,
     workers: int | None = None,
     parallel_above: int = PARALLEL_ABOVE,
-    fields: bool = False,
     eager: bool = False,
-) -> Iterator[Article | Rejection | Fields]:
+) -> Iterator[Article | ArticleRef | Rejection]:
     """Parse results of ``files`` in their order, from the cache where still valid.
 
     A stream: files are taken one at a time and results handed out in the same order,
@@ -107,50 +123,49 @@ def collect_articles(
     way. ``eager`` starts the workers at once, before the first file is taken (for a run
     known to parse many files: forked before the scan has listed anything, they do not
     carry a copy of its listings). With a cache, ``files`` should come in the scan's
-    newest-first order (the cache's); accepted articles come as
-    :class:`~feedpub.cache.Stub` records, or with ``fields`` as their
-    :data:`~feedpub.cache.Fields` tuples.
+    newest-first order (the cache's); accepted articles then come as
+    :class:`~feedpub.records.ArticleRef` records, never decoded here.
     """
     workers = workers or os.cpu_count() or 1
     pool: _Workers | None = _Workers(workers) if eager and workers > 1 else None
-    ahead: deque[tuple[FileStat, tuple | None]] = deque()  # type: ignore[type-arg]
+    ahead: deque[tuple[FileStat, ArticleRef | Rejection | None]] = deque()
     misses = 0  # in ``ahead`` and not handed to the pool
 
-    def result(item: FileStat, rec: tuple | None, encoded: tuple | None) -> Article | Rejection | Fields:  # type: ignore[type-arg]
+    def result(item: FileStat, found: ArticleRef | Rejection | None, encoded: Encoded | None) -> Article | ArticleRef | Rejection:
         path, size, mtime_ns = item
-        if rec is not None:
-            return cache.keep(path, size, mtime_ns, rec, fields=fields)  # type: ignore[union-attr]
+        if found is not None:
+            return cache.keep(found, size, mtime_ns)  # type: ignore[union-attr]
         if encoded is None:
             record = read_article(Path(path))
             if cache is None:
                 return record
             encoded = encode(record)
         if cache is not None:
-            return cache.store(path, size, mtime_ns, encoded, fields=fields)
-        return Rejection(path, encoded[0]) if len(encoded) == 1 else decode(path, encoded[1])
+            return cache.store(path, size, mtime_ns, encoded)
+        return Rejection(path, encoded.reason) if isinstance(encoded, Rejection) else decode(path, encoded.blob)
 
     try:
         for item in files:
-            rec = cache.find(*item) if cache is not None else None
-            if rec is None:
+            found = cache.find(*item) if cache is not None else None
+            if found is None:
                 if pool is not None:
                     pool.add(item[0])
                 else:
                     misses += 1
                     if misses > parallel_above and workers > 1:
                         pool = _Workers(workers)
-                        for queued, queued_rec in ahead:
-                            if queued_rec is None:
+                        for queued, queued_found in ahead:
+                            if queued_found is None:
                                 pool.add(queued[0])
                         pool.add(item[0])
                         misses = 0
-            ahead.append((item, rec))
+            ahead.append((item, found))
             # Hand out what is ready; past the look-ahead, wait for (or parse) the first.
             while ahead:
-                first, first_rec = ahead[0]
-                if first_rec is not None:
+                first, first_found = ahead[0]
+                if first_found is not None:
                     ahead.popleft()
-                    yield result(first, first_rec, None)
+                    yield result(first, first_found, None)
                 elif pool is not None and (pool.ready() or len(ahead) > LOOKAHEAD):
                     ahead.popleft()
                     yield result(first, None, pool.next())
@@ -161,9 +176,9 @@ def collect_articles(
                 else:
                     break
         while ahead:
-            first, first_rec = ahead.popleft()
-            if first_rec is not None:
-                yield result(first, first_rec, None)
+            first, first_found = ahead.popleft()
+            if first_found is not None:
+                yield result(first, first_found, None)
             else:
                 yield result(first, None, pool.next() if pool is not None else None)
     finally:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from feedpub.config import Site
 from feedpub.formats import FEEDS, HTML, OPML, feed_files
-from feedpub.records import OutputFile, Selection
+from feedpub.records import OutputFile, Picked, Selection
 from feedpub.times import MONTH_NAMES, rfc3339, utc
 from feedpub.urls import http_url
 
@@ -167,7 +167,7 @@ def render_directory(
     return ("\n".join(head + body) + "\n").encode("utf-8", "replace")
 
 
-def render_index_page(selections: Sequence[Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
+def render_index_page(selections: Sequence[Picked | Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
     """``index.html``: a page listing every topic's feeds, with autodiscovery links."""
     entries = [
         DirectoryEntry(

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from feedpub.config import Site
 from feedpub.formats import EXTENSIONS, OPML
-from feedpub.records import OutputFile, Selection
+from feedpub.records import OutputFile, Picked, Selection
 from feedpub.text import xml_safe
 from feedpub.times import rfc822
 
 
-def _feed_title(sel: Selection, site: Site) -> str:
+def _feed_title(sel: Picked | Selection, site: Site) -> str:
     return f"{site.title}: {sel.topic.name}"
 
 
@@ -32,7 +32,7 @@ def quoteattr(value: str) -> str:
     return '"' + value.replace('"', "&quot;") + '"'
 
 
-def render_opml(selections: Sequence[Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
+def render_opml(selections: Sequence[Picked | Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
     """``index.opml``: every topic feed (title, xmlUrl, htmlUrl), for readers' import."""
     fmt = "rss" if "rss" in formats else formats[0]
     lines = [
