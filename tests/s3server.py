@@ -92,7 +92,7 @@ class S3Server:
         env["AWS_SECRET_ACCESS_KEY"] = self.secret_key
         return env
 
-    def client(self, **overrides: str):  # noqa: ANN201 - boto3 client types are dynamic
+    def client(self, **overrides: str):
         """A boto3 client with the server's credentials (or ``overrides``)."""
         params = {
             "endpoint_url": self.endpoint,
@@ -137,13 +137,12 @@ class S3Server:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"weed mini exited with status {self.proc.returncode}; "
-                    f"see {self.base / 'logs' / 'stdout.log'}"
+                    f"weed mini exited with status {self.proc.returncode}; see {self.base / 'logs' / 'stdout.log'}"
                 )
             try:
                 client.list_buckets()
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready yet
+            except Exception as exc:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"weed mini did not answer on {self.endpoint} in {READY_TIMEOUT:.0f} s") from exc

@@ -63,15 +63,13 @@ def test_sampler_sums_memory_of_worker_processes(tmp_path: Path) -> None:
 
 
 def test_failing_command_reports_its_exit_status(tmp_path: Path) -> None:
-    m = run.measure([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"],
-                    log_path=tmp_path / "fail.log")
+    m = run.measure([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], log_path=tmp_path / "fail.log")
     assert m.returncode == 3
     assert (tmp_path / "fail.log").read_text() == "hi\n"
 
 
 def _article(i: int, quality: int) -> str:
-    return (f'---\ncategory: news\ntitle: "Story {i}"\nexcerpt: "quality: 1"\n'
-            f"quality: {quality}\nheat: {quality}\n---\n\n")
+    return f'---\ncategory: news\ntitle: "Story {i}"\nexcerpt: "quality: 1"\nquality: {quality}\nheat: {quality}\n---\n\n'
 
 
 def test_edit_one_percent_changes_every_hundredth_file(tmp_path: Path) -> None:
@@ -79,8 +77,7 @@ def test_edit_one_percent_changes_every_hundredth_file(tmp_path: Path) -> None:
         (tmp_path / f"2020-01-01-story-{i:03d}.md").write_text(_article(i, i % 151))
     assert run.edit_one_percent(tmp_path) == 3
     changed = sorted(p.name for p in tmp_path.iterdir() if "[upd1]" in p.read_text())
-    assert changed == ["2020-01-01-story-000.md", "2020-01-01-story-100.md",
-                       "2020-01-01-story-200.md"]
+    assert changed == ["2020-01-01-story-000.md", "2020-01-01-story-100.md", "2020-01-01-story-200.md"]
     text = (tmp_path / "2020-01-01-story-100.md").read_text()
     assert 'title: "[upd1] Story 100"\n' in text
     assert "\nquality: 150\n" in text  # (100 + 50) % 151
@@ -96,9 +93,10 @@ def test_limits_match_the_hugo_template() -> None:
     assert run.template_limits(SHARED_BENCH / "hugo_site") == (50, 20)
 
 
-def _m(wall: float, mb: float) -> "run.Measurement":
-    return run.Measurement(wall_s=wall, peak_tree_mb=mb, peak_single_mb=mb, max_procs=1,
-                           user_s=0.0, sys_s=0.0, returncode=0, samples=1)
+def _m(wall: float, mb: float) -> run.Measurement:
+    return run.Measurement(
+        wall_s=wall, peak_tree_mb=mb, peak_single_mb=mb, max_procs=1, user_s=0.0, sys_s=0.0, returncode=0, samples=1
+    )
 
 
 def test_table_marks_missed_targets_and_rows_that_are_not_targets() -> None:
@@ -110,8 +108,7 @@ def test_table_marks_missed_targets_and_rows_that_are_not_targets() -> None:
     ]
     lines = run.format_table(rows).splitlines()
     assert lines[0].startswith("| N | run | feedpub s | hugo s | ratio | target |")
-    assert lines[2] == ("| 1,000 | no change | 0.200 | 0.300 | 0.667 | ≤ 0.05 | 20 | 20 | 100 "
-                        "| 0.20 (≤ 0.25) | no (time) * |")
+    assert lines[2] == ("| 1,000 | no change | 0.200 | 0.300 | 0.667 | ≤ 0.05 | 20 | 20 | 100 | 0.20 (≤ 0.25) | no (time) * |")
     assert lines[3].endswith("| 0.500 | ≤ 1.0 | 100 | 100 | 600 | 0.17 (≤ 0.25) | yes |")
     assert lines[4].endswith("| 0.250 | ≤ 0.15 | 100 | 100 | 600 | 0.17 (≤ 0.25) | no (time) |")
     assert lines[5].endswith("| 0.025 | ≤ 0.05 | 200 | 200 | 600 | 0.33 (≤ 0.25) | no (memory) |")
@@ -119,8 +116,7 @@ def test_table_marks_missed_targets_and_rows_that_are_not_targets() -> None:
 
 
 def test_scaling_check_compares_time_per_article() -> None:
-    rows = [run.make_row(1000, "cold", _m(1.0, 50), _m(0.3, 100)),
-            run.make_row(50000, "cold", _m(59.0, 60), _m(35.0, 2800))]
+    rows = [run.make_row(1000, "cold", _m(1.0, 50), _m(0.3, 100)), run.make_row(50000, "cold", _m(59.0, 60), _m(35.0, 2800))]
     sc = run.scaling(rows)
     assert sc["growth"] == pytest.approx(1.18)
     assert sc["met"]
@@ -130,11 +126,13 @@ def test_scaling_check_compares_time_per_article() -> None:
 
 
 def test_memory_check_wants_the_same_peak_at_five_times_the_files() -> None:
-    rows = [run.make_row(1000, "cold", _m(1.0, 40), _m(0.3, 100)),
-            run.make_row(10000, "cold", _m(2.0, 100), _m(3.0, 600)),
-            run.make_row(50000, "cold", _m(8.0, 120), _m(20.0, 2800)),
-            run.make_row(10000, "nochange", _m(0.1, 20), _m(3.0, 600)),
-            run.make_row(50000, "nochange", _m(0.2, 30), _m(20.0, 2800))]
+    rows = [
+        run.make_row(1000, "cold", _m(1.0, 40), _m(0.3, 100)),
+        run.make_row(10000, "cold", _m(2.0, 100), _m(3.0, 600)),
+        run.make_row(50000, "cold", _m(8.0, 120), _m(20.0, 2800)),
+        run.make_row(10000, "nochange", _m(0.1, 20), _m(3.0, 600)),
+        run.make_row(50000, "nochange", _m(0.2, 30), _m(20.0, 2800)),
+    ]
     mg = run.memory_growth(rows)
     assert mg["runs"]["cold"]["growth"] == pytest.approx(1.2) and mg["runs"]["cold"]["met"]
     assert not mg["runs"]["nochange"]["met"] and not mg["met"]  # 1.5× is growth, not flat

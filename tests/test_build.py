@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from feedpub.select import Rules
 
 from .conftest import FIXTURE_SITE
 
-NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 # Article files get an mtime long ago: the parse cache re-parses files written moments
 # ago rather than trust them, which would hide what the tests look at.
 _mtimes = iter(range(1_600_000_000, 1_700_000_000))

@@ -18,7 +18,7 @@ def test_enclosure_length_probed_then_cached(tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             hits.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/webp")
@@ -35,7 +35,7 @@ def test_enclosure_length_probed_then_cached(tmp_path: Path) -> None:
         f"topics: [T]\nimages:\n  - url: http://127.0.0.1:{port}/pic\n---\n"
     )
     cfg = tmp_path / "feedpub.yaml"
-    cfg.write_text(f"sources: [site]\noutput: out\nprobe:\n  enabled: true\n  cache: cache/images.json\n")
+    cfg.write_text("sources: [site]\noutput: out\nprobe:\n  enabled: true\n  cache: cache/images.json\n")
     try:
         assert main(["build", "--config", str(cfg), "--quiet"]) == 0
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def article(i: int, title: str | None = None) -> str:
         else ""
     )
     return f"""---
-title: "{title or f'Story {i} & more'}"
+title: "{title or f"Story {i} & more"}"
 excerpt: "Excerpt of story {i}."
 publishedDateTime: 2024-0{i % 9 + 1}-{i % 27 + 1:02d}T0{i % 10}:30:00+02:00
 webUrl: "https://news.example/{i}"
@@ -181,7 +181,9 @@ def test_cache_of_another_version_is_dropped(
     assert build(source, tmp_path / "b", cache=cache, capsys=capsys)["cache"]["hits"] == 0
 
 
-def test_cache_dir_from_config_and_default_beside_output(source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_dir_from_config_and_default_beside_output(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "conf" / "feedpub.yaml"
     config.parent.mkdir()
     config.write_text(f"sources: [{source}]\noutput: out\ncache_dir: mycache\n", encoding="utf-8")
@@ -208,7 +210,7 @@ def test_records_survive_the_cache_unchanged(source: Path) -> None:
         encoded = encode(a)
         assert isinstance(encoded, EncodedArticle)
         assert decode(a.path, encoded.blob) == a
-    odd = Article(path="p", title="t", url="https://x.example/", published_at=datetime(1901, 1, 1, tzinfo=timezone.utc), quality=2.5)
+    odd = Article(path="p", title="t", url="https://x.example/", published_at=datetime(1901, 1, 1, tzinfo=UTC), quality=2.5)
     encoded = encode(odd)
     assert isinstance(encoded, EncodedArticle)
     assert decode("p", encoded.blob) == odd
@@ -243,7 +245,7 @@ def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Pa
         result = builder.run(config, builder.Overrides(max_items=max_items), now, use_cache=cache)
         return builder.summary(result)
 
-    now = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
     due = now + timedelta(seconds=2)
     text = article(99, "Falls due soon").replace("2024-01-19T09:30:00+02:00", due.strftime("%Y-%m-%dT%H:%M:%SZ"))
     text = text.replace("quality: 93", "quality: 99")

@@ -118,7 +118,9 @@ def test_per_topic_overrides_and_flags(tmp_path: Path) -> None:
     p = run("build", "--config", str(cfg), "--output", str(out), "--json", "--quiet")
     topics = {t["slug"]: t["items"] for t in json.loads(p.stdout)["topics"]}
     assert topics["robots"] == 1 and topics["home"] == 2
-    p = run("build", "--config", str(cfg), "--output", str(out), "--json", "--quiet", "--min-quality", "0", "--include-unpublished")
+    p = run(
+        "build", "--config", str(cfg), "--output", str(out), "--json", "--quiet", "--min-quality", "0", "--include-unpublished"
+    )
     topics = {t["slug"]: t["items"] for t in json.loads(p.stdout)["topics"]}
     assert topics["robots"] == 3
 
@@ -140,7 +142,11 @@ def test_file_names_that_are_not_utf8_are_reported_not_fatal(tmp_path: Path) -> 
     env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
     p = subprocess.run(
         [sys.executable, "-m", "feedpub", "check", "--source", str(tmp_path / "site"), "--json"],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
     assert p.returncode == 1 and "Traceback" not in p.stderr
     [rejected] = json.loads(p.stdout)["rejected"]

@@ -17,7 +17,11 @@ from .conftest import FIXTURE_SITE
 def publish(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "feedpub", "publish", *args],
-        capture_output=True, text=True, cwd=Path.cwd(), env=env or os.environ.copy(), timeout=180,
+        capture_output=True,
+        text=True,
+        cwd=Path.cwd(),
+        env=env or os.environ.copy(),
+        timeout=180,
     )
 
 

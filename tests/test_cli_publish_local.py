@@ -19,7 +19,10 @@ from .conftest import FIXTURE_SITE
 def publish(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "feedpub", "publish", "--source", str(FIXTURE_SITE), *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
     )
 
 
@@ -40,7 +43,7 @@ def test_hubs_are_pinged_for_changed_feeds_only(tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"])).decode()
             pings.append(parse_qs(body))
             self.send_response(204)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.collect import stream
 from feedpub.cache.parsed import ParseCache
+from feedpub.collect import stream
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles

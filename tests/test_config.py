@@ -80,7 +80,7 @@ def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Pat
         ("publish:\n  max_deletes: -1\n", "publish.max_deletes: must not be negative"),
         ("publish:\n  lock_wait: true\n", "publish.lock_wait: expected a number of seconds, got True"),
         ("publish:\n  addressing_style: sideways\n", "publish.addressing_style: 'sideways': use auto, path or virtual"),
-        ("publish:\n  cache_control: \"a\\nb\"\n", "publish.cache_control: 'a\\nb': must be one non-empty header value"),
+        ('publish:\n  cache_control: "a\\nb"\n', "publish.cache_control: 'a\\nb': must be one non-empty header value"),
         ("publish:\n  secret_access_key: x\n", "publish.secret_access_key: unknown key"),
         ("probe:\n  timeout: -1\n", "probe.timeout: must not be negative"),
         ("probe:\n  max_per_run: 1.5\n", "probe.max_per_run: expected a whole number, got float"),

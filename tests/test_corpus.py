@@ -15,12 +15,25 @@ CORRUPT = "2020-12-01-project-innereye"
 
 def build(corpus: Path, out: Path, *extra: str) -> dict:
     args = [
-        sys.executable, "-m", "feedpub", "build",
-        "--source", str(corpus / "power-apps"),
-        "--source", str(corpus / "artificial-intelligence"),
-        "--source", str(corpus / "seed"),
-        "--output", str(out), "--base-url", "https://feeds.example.org/",
-        "--min-quality", "0", "--include-unpublished", "--json", *extra,
+        sys.executable,
+        "-m",
+        "feedpub",
+        "build",
+        "--source",
+        str(corpus / "power-apps"),
+        "--source",
+        str(corpus / "artificial-intelligence"),
+        "--source",
+        str(corpus / "seed"),
+        "--output",
+        str(out),
+        "--base-url",
+        "https://feeds.example.org/",
+        "--min-quality",
+        "0",
+        "--include-unpublished",
+        "--json",
+        *extra,
     ]
     p = subprocess.run(args, capture_output=True, text=True, cwd=out.parent, timeout=300)
     assert p.returncode == 0, p.stderr
@@ -74,7 +87,9 @@ def test_whole_corpus(corpus: Path, tmp_path: Path) -> None:
     assert seed_rss.content[0].value.count("<li>") == len(expected)
 
     # secured values never reach output
-    secret = next(line for line in (corpus / "seed").rglob("*.md").__next__().read_text().splitlines() if line.startswith("secured:"))
+    secret = next(
+        line for line in (corpus / "seed").rglob("*.md").__next__().read_text().splitlines() if line.startswith("secured:")
+    )
     value = secret.split(":", 1)[1].strip().strip('"')
     for f in out.iterdir():
         assert value[:40].encode() not in f.read_bytes()

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +19,7 @@ import pytest
 
 from feedpub.render.directory import DirectoryEntry, render_directory
 
-UTC = timezone.utc
+UTC = UTC
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 GENERATED = datetime(2024, 5, 9, 7, 45, tzinfo=UTC)
@@ -127,12 +127,12 @@ def test_every_feed_is_linked_and_autodiscoverable() -> None:
 
 def test_counts_dates_and_descriptions_are_shown() -> None:
     page = render()
-    assert "15 articles · newest <time datetime=\"2024-05-09T07:45:00Z\">9 May 2024</time>" in page
+    assert '15 articles · newest <time datetime="2024-05-09T07:45:00Z">9 May 2024</time>' in page
     assert "1,204 articles" in page
     assert "1 article · newest" in page
     assert "No articles yet" in page
     assert "Machines that see" in page
-    assert "Updated <time datetime=\"2024-05-09T07:45:00Z\">9 May 2024</time>" in page
+    assert 'Updated <time datetime="2024-05-09T07:45:00Z">9 May 2024</time>' in page
 
 
 def test_everything_from_the_data_is_escaped() -> None:
@@ -167,9 +167,7 @@ def test_no_topics() -> None:
 # -- in a real browser ---------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)"
-)
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
 
 # Measures the page at a narrow phone width inside a same-origin frame (the page
 # itself has no JavaScript) and writes the answer into the DOM for --dump-dom.
@@ -184,7 +182,7 @@ document.getElementById("f").addEventListener("load", function () {
 """
 
 
-@pytest.fixture()
+@pytest.fixture
 def site(tmp_path: Path) -> Iterator[str]:
     """A local web server on 127.0.0.1 serving the page, dummy feeds and the OPML file."""
     root = tmp_path / "site"
@@ -197,9 +195,7 @@ def site(tmp_path: Path) -> Iterator[str]:
     handler = functools.partial(QuietHandler, directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    (root / "index.html").write_bytes(
-        render_directory(ENTRIES, site_title="Example News", site_link=base, generated=GENERATED)
-    )
+    (root / "index.html").write_bytes(render_directory(ENTRIES, site_title="Example News", site_link=base, generated=GENERATED))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

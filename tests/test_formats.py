@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
@@ -17,7 +17,7 @@ from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
 
-WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")
 ARTICLE = Article(path="a.md", title="Robots", url="https://news.test/a", published_at=WHEN, quality=70, topics=("Robots",))
 SELECTIONS = [Selection(Topic(key=k, name=k.title(), slug=k), (ARTICLE,), 1, WHEN) for k in ("robots", "home")]

@@ -62,7 +62,9 @@ def test_every_example_fixture_and_hostile_file_builds_the_same() -> None:
     assert checked > 50
 
 
-@pytest.mark.parametrize("text", ["a: 1\nb: [1, 1.5, true, ~, 2020-01-01]\n", "x: 2019-07-01T22:16:51Z\ny: 2019-07-01T22:16:51Z\n"])
+@pytest.mark.parametrize(
+    "text", ["a: 1\nb: [1, 1.5, true, ~, 2020-01-01]\n", "x: 2019-07-01T22:16:51Z\ny: 2019-07-01T22:16:51Z\n"]
+)
 def test_remembered_scalars_give_the_same_values(text: str) -> None:
     first, second = frontmatter._load_checked(text, 1), frontmatter._load_checked(text, 1)
     assert typed(first) == typed(second) == typed(yaml.load(text, Loader=frontmatter.SafeLoader))

@@ -29,9 +29,7 @@ with acquire_lock(Path(sys.argv[1])):
 def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
     """A second process holding the lock until its stdin closes."""
     lock = tmp_path / "run" / "feedpub.publish.lock"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
     try:
         yield proc, lock
@@ -43,9 +41,8 @@ def holder(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
 
 def test_second_run_is_refused_with_path_and_pid(holder: tuple[subprocess.Popen[str], Path]) -> None:
     proc, lock = holder
-    with pytest.raises(LockError) as info:
-        with acquire_lock(lock):
-            pytest.fail("got a lock another process holds")
+    with pytest.raises(LockError) as info, acquire_lock(lock):
+        pytest.fail("got a lock another process holds")
     assert str(info.value) == f"another feedpub run holds {lock} (pid {proc.pid})"
     assert info.value.exit_status == 4
 
@@ -82,6 +79,5 @@ def test_lock_is_reusable_and_exclusive_within_one_process(tmp_path: Path) -> No
 def test_unusable_lock_path_is_a_lock_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(LockError, match="cannot open the lock file"):
-        with acquire_lock(blocker / "feedpub.publish.lock"):
-            pass
+    with pytest.raises(LockError, match="cannot open the lock file"), acquire_lock(blocker / "feedpub.publish.lock"):
+        pass

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from feedpub.collect.article import parse_article
 from feedpub.records import Article, Rejection
 
-BASE = (
-    'title: "A title"\n'
-    "publishedDateTime: 2025-01-02T03:04:05Z\n"
-    'webUrl: "https://news.test/a"\n'
-)
+BASE = 'title: "A title"\npublishedDateTime: 2025-01-02T03:04:05Z\nwebUrl: "https://news.test/a"\n'
 
 
 def parse(front: str, *, raw: bytes | None = None) -> Article | Rejection:
@@ -23,7 +19,7 @@ def test_minimal_article_has_defaults() -> None:
     assert isinstance(a, Article)
     assert a.title == "A title"
     assert a.url == "https://news.test/a"
-    assert a.published_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert a.published_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert a.quality == 0 and a.published is True and a.topics == () and a.images == ()
 
 
@@ -44,10 +40,10 @@ def test_dates_become_aware_utc() -> None:
     offset = parse(BASE.replace("2025-01-02T03:04:05Z", '"2025-01-02T05:04:05+02:00"'))
     date_only = parse(BASE.replace("2025-01-02T03:04:05Z", "2025-01-02"))
     words = parse(BASE.replace("2025-01-02T03:04:05Z", '"Thu, 2 Jan 2025 03:04:05 GMT"'))
-    assert isinstance(naive, Article) and naive.published_at.tzinfo == timezone.utc
+    assert isinstance(naive, Article) and naive.published_at.tzinfo == UTC
     assert isinstance(offset, Article) and offset.published_at == naive.published_at
-    assert isinstance(date_only, Article) and date_only.published_at == datetime(2025, 1, 2, tzinfo=timezone.utc)
-    assert isinstance(words, Article) and words.published_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    assert isinstance(date_only, Article) and date_only.published_at == datetime(2025, 1, 2, tzinfo=UTC)
+    assert isinstance(words, Article) and words.published_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     ambiguous = parse(BASE.replace("2025-01-02T03:04:05Z", '"01/02/2025"'))
     assert isinstance(ambiguous, Rejection) and "ambiguous" in ambiguous.reason
 

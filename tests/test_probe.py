@@ -7,7 +7,7 @@ import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"Content-Type": "text/plain", "Content-Length": "9"}, b"not found")
 
 
-@pytest.fixture()
+@pytest.fixture
 def server() -> Iterator[ImageServer]:
     srv = ImageServer()
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -125,7 +125,7 @@ class Clock:
     """A settable clock for cache ageing."""
 
     def __init__(self) -> None:
-        self.moment = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+        self.moment = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.moment

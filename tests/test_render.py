@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feedparser
-from feedpub.render.feeds import render_feed
 
 from feedpub.config import Site
 from feedpub.records import Article, Image, Provider, Related, Selection, Topic
+from feedpub.render.feeds import render_feed
 from feedpub.render.images import guess_image_type
 from feedpub.render.opml import render_opml
 
-WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
+WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")
 ARTICLE = Article(
     path="a.md",

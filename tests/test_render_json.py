@@ -5,14 +5,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from feedpub.records import Article, Image, Provider, Selection, Topic
 from feedpub.render.images import ProbeResult
 from feedpub.render.jsonfeed import render_json_feed
 
-UTC = timezone.utc
+UTC = UTC
 TOPIC = Topic(key="computer vision", name="Computer Vision", slug="computer-vision", description="Seeing machines")
 
 
@@ -169,4 +169,3 @@ def test_output_is_deterministic_readable_utf8() -> None:
 def test_a_lone_surrogate_does_not_break_the_feed() -> None:
     feed = json.loads(render(selection(article(1, title="bad \ud800 title"))))
     assert feed["items"][0]["title"] == "bad ? title"
-

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from feedpub.records import Article
 from feedpub.select import Rules, Selector
 from feedpub.topics import resolve_topics
 
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def art(n: int, *, days: float = 0, q: float = 50, topics=("T",), published=True, url=None) -> Article:

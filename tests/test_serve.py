@@ -28,7 +28,9 @@ def server(tmp_path: Path):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "feedpub", "serve", "--source", str(site), "--port", str(port), "--min-quality", "0"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}/"
     try:

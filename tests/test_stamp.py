@@ -22,7 +22,7 @@ from feedpub.entry import main
 
 from .conftest import FIXTURE_SITE
 
-EDIT = '''
+EDIT = """
 
 # An edit made by the test: the JSON Feed writer now writes one more member.
 _before_the_edit = render_json_feed
@@ -30,7 +30,7 @@ _before_the_edit = render_json_feed
 
 def render_json_feed(sel, **kw):  # type: ignore[no-redef]
     return _before_the_edit(sel, **kw).replace(b"{\\n", b'{\\n  "edited": "after the first build",\\n', 1)
-'''
+"""
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
 from hypothesis import given, settings
@@ -18,7 +18,7 @@ from feedpub.times import (
     utc,
 )
 
-ZONES = [None, timezone.utc, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
+ZONES = [None, UTC, timezone(timedelta(hours=-7)), timezone(timedelta(hours=5, minutes=30))]
 MOMENTS = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 30), timezones=st.sampled_from(ZONES))
 
 
@@ -41,16 +41,16 @@ def test_naive_times_are_utc_and_others_are_converted() -> None:
     assert rfc3339(datetime(2024, 5, 5, 23, 59, 59)) == "2024-05-05T23:59:59Z"
     assert rfc3339(datetime(2024, 5, 6, 1, 0, tzinfo=timezone(timedelta(hours=2)))) == "2024-05-05T23:00:00Z"
     assert rfc822(datetime(2026, 12, 1, 6, 44, 38)) == "Tue, 01 Dec 2026 06:44:38 +0000"
-    assert utc(datetime(2024, 1, 1)).tzinfo is timezone.utc
+    assert utc(datetime(2024, 1, 1)).tzinfo is UTC
 
 
 def test_parse_rfc3339_refuses_what_is_not_a_time() -> None:
     assert parse_rfc3339("yesterday") is None
     assert parse_rfc3339(1700000000) is None
-    assert parse_rfc3339("2024-05-05T23:59:59") == datetime(2024, 5, 5, 23, 59, 59, tzinfo=timezone.utc)
+    assert parse_rfc3339("2024-05-05T23:59:59") == datetime(2024, 5, 5, 23, 59, 59, tzinfo=UTC)
 
 
 def test_micros_count_from_the_epoch() -> None:
     assert micros(EPOCH) == 0 and from_micros(1) - EPOCH == timedelta(microseconds=1)
-    moment = datetime(2024, 5, 5, 23, 59, 59, 123456, tzinfo=timezone.utc)
+    moment = datetime(2024, 5, 5, 23, 59, 59, 123456, tzinfo=UTC)
     assert from_micros(micros(moment)) == moment

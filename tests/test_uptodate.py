@@ -115,7 +115,9 @@ def test_config_and_topic_definitions_are_inputs(site: Path, tmp_path: Path, cap
     assert any(t["name"] == "Robots and Drones" for t in summary["topics"])
 
 
-def test_the_clock_ends_a_stamp(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_clock_ends_a_stamp(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     args = ["build", "--source", str(site), "--output", str(out), "--base-url", "https://f.test/", "--json"]
     build(site, out, capsys)

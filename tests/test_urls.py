@@ -10,7 +10,9 @@ from feedpub.urls import http_url, is_http
 URLS = st.builds(
     lambda scheme, host, path: f"{scheme}://{host}{path}",
     st.sampled_from(["http", "https", "HTTP", "Https", "ftp", "javascript", ""]),
-    st.sampled_from(["example.org", "EXAMPLE.org", "bücher.example", "user:pw@example.org", "[::1]", "127.0.0.1:8080", "", "a..b"]),
+    st.sampled_from(
+        ["example.org", "EXAMPLE.org", "bücher.example", "user:pw@example.org", "[::1]", "127.0.0.1:8080", "", "a..b"]
+    ),
     st.text(alphabet=st.sampled_from(list("/?#=&%é ab~<>\"'\t")), max_size=12),
 )
 

@@ -22,7 +22,7 @@ class Hub:
         hub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 hub.requests.append((self.path, self.headers.get("Content-Type", ""), parse_qsl(body)))
                 self.send_response(hub.status)

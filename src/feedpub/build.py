@@ -136,7 +136,9 @@ def _select(
     return selected
 
 
-def _result(config: Config, now: datetime, selected: Selected, timings: Sequence[tuple[str, float]], cache: CacheStats | None) -> BuildResult:
+def _result(
+    config: Config, now: datetime, selected: Selected, timings: Sequence[tuple[str, float]], cache: CacheStats | None
+) -> BuildResult:
     return BuildResult(
         config, now, selected.read, selected.rejected, selected.result, tuple(timings), cache,
         files_digest=selected.files_digest, files_marks=selected.files_marks, valid_until=selected.valid_until,
@@ -188,9 +190,7 @@ def prepare(
     cache = ParseCache(config.cache_folder()) if use_cache else None
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
     t = time.perf_counter()
-    rendered = render_all(
-        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn
-    )
+    rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
     return replace(_result(config, now, selected, timings, stats), files=rendered.files)
@@ -307,7 +307,11 @@ def save_stamp(
     path = uptodate.stamp_file(argv)
     if path is None:
         return None
-    report = {"summary": {k: v for k, v in summary(result).items() if k != "timings"}, "warnings": list(warnings), "status": status}
+    report = {
+        "summary": {k: v for k, v in summary(result).items() if k != "timings"},
+        "warnings": list(warnings),
+        "status": status,
+    }
     try:
         stamp = uptodate.new_stamp(
             config_path=config_path,

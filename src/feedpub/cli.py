@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedpub import __version__, build
@@ -59,7 +59,10 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
-    parser = _Parser(prog="feedpub", description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.")
+    parser = _Parser(
+        prog="feedpub",
+        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.",
+    )
     parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -74,7 +77,9 @@ def make_parser() -> argparse.ArgumentParser:
     publish = sub.add_parser("publish", help="build the feeds and push them to a folder or S3, then ping WebSub hubs")
     _common(publish)
     publish.add_argument(
-        "--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish (default: the config's publish.target, else output/)"
+        "--target",
+        metavar="DIR|s3://BUCKET/PREFIX/",
+        help="where to publish (default: the config's publish.target, else output/)",
     )
     publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3)")
     publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded, left and deleted; write nothing")
@@ -153,7 +158,7 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 
 def _now() -> datetime:
     """The one reading of the clock per build: everything downstream takes it as a parameter."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _print_json(data: object) -> None:
@@ -238,7 +243,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _load(args)
     checked = build.check(config, use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet))
     if args.json:
-        _print_json({"read": checked.read, "accepted": checked.accepted, "rejected": [build.rejection_json(r) for r in checked.rejected]})
+        _print_json(
+            {"read": checked.read, "accepted": checked.accepted, "rejected": [build.rejection_json(r) for r in checked.rejected]}
+        )
     else:
         for r in checked.rejected:
             print(f"{printable(r.path)}: {r.reason}")
@@ -264,7 +271,9 @@ def cmd_topics(args: argparse.Namespace) -> int:
         _print_json(rows)
         return 0
     header = ("TOPIC", "SLUG", "ARTICLES", "SELECTED", "FEED")
-    table = [header] + [(r["name"], r["slug"], str(r["articles"]), str(r["items"]), r["files"][0] if r["files"] else "") for r in rows]
+    table = [header] + [
+        (r["name"], r["slug"], str(r["articles"]), str(r["items"]), r["files"][0] if r["files"] else "") for r in rows
+    ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         cells = [c.ljust(w) if i in (0, 1, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]

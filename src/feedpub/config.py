@@ -217,8 +217,19 @@ def check_base_url(value: str, where: str = "--base-url") -> str:
 
 
 _TOP = {
-    "site", "sources", "pattern", "output", "formats", "site_feed", "selection", "topics", "websub", "publish",
-    "directory", "probe", "cache_dir",
+    "site",
+    "sources",
+    "pattern",
+    "output",
+    "formats",
+    "site_feed",
+    "selection",
+    "topics",
+    "websub",
+    "publish",
+    "directory",
+    "probe",
+    "cache_dir",
 }
 
 

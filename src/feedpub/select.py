@@ -44,7 +44,7 @@ def _order(item: Item) -> OrderKey:
 class _Feed:
     """The best items of one feed so far, sorted, each URL once."""
 
-    __slots__ = ("rules", "keys", "items", "urls", "total", "max_items", "min_quality", "unpublished_ok", "max_age_us")
+    __slots__ = ("items", "keys", "max_age_us", "max_items", "min_quality", "rules", "total", "unpublished_ok", "urls")
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules

@@ -11,7 +11,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -79,10 +79,10 @@ def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
                     return False
             return False
 
-        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        def do_GET(self) -> None:
             self._respond(body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802 - stdlib name
+        def do_HEAD(self) -> None:
             self._respond(body=False)
 
     return Handler
@@ -142,7 +142,7 @@ def source_signature(config: Config) -> object:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def preview(

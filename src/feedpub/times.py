@@ -7,9 +7,9 @@ is locale-free, so the bytes of a feed never depend on the host.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 """English month abbreviations (RFC 822 and the directory page), whatever the host's locale."""
@@ -29,13 +29,13 @@ def from_micros(us: int) -> datetime:
 def utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a naive time is taken to be UTC already (as article files mean it)."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     """The current moment, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def rfc3339(moment: datetime) -> str:

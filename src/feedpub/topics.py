@@ -154,9 +154,9 @@ def _free_slug(slug: str, key: str, taken: set[str]) -> str:
         if candidate not in taken:
             return candidate
     n = 2
-    while f"{digest[:MAX_SLUG - 12]}-{n}" in taken:
+    while f"{digest[: MAX_SLUG - 12]}-{n}" in taken:
         n += 1
-    return f"{digest[:MAX_SLUG - 12]}-{n}"
+    return f"{digest[: MAX_SLUG - 12]}-{n}"
 
 
 def _by_display(counts: Mapping[str, int]) -> Counter[str]:

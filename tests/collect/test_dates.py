@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import warnings
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -95,7 +95,7 @@ CLOCK_DEPENDENT = ("10:30", "June 10", "Monday", "10 Jun 70")
 @pytest.mark.parametrize("text", sorted(ACCEPTED))
 def test_accepted(text: str) -> None:
     got = to_utc(text, "publishedDateTime")
-    assert got.tzinfo == timezone.utc
+    assert got.tzinfo == UTC
     assert got.isoformat() == ACCEPTED[text]
 
 
@@ -109,8 +109,8 @@ def test_refused_with_a_reason(text: str) -> None:
 
 def test_yaml_values_are_unchanged() -> None:
     """YAML timestamps and dates never reach the string parser: naive means UTC."""
-    assert to_utc(datetime(2021, 1, 15, 10), "f") == datetime(2021, 1, 15, 10, tzinfo=timezone.utc)
-    assert to_utc(date(2021, 1, 15), "f") == datetime(2021, 1, 15, tzinfo=timezone.utc)
+    assert to_utc(datetime(2021, 1, 15, 10), "f") == datetime(2021, 1, 15, 10, tzinfo=UTC)
+    assert to_utc(date(2021, 1, 15), "f") == datetime(2021, 1, 15, tzinfo=UTC)
 
 
 def test_no_warning_and_nothing_on_stderr(capfd: pytest.CaptureFixture[str]) -> None:
@@ -259,7 +259,7 @@ def test_any_text_gives_utc_or_a_reason(text: str) -> None:
         except ArticleError as refused:
             assert str(refused).startswith("f: ")
         else:
-            assert got.tzinfo == timezone.utc
+            assert got.tzinfo == UTC
 
 
 @given(

@@ -61,7 +61,9 @@ def build(mixed: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
         mp.setattr(sys, "stderr", err)
         # Not in the repository root, where config/feedpub.yaml (the example) would apply.
         mp.chdir(output.parent)
-        status = main(["build", "--source", str(mixed), "--output", str(output), "--json", "--base-url", "https://feeds.example.com/"])
+        status = main(
+            ["build", "--source", str(mixed), "--output", str(output), "--json", "--base-url", "https://feeds.example.com/"]
+        )
     return {"status": status, "summary": json.loads(out.getvalue()), "stderr": err.getvalue(), "output": output}
 
 
@@ -162,7 +164,10 @@ def test_the_console_script_never_shows_a_traceback(mixed: Path, tmp_path: Path)
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.run(
         [sys.executable, "-m", "feedpub", "build", "--source", str(mixed), "--output", str(tmp_path / "o"), "--quiet"],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr

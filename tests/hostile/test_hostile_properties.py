@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import string
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import yaml
-from feedpub.render.feeds import render_feed
 from hostile_checks import HTTP_URL, TAG_LIKE, check_feed, check_html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,36 +23,95 @@ from hypothesis import strategies as st
 from feedpub.collect.article import parse_article
 from feedpub.config import Site
 from feedpub.records import Article, Rejection, Selection, Topic
+from feedpub.render.feeds import render_feed
 from feedpub.render.item_html import item_html
 from feedpub.text import plain_text
 from feedpub.urls import http_url
 
-CI = settings(max_examples=int(os.environ.get("FEEDPUB_HYPOTHESIS_EXAMPLES", "200")), derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+CI = settings(
+    max_examples=int(os.environ.get("FEEDPUB_HYPOTHESIS_EXAMPLES", "200")),
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # Text with the characters that matter: markup, entities, controls, bidi and zero-width.
 HOSTILE_CHARS = st.sampled_from(
     list("<>&\"';:/\\#%?=@ \t\n\r\x00\x01\x0b\x1f\x7f\x85\u200b\u200f\u202e\u2066\ufeff\ufffe\uffff")
-    + ["<script>", "</script>", "<iframe src=x>", "<img src=x onerror=alert(1)>", "&lt;", "&gt;", "&amp;",
-       "&#106;", "&#x27;", "javascript:", "data:", "java\tscript:", "//", "http://", "https://", "\U0001f600", "人工", "مر"]
+    + [
+        "<script>",
+        "</script>",
+        "<iframe src=x>",
+        "<img src=x onerror=alert(1)>",
+        "&lt;",
+        "&gt;",
+        "&amp;",
+        "&#106;",
+        "&#x27;",
+        "javascript:",
+        "data:",
+        "java\tscript:",
+        "//",
+        "http://",
+        "https://",
+        "\U0001f600",
+        "人工",
+        "مر",
+    ]
 )
-HOSTILE_TEXT = st.lists(st.one_of(HOSTILE_CHARS, st.text(string.ascii_letters + string.digits, max_size=5)), max_size=12).map("".join)
+HOSTILE_TEXT = st.lists(st.one_of(HOSTILE_CHARS, st.text(string.ascii_letters + string.digits, max_size=5)), max_size=12).map(
+    "".join
+)
 URLS = st.one_of(
-    st.builds(lambda h, p: f"https://{h}/{p}", st.sampled_from(["example.com", "bücher.example", "EXAMPLE.com:8080", "[::1]", "a..b", "u:p@x.com"]), HOSTILE_TEXT),
-    st.builds(lambda s, r: s + r, st.sampled_from(["javascript:", "JavaScript:", "data:", "vbscript:", "//", "/", " http://", "http:", "ftp://", "&#104;ttp://"]), HOSTILE_TEXT),
+    st.builds(
+        lambda h, p: f"https://{h}/{p}",
+        st.sampled_from(["example.com", "bücher.example", "EXAMPLE.com:8080", "[::1]", "a..b", "u:p@x.com"]),
+        HOSTILE_TEXT,
+    ),
+    st.builds(
+        lambda s, r: s + r,
+        st.sampled_from(
+            ["javascript:", "JavaScript:", "data:", "vbscript:", "//", "/", " http://", "http:", "ftp://", "&#104;ttp://"]
+        ),
+        HOSTILE_TEXT,
+    ),
     HOSTILE_TEXT,
 )
 DATES = st.one_of(
     st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
-    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.sampled_from(
-        [timezone.utc, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)), timezone(timedelta(minutes=330))])),
+    st.datetimes(
+        min_value=datetime(1, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)), timezone(timedelta(minutes=330))]
+        ),
+    ),
     st.dates(),
-    st.sampled_from(["2021-01-15T10:00:00Z", "2021-01-15", "01/02/2021", "tomorrow", "2021-02-30", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00", ""]),
+    st.sampled_from(
+        [
+            "2021-01-15T10:00:00Z",
+            "2021-01-15",
+            "01/02/2021",
+            "tomorrow",
+            "2021-02-30",
+            "0001-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-05:00",
+            "",
+        ]
+    ),
 )
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30), st.floats(), HOSTILE_TEXT, DATES,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(),
+    HOSTILE_TEXT,
+    DATES,
     st.sampled_from(["yes", "no", "on", "off", "null", "~", "nan", "inf", "-inf", "1e999", "42", "0x1F"]),
 )
-JUNK = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)), max_leaves=12)
+JUNK = st.recursive(
+    SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(HOSTILE_TEXT, inner, max_size=4)), max_leaves=12
+)
 
 
 def _maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -63,13 +121,24 @@ def _maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 IMAGE = st.fixed_dictionaries(
     {"url": _maybe(URLS)},
-    optional={"width": _maybe(st.integers(0, 5000)), "height": _maybe(st.integers(0, 5000)), "title": _maybe(HOSTILE_TEXT), "isCached": JUNK},
+    optional={
+        "width": _maybe(st.integers(0, 5000)),
+        "height": _maybe(st.integers(0, 5000)),
+        "title": _maybe(HOSTILE_TEXT),
+        "isCached": JUNK,
+    },
 )
 PROVIDER = st.fixed_dictionaries({}, optional={"name": _maybe(HOSTILE_TEXT), "domain": _maybe(HOSTILE_TEXT), "images": JUNK})
 RELATED = st.fixed_dictionaries(
     {"webUrl": _maybe(URLS)},
-    optional={"title": _maybe(HOSTILE_TEXT), "excerpt": _maybe(HOSTILE_TEXT), "publishedDateTime": _maybe(DATES),
-              "provider": _maybe(PROVIDER), "images": _maybe(st.lists(IMAGE, max_size=2)), "quality": JUNK},
+    optional={
+        "title": _maybe(HOSTILE_TEXT),
+        "excerpt": _maybe(HOSTILE_TEXT),
+        "publishedDateTime": _maybe(DATES),
+        "provider": _maybe(PROVIDER),
+        "images": _maybe(st.lists(IMAGE, max_size=2)),
+        "quality": JUNK,
+    },
 )
 FRONT_MATTER = st.fixed_dictionaries(
     {

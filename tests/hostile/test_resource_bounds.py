@@ -55,8 +55,16 @@ def _bomb(levels: int, width: int) -> bytes:
     for i in range(1, levels):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
     top = f"*a{levels - 1}"
-    lines += [f"title: {top}", f"excerpt: {top}", f"published: {top}", f"topics: {top}",
-              "publishedDateTime: 2021-01-15T10:00:00Z", 'webUrl: "https://example.com/b"', "---", ""]
+    lines += [
+        f"title: {top}",
+        f"excerpt: {top}",
+        f"published: {top}",
+        f"topics: {top}",
+        "publishedDateTime: 2021-01-15T10:00:00Z",
+        'webUrl: "https://example.com/b"',
+        "---",
+        "",
+    ]
     return "\n".join(lines).encode()
 
 

@@ -63,9 +63,7 @@ except PublishError as exc:
 
 def test_failing_write_leaves_the_old_file_whole(tmp_path: Path) -> None:
     FolderTarget(tmp_path).publish(files())
-    proc = subprocess.run(
-        [sys.executable, "-c", FAILING_WRITE, str(tmp_path)], capture_output=True, text=True, timeout=60
-    )
+    proc = subprocess.run([sys.executable, "-c", FAILING_WRITE, str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3, proc.stderr
     assert "ai.xml" in proc.stdout
     assert (tmp_path / "ai.xml").read_bytes() == b"<rss>v1</rss>"

@@ -159,9 +159,7 @@ def test_object_deleted_or_overwritten_behind_its_back_is_rewritten(s3_env: S3Se
 
 
 @pytest.mark.parametrize("which", ["secret", "access_key"])
-def test_wrong_credentials_one_clear_line(
-    s3_env: S3Server, bucket: str, monkeypatch: pytest.MonkeyPatch, which: str
-) -> None:
+def test_wrong_credentials_one_clear_line(s3_env: S3Server, bucket: str, monkeypatch: pytest.MonkeyPatch, which: str) -> None:
     wrong = "Wr0ngSecret" + s3_env.secret_key[::-1]
     if which == "secret":
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
@@ -324,7 +322,7 @@ def test_bad_urls_are_config_errors(url: str) -> None:
     assert info.value.exit_status == 2
 
 
-def test_unknown_profile_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
+def test_unknown_profile_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     with pytest.raises(ConfigError, match="no-such-profile"):
@@ -351,7 +349,7 @@ def test_silent_endpoint_times_out_with_one_line(s3_env: S3Server) -> None:
     assert message == f"S3 endpoint {endpoint}, bucket feeds: the endpoint stopped answering (read timeout)"
 
 
-def test_not_an_s3_endpoint(s3_env: S3Server, tmp_path) -> None:  # noqa: ANN001
+def test_not_an_s3_endpoint(s3_env: S3Server, tmp_path) -> None:
     # A plain web server where the store should be.
     with subprocess.Popen(
         [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port := free_port())],

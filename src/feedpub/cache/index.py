@@ -42,6 +42,7 @@ def stored(item: ArticleRef | Rejection) -> tuple:  # type: ignore[type-arg]
         return item[1:]  # a plain tuple: slicing drops the NamedTuple type
     return (item.reason,)
 
+
 _BLOCK = struct.Struct(">II")  # payload length, CRC-32 of the payload
 _BLOCK_ENTRIES = 1024
 _MAX_BLOCK = 64 * 1024 * 1024  # a longer "block" is damage, not data: never allocated

@@ -194,7 +194,12 @@ class ParseCache:
         blob = encoded.blob
         segment, offset = self._records.append(blob)
         e = encoded
-        return (path, size, mtime_ns, (e.url, e.published_us, e.quality, e.published, shared, segment, offset, len(blob), e.digest))
+        return (
+            path,
+            size,
+            mtime_ns,
+            (e.url, e.published_us, e.quality, e.published, shared, segment, offset, len(blob), e.digest),
+        )
 
     def _blob(self, ref: ArticleRef) -> bytes | None:
         return self._records.read(ref.segment, ref.offset, ref.length, ref.digest)

@@ -19,9 +19,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from feedpub.collect.dates import to_utc
 from feedpub.collect.frontmatter import load_front_matter
 from feedpub.errors import ArticleError
-from feedpub.collect.dates import to_utc
 from feedpub.records import Article, Image, Provider, Rejection, Related
 from feedpub.text import plain_text, printable
 from feedpub.urls import host_name, http_url

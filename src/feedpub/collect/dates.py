@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
 from dateutil import parser as dateparser
@@ -30,11 +30,12 @@ from feedpub.times import EPOCH, utc
 MAX_DATE_TEXT = 64
 MIN_DATE = EPOCH
 """Earliest publication date accepted (feed readers and Unix timestamps start here)."""
-MAX_DATE = datetime(2200, 1, 1, tzinfo=timezone.utc)
+MAX_DATE = datetime(2200, 1, 1, tzinfo=UTC)
 """First publication date refused (later dates are typos or sentinels like 9999)."""
 
 UTC_NAMES = frozenset({"UTC", "GMT", "UT", "Z"})
 """The only zone names accepted (any case): every other name is ambiguous or local."""
+
 
 def _kind(value: object) -> str:
     return "nothing" if value is None else type(value).__name__
@@ -118,9 +119,9 @@ def _zone(name: str | None, offset: int | None) -> tzinfo | None:
             f"time zone name {name!r} is ambiguous or unknown; use a UTC offset such as -08:00 or +05:30", with_text=False
         )
     if offset is None:
-        return timezone.utc if name is not None else None
+        return UTC if name is not None else None
     # timezone() refuses offsets of a day or more with ValueError: "cannot read".
-    return timezone(timedelta(seconds=offset)) if offset else timezone.utc
+    return timezone(timedelta(seconds=offset)) if offset else UTC
 
 
 def _date_string(text: str, field: str) -> datetime:
@@ -137,8 +138,7 @@ def _date_string(text: str, field: str) -> datetime:
         raise ArticleError(f"{field}: {text!r} is ambiguous (day and month could be swapped); use ISO 8601")
     if _SIGNED_UTC_NAME.search(text):
         raise ArticleError(
-            f"{field}: {text!r} has a zone like 'GMT+3', which software reads with either sign; "
-            "use a UTC offset such as +03:00"
+            f"{field}: {text!r} has a zone like 'GMT+3', which software reads with either sign; use a UTC offset such as +03:00"
         )
     try:
         # _zone answers for every zone, so dateutil never warns; the filter is a second
@@ -178,7 +178,5 @@ def to_utc(value: object, field: str) -> datetime:
     except (OverflowError, ValueError):
         raise ArticleError(f"{field}: date out of range") from None
     if not MIN_DATE <= dt < MAX_DATE:
-        raise ArticleError(
-            f"{field}: {dt.date().isoformat()} is outside {MIN_DATE.year}-01-01 .. {MAX_DATE.year - 1}-12-31"
-        )
+        raise ArticleError(f"{field}: {dt.date().isoformat()} is outside {MIN_DATE.year}-01-01 .. {MAX_DATE.year - 1}-12-31")
     return dt

@@ -22,7 +22,7 @@ checks the results against the full loader on real, generated and random documen
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
@@ -43,9 +43,7 @@ _UNUSUAL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufe
 # Each line (findall gives one tuple per line, blank ones too): indent; "-" and the
 # spaces after it; a key with its colon; the text of a double-quoted value without
 # escapes, and its closing quote (set only when that alternative matched); else the rest.
-_LINES = re.compile(
-    r'^( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_-]*:)(?: +|$))?(?:"([^"\\\n]*)(") *$|(.*))', re.MULTILINE
-)
+_LINES = re.compile(r'^( *)(-(?: +|$))?(?:([A-Za-z_][A-Za-z0-9_-]*:)(?: +|$))?(?:"([^"\\\n]*)(") *$|(.*))', re.MULTILINE)
 _DOUBLE = re.compile(r'"([^"\\]*(?:\\.[^"\\]*)*)" *')
 _SINGLE = re.compile(r"'((?:[^']|'')*)' *")
 _ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
@@ -126,7 +124,7 @@ class _Scalars:
             try:
                 value = datetime(
                     int(text[:4]), int(text[5:7]), int(text[8:10]),
-                    int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=timezone.utc,
+                    int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
                 )  # fmt: skip
             except ValueError as exc:
                 raise _Unsure from exc
@@ -134,7 +132,7 @@ class _Scalars:
             method = getattr(self._constructor, "construct_yaml_" + tag[len(_CORE) :])
             try:
                 value = method(yaml.ScalarNode(tag, text))
-            except Exception as exc:  # noqa: BLE001 - the full loader raises it again
+            except Exception as exc:
                 raise _Unsure from exc
         else:
             raise _Unsure  # '=' (value) and '<<' (merge) are not built here

@@ -10,6 +10,8 @@ from feedpub.records import Article, Rejection
 
 MAX_FILE_BYTES = 1_000_000
 """Largest article file read (bytes); the largest real one is 59 KB. Bigger files are rejected."""
+
+
 def read_article(path: Path) -> Article | Rejection:
     """Read and parse one article file; problems become a Rejection naming the file.
 

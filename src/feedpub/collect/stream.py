@@ -38,6 +38,7 @@ class ResultCache(Protocol):
     def store(self, path: str, size: int, mtime_ns: int, encoded: Encoded) -> ArticleRef | Rejection:
         """Keep a fresh parse result; returns what selection gets."""
 
+
 PARALLEL_ABOVE = 500
 """Parse in worker processes when more files than this need parsing (start-up costs ~0.1 s)."""
 

@@ -551,10 +551,7 @@ class S3Target:
                 message = f"{self._where()}: {fatal[0]}; {len(failed)} file(s) not written"
             else:
                 first = next(iter(failed))
-                message = (
-                    f"{self._where()}: {len(failed)} file(s) not written; "
-                    f"first: {self.prefix + first}: {failed[first]}"
-                )
+                message = f"{self._where()}: {len(failed)} file(s) not written; first: {self.prefix + first}: {failed[first]}"
             raise PublishIncomplete(message, result)
         return result
 
@@ -584,4 +581,4 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-__all__ = ["S3Target", "PublishIncomplete", "parse_s3_url", "MANIFEST_NAME", "SHA_META"]
+__all__ = ["MANIFEST_NAME", "SHA_META", "PublishIncomplete", "S3Target", "parse_s3_url"]

@@ -129,9 +129,7 @@ def render_directory(
     ]
     for entry in entries:
         for name, mime, label in _feeds(entry):
-            head.append(
-                f'<link rel="alternate" type="{mime}" title="{escape(f"{entry.name} ({label})")}" href="{_href(name)}">'
-            )
+            head.append(f'<link rel="alternate" type="{mime}" title="{escape(f"{entry.name} ({label})")}" href="{_href(name)}">')
     head += [f"<style>\n{_CSS}\n</style>", "</head>"]
 
     opml = _href(opml_name)
@@ -167,7 +165,9 @@ def render_directory(
     return ("\n".join(head + body) + "\n").encode("utf-8", "replace")
 
 
-def render_index_page(selections: Sequence[Picked | Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
+def render_index_page(
+    selections: Sequence[Picked | Selection], site: Site, formats: Sequence[str], updated: datetime
+) -> OutputFile:
     """``index.html``: a page listing every topic's feeds, with autodiscovery links."""
     entries = [
         DirectoryEntry(

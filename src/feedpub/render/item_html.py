@@ -59,9 +59,7 @@ def item_html(article: Article) -> str:
     parts: list[str] = []
     if article.images:
         img = article.images[0]
-        size = "".join(
-            f' {name}="{value}"' for name, value in (("width", img.width), ("height", img.height)) if value
-        )
+        size = "".join(f' {name}="{value}"' for name, value in (("width", img.width), ("height", img.height)) if value)
         alt = img.title or article.title
         parts.append(f'<p><img src="{_attr(img.url)}"{size} alt="{_attr(alt)}"></p>')
     if article.excerpt:

@@ -46,7 +46,7 @@ def render_opml(selections: Sequence[Picked | Selection], site: Site, formats: S
     ]
     for sel in selections:
         lines.append(
-            "    <outline type=\"rss\""
+            '    <outline type="rss"'
             f" text={quoteattr(xml_safe(sel.topic.name))}"
             f" title={quoteattr(xml_safe(_feed_title(sel, site)))}"
             f" xmlUrl={quoteattr(site.feeds_url() + sel.topic.slug + EXTENSIONS[fmt])}"

@@ -107,7 +107,6 @@ def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGener
     # (every feed unchanged) starts faster without them.
     from feedgen.feed import FeedGenerator
 
-
     fg = FeedGenerator()
     register(fg)
     topic = sel.topic
