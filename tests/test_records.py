@@ -16,7 +16,7 @@ from feedpub.config import Site
 from feedpub.records import Article, ArticleRef, Picked, Selection, Topic
 from feedpub.render.feeds import render_feed
 
-from .test_cache import article, write
+from .cache.test_caches import article, write
 
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/")
 TOPIC = Topic(key="ai", name="AI", slug="ai")

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from feedpub.collect import frontmatter, plainyaml
 from feedpub.errors import ArticleError
 
-from .conftest import FIXTURE_SITE, REPO
+from ..conftest import FIXTURE_SITE, REPO
 
 CI = settings(
     max_examples=int(os.environ.get("FEEDPUB_HYPOTHESIS_EXAMPLES", "600")),

@@ -16,7 +16,7 @@ import pytest
 from feedpub.cache import uptodate
 from feedpub.entry import main
 
-from .conftest import FIXTURE_SITE
+from ..conftest import FIXTURE_SITE
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import feedpub
 from feedpub.cache import stamp
 from feedpub.entry import main
 
-from .conftest import FIXTURE_SITE
+from ..conftest import FIXTURE_SITE
 
 EDIT = """
 

@@ -16,7 +16,7 @@ from hypothesis import given
 from feedpub.collect import frontmatter
 from feedpub.errors import ArticleError
 
-from .conftest import FIXTURE_SITE, REPO
+from ..conftest import FIXTURE_SITE, REPO
 from .test_plainyaml import CI, DOCUMENTS, typed
 
 

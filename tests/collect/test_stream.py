@@ -14,7 +14,7 @@ from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
 from feedpub.records import Article, ArticleRef
 
-from .test_cache import article, write
+from ..cache.test_caches import article, write
 
 
 def test_workers_started_mid_stream_keep_the_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

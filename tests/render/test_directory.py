@@ -20,7 +20,7 @@ import pytest
 from feedpub.render.directory import DirectoryEntry, render_directory
 
 UTC = UTC
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 GENERATED = datetime(2024, 5, 9, 7, 45, tzinfo=UTC)
 
