@@ -47,7 +47,7 @@ def server(tmp_path: Path):
 
 
 def test_serves_feeds_with_types_and_conditional_get(server) -> None:
-    base, site = server
+    base, _site = server
     r = requests.get(base + "robots.xml", timeout=5)
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/rss+xml; charset=utf-8"

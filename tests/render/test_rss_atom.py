@@ -36,7 +36,7 @@ def test_rss_read_back() -> None:
     feed = feedparser.parse(out.data)
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.feed.link == "https://site.test/"
-    links = {(l.get("rel"), l.href) for l in feed.feed.links}
+    links = {(link.get("rel"), link.href) for link in feed.feed.links}
     assert ("self", "https://feeds.test/news/robots.xml") in links
     assert ("hub", "https://hub.test/") in links
     e = feed.entries[0]
@@ -62,11 +62,11 @@ def test_atom_read_back_has_enclosure_and_related_links() -> None:
     assert not feed.bozo, feed.get("bozo_exception")
     e = feed.entries[0]
     assert e.link == ARTICLE.url  # the article, not the image
-    rels = {(l.rel, l.href) for l in e.links}
+    rels = {(link.rel, link.href) for link in e.links}
     assert ("enclosure", "https://img.test/a.png") in rels
     assert ("related", "https://other.test/r") in rels
     assert e.enclosures[0].type == "image/png" and e.enclosures[0].length == "0"
-    related = [l for l in e.links if l.rel == "related"][0]
+    related = next(link for link in e.links if link.rel == "related")
     assert related.title == "Other take"
     assert feed.feed.author == "Test News"
     assert e.author == "Test Wire"

@@ -148,7 +148,7 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
                     value = memo.get(plain, _UNBUILT)
                     if value is _UNBUILT:
                         # Resolver.resolve: the implicit resolvers for the first character, in order.
-                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):
+                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):  # noqa: B007 - read after the loop (for/else)
                             if regexp.match(plain):
                                 break
                         else:
