@@ -71,4 +71,6 @@ def test_rebuilds_when_an_article_changes(server) -> None:
         r = requests.get(base + "robots.xml", headers={"If-None-Match": before.headers["ETag"]}, timeout=5)
         if r.status_code == 200:
             break
+    else:
+        pytest.fail("no rebuilt feed after 50 tries, 0.2 s apart")
     assert r.status_code == 200 and b"Edited vacuum robots map" in r.content
