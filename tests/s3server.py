@@ -18,10 +18,14 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
@@ -92,15 +96,16 @@ class S3Server:
         env["AWS_SECRET_ACCESS_KEY"] = self.secret_key
         return env
 
-    def client(self, **overrides: str):
-        """A boto3 client with the server's credentials (or ``overrides``)."""
-        params = {
-            "endpoint_url": self.endpoint,
-            "aws_access_key_id": self.access_key,
-            "aws_secret_access_key": self.secret_key,
-            "region_name": self.region,
-        }
-        params.update(overrides)
+    def client(
+        self,
+        *,
+        endpoint_url: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        region_name: str | None = None,
+    ) -> S3Client:
+        """A boto3 client with the server's credentials (or the ones given)."""
+        # Named arguments rather than **kwargs: boto3's stubs type each keyword of client().
         return boto3.client(
             "s3",
             config=Config(
@@ -111,7 +116,10 @@ class S3Server:
                 read_timeout=10,
                 retries={"max_attempts": 1, "mode": "standard"},
             ),
-            **params,
+            endpoint_url=self.endpoint if endpoint_url is None else endpoint_url,
+            aws_access_key_id=self.access_key if aws_access_key_id is None else aws_access_key_id,
+            aws_secret_access_key=self.secret_key if aws_secret_access_key is None else aws_secret_access_key,
+            region_name=self.region if region_name is None else region_name,
         )
 
     @property

@@ -9,15 +9,21 @@ import importlib.util
 import sys
 import textwrap
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from benchmarks.run import Measurement
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BENCH = REPO.parent / "shared" / "bench"
 
 
-def _load_run():
+def _load_run() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_run", REPO / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["bench_run"] = module  # dataclasses look their module up by name
     spec.loader.exec_module(module)
@@ -93,7 +99,7 @@ def test_limits_match_the_hugo_template() -> None:
     assert run.template_limits(SHARED_BENCH / "hugo_site") == (50, 20)
 
 
-def _m(wall: float, mb: float) -> run.Measurement:
+def _m(wall: float, mb: float) -> Measurement:
     return run.Measurement(
         wall_s=wall, peak_tree_mb=mb, peak_single_mb=mb, max_procs=1, user_s=0.0, sys_s=0.0, returncode=0, samples=1
     )

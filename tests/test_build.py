@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -203,7 +204,7 @@ def test_the_up_to_date_shortcut_loads_no_pipeline(tmp_path: Path) -> None:
         "sys.exit(status)\n"
     )
 
-    def loaded() -> tuple[set[str], dict]:  # type: ignore[type-arg]
+    def loaded() -> tuple[set[str], dict[str, Any]]:
         p = subprocess.run([sys.executable, "-c", probe, json.dumps(args)], capture_output=True, text=True, timeout=60)
         assert p.returncode == 0, p.stderr
         return set(json.loads(p.stderr.strip().splitlines()[-1])), json.loads(p.stdout)

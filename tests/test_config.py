@@ -96,7 +96,7 @@ def test_bad_settings_name_the_file_and_the_key(tmp_path: Path, yaml_text: str, 
 
 
 def test_settings_are_checked_however_they_are_made() -> None:
-    with pytest.raises(ConfigError, match="publish.workers: must be at least 1"):
+    with pytest.raises(ConfigError, match=r"publish\.workers: must be at least 1"):
         PublishSettings(workers=0)
-    with pytest.raises(ConfigError, match="probe.max_age_days: must not be negative"):
+    with pytest.raises(ConfigError, match=r"probe\.max_age_days: must not be negative"):
         ProbeSettings(max_age_days=-1)

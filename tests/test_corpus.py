@@ -67,7 +67,7 @@ def test_whole_corpus(corpus: Path, tmp_path: Path) -> None:
         for ext in ("xml", "atom"):
             feed = feedparser.parse((out / f"{slug}.{ext}").read_bytes())
             assert not feed.bozo, (slug, ext, feed.get("bozo_exception"))
-            assert any(l.get("rel") == "self" for l in feed.feed.links)
+            assert any(link.get("rel") == "self" for link in feed.feed.links)
             for e in feed.entries:
                 assert e.link == e.id and e.link.startswith("http")
                 assert all(enc.href != e.link for enc in e.enclosures)
@@ -78,8 +78,8 @@ def test_whole_corpus(corpus: Path, tmp_path: Path) -> None:
     seed = next(e for e in atom.entries if "amazon-rekognition" in e.link)
     seed_file = next((corpus / "seed").rglob("*.md"))
     expected = {r["webUrl"] for r in yaml.safe_load(seed_file.read_text().split("---")[1])["related"]}
-    related = [l for l in seed.links if l.rel == "related"]
-    assert {l.href for l in related} == expected and all(l.title for l in related)
+    related = [link for link in seed.links if link.rel == "related"]
+    assert {link.href for link in related} == expected and all(link.title for link in related)
     assert [t.term for t in seed.tags] == ["Computer Vision", "AI", "AWS AI"]
     rss = feedparser.parse((out / "computer-vision.xml").read_bytes())
     seed_rss = next(e for e in rss.entries if "amazon-rekognition" in e.link)

@@ -10,12 +10,12 @@ import feedparser
 
 from feedpub.config import Site
 from feedpub.formats import BY_EXTENSION, BY_KEY, FEEDS, OPML, content_type_of
-
-FEED_KEYS = tuple(f.key for f in FEEDS)
 from feedpub.records import Article, OutputFile, Selection, Topic
 from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
+
+FEED_KEYS = tuple(f.key for f in FEEDS)
 
 WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")

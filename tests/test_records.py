@@ -56,7 +56,7 @@ def test_resolving_gives_the_full_articles_and_their_feed(refs: tuple[ParseCache
     assert sel.items == tuple(read_article(Path(r.path)) for r in got)
     assert all(a.title.startswith("Story ") for a in sel.items)
     assert (sel.topic, sel.total, sel.updated) == (picked.topic, picked.total, picked.updated)
-    for ref, full in zip(got, sel.items):
+    for ref, full in zip(got, sel.items, strict=True):
         assert (ref.url, ref.published_at, ref.quality, ref.published, ref.topics) == (
             full.url, full.published_at, full.quality, full.published, full.topics
         )  # fmt: skip

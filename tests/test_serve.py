@@ -47,7 +47,7 @@ def server(tmp_path: Path):
 
 
 def test_serves_feeds_with_types_and_conditional_get(server) -> None:
-    base, site = server
+    base, _site = server
     r = requests.get(base + "robots.xml", timeout=5)
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
@@ -71,4 +71,6 @@ def test_rebuilds_when_an_article_changes(server) -> None:
         r = requests.get(base + "robots.xml", headers={"If-None-Match": before.headers["ETag"]}, timeout=5)
         if r.status_code == 200:
             break
+    else:
+        pytest.fail("no rebuilt feed after 50 tries, 0.2 s apart")
     assert r.status_code == 200 and b"Edited vacuum robots map" in r.content

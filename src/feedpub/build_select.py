@@ -85,12 +85,12 @@ def collect_and_select(
     stored = None
     scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
     if snapshot is not None and scanned is not None:
-        digest, read, marks = scanned
-        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
-        stored = snapshot.load(snapshot_key, now)
+        stored = snapshot.load(SelectionSnapshot.key(scanned[0], (config.site_feed,)), now)
     if cache is not None and stored is not None and selector.restore(stored.state):
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
+        assert scanned is not None  # a selection is only loaded for a scan
+        digest, read, marks = scanned
         cache.trust(read)
         rejected.extend(stored.rejected)
         stored_state = None
@@ -117,7 +117,6 @@ def collect_and_select(
         progress.clear()
         rejected.extend(reversed(bad))
         digest, read, marks = tally.digest(), tally.count, tally.marks
-        snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
         stored_state = selector.state() if snapshot is not None else None
     collect_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
@@ -134,6 +133,7 @@ def collect_and_select(
         cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
+            snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
             _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected[len(def_problems) :], warn)
     return Selected(
         read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),

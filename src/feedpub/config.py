@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
@@ -75,7 +75,7 @@ class PublishSettings:
     """Where to publish; None: the output folder. A folder is absolute once loaded."""
     endpoint_url: str | None = _setting(None, str, "a URL")
     region: str | None = _setting(None, str, "a region name")
-    addressing_style: str | None = _setting(None, str, "auto, path or virtual")
+    addressing_style: Literal["auto", "path", "virtual"] | None = _setting(None, str, "auto, path or virtual")
     profile: str | None = _setting(None, str, "an AWS profile name")
     cache_control: str = _setting("max-age=300", str, "a Cache-Control header value")
     delete_stale: bool = _setting(False, bool, "true or false")

@@ -71,9 +71,8 @@ class _Feed:
                 return
             i = bisect.bisect_left(self.keys, old)
             del self.keys[i], self.items[i]
-        elif len(self.keys) >= self.rules.max_items:
-            if not self.keys or key >= self.keys[-1]:
-                return
+        elif len(self.keys) >= self.rules.max_items and (not self.keys or key >= self.keys[-1]):
+            return
         i = bisect.bisect_left(self.keys, key)
         self.keys.insert(i, key)
         self.items.insert(i, article)
@@ -223,7 +222,7 @@ class Selector:
             feed.total = stored.total
             feed.items = list(stored.items)
             feed.keys = [_order(a) for a in feed.items]
-            feed.urls = {a.url: k for a, k in zip(feed.items, feed.keys)}
+            feed.urls = {a.url: k for a, k in zip(feed.items, feed.keys, strict=True)}
             restored[key] = feed
         self._feeds = restored
         self._accepted = state.accepted

@@ -88,9 +88,10 @@ def http_url(value: object, *, decode_entities: bool = False) -> str | None:
     if parts.hostname.startswith("[") or ":" in parts.hostname:
         host = parts.hostname  # an IPv6 literal: urlsplit has checked it
     else:
-        host = host_name(parts.hostname)
-        if host is None:
+        named = host_name(parts.hostname)
+        if named is None:
             return None
+        host = named
     if host == parts.hostname and all(ch.isascii() and (ch.isalnum() or ch in _URI_SAFE) for ch in url):
         # Already a plain URI: kept byte for byte (it is the item's guid), scheme aside.
         return scheme + url[len(scheme) :]

@@ -37,8 +37,8 @@ CI = settings(
 
 # Text with the characters that matter: markup, entities, controls, bidi and zero-width.
 HOSTILE_CHARS = st.sampled_from(
-    list("<>&\"';:/\\#%?=@ \t\n\r\x00\x01\x0b\x1f\x7f\x85\u200b\u200f\u202e\u2066\ufeff\ufffe\uffff")
-    + [
+    [
+        *"<>&\"';:/\\#%?=@ \t\n\r\x00\x01\x0b\x1f\x7f\x85\u200b\u200f\u202e\u2066\ufeff\ufffe\uffff",
         "<script>",
         "</script>",
         "<iframe src=x>",
@@ -229,7 +229,7 @@ def test_plain_text_is_xml_safe_and_markup_free(value: str) -> None:
 
 def test_dates_at_the_window_edges_render() -> None:
     """The first and last accepted instants survive feedgen's date formatting."""
-    base = dict(title="Edge", webUrl="https://example.com/edge")
+    base = {"title": "Edge", "webUrl": "https://example.com/edge"}
     for when in ("1970-01-01T00:00:00Z", "2199-12-31T23:59:59Z", date(1970, 1, 1)):
         result = parse_article("edge.md", _article_file({**base, "publishedDateTime": when}))
         assert isinstance(result, Article), when

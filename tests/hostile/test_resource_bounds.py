@@ -69,7 +69,7 @@ def _bomb(levels: int, width: int) -> bytes:
 
 
 @pytest.mark.parametrize("loader", ["C", "Python"])
-@pytest.mark.parametrize("levels,width", [(9, 9), (20, 10)])
+@pytest.mark.parametrize(("levels", "width"), [(9, 9), (20, 10)])
 def test_alias_bomb_is_refused_with_little_memory(levels: int, width: int, loader: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if loader == "Python":
         monkeypatch.setattr(frontmatter, "SafeLoader", yaml.SafeLoader)

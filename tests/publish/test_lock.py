@@ -69,11 +69,9 @@ def test_lock_is_reusable_and_exclusive_within_one_process(tmp_path: Path) -> No
     lock = tmp_path / "feedpub.publish.lock"
     with acquire_lock(lock):
         assert lock.read_text().strip().isdigit()
-    with acquire_lock(lock):
-        # flock locks belong to the open file, so a second open in the same process conflicts too.
-        with pytest.raises(LockError):
-            with acquire_lock(lock):
-                pass
+    # flock locks belong to the open file, so a second open in the same process conflicts too.
+    with acquire_lock(lock), pytest.raises(LockError), acquire_lock(lock):
+        pass
 
 
 def test_unusable_lock_path_is_a_lock_error(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ def build(version: str = "v1", topics: tuple[str, ...] = ("ai", "robotics", "vis
     return files
 
 
-def stamps(s3: S3Server, bucket: str, prefix: str = "news/") -> dict[str, tuple[str, object]]:
+def stamps(s3: S3Server, bucket: str, prefix: str = "news/") -> dict[str, tuple[str, datetime]]:
     """Key -> (ETag, Last-Modified) as the store reports them on HEAD."""
     client = s3.client()
     out = {}
@@ -307,7 +308,7 @@ def test_delete_stale_is_bounded_and_only_touches_own_keys(s3_env: S3Server, buc
 
 def test_names_escaping_the_prefix_are_refused(s3_env: S3Server, bucket: str) -> None:
     bad = OutputFile(name="../escape.xml", data=b"x", content_type=RSS)
-    with pytest.raises(PublishError, match="escape.xml"):
+    with pytest.raises(PublishError, match=r"escape\.xml"):
         s3_target(f"s3://{bucket}/news/").publish([*build(), bad])
     assert keys(s3_env, bucket) == set()
 

@@ -41,7 +41,7 @@ class ImageServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: ImageServer
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name in the method overridden
         pass
 
     def _send(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:

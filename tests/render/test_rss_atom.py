@@ -30,13 +30,20 @@ ARTICLE = Article(
 SEL = Selection(Topic(key="robots", name="Robots", slug="robots", description="Machines"), (ARTICLE,), 1, WHEN)
 
 
+def one(parent: ET.Element, path: str) -> ET.Element:
+    """The element at ``path`` under ``parent``, which must be there."""
+    found = parent.find(path)
+    assert found is not None, path
+    return found
+
+
 def test_rss_read_back() -> None:
     out = render_feed(SEL, SITE, "rss", hubs=["https://hub.test/"])
     assert out.name == "robots.xml" and out.content_type == "application/rss+xml; charset=utf-8"
     feed = feedparser.parse(out.data)
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.feed.link == "https://site.test/"
-    links = {(l.get("rel"), l.href) for l in feed.feed.links}
+    links = {(link.get("rel"), link.href) for link in feed.feed.links}
     assert ("self", "https://feeds.test/news/robots.xml") in links
     assert ("hub", "https://hub.test/") in links
     e = feed.entries[0]
@@ -47,12 +54,12 @@ def test_rss_read_back() -> None:
     assert "Other take" in e.content[0].value and 'href="https://other.test/r"' in e.content[0].value
     assert [t.term for t in e.tags] == ["Robots", "Home"]
     root = ET.fromstring(out.data)
-    item = root.find("channel/item")
-    assert item.find("guid").get("isPermaLink") == "true"
-    assert item.find("pubDate").text == "Sat, 01 Mar 2025 10:00:00 +0000"
+    item = one(root, "channel/item")
+    assert one(item, "guid").get("isPermaLink") == "true"
+    assert one(item, "pubDate").text == "Sat, 01 Mar 2025 10:00:00 +0000"
     media = "{http://search.yahoo.com/mrss/}"
     assert [c.get("url") for c in item.findall(f"{media}content")] == ["https://img.test/a.png", "https://img.test/b"]
-    assert item.find(f"{media}thumbnail").get("width") == "640"
+    assert one(item, f"{media}thumbnail").get("width") == "640"
     assert root.find(f"channel/{media}group") is None
 
 
@@ -62,11 +69,11 @@ def test_atom_read_back_has_enclosure_and_related_links() -> None:
     assert not feed.bozo, feed.get("bozo_exception")
     e = feed.entries[0]
     assert e.link == ARTICLE.url  # the article, not the image
-    rels = {(l.rel, l.href) for l in e.links}
+    rels = {(link.rel, link.href) for link in e.links}
     assert ("enclosure", "https://img.test/a.png") in rels
     assert ("related", "https://other.test/r") in rels
     assert e.enclosures[0].type == "image/png" and e.enclosures[0].length == "0"
-    related = [l for l in e.links if l.rel == "related"][0]
+    related = next(link for link in e.links if link.rel == "related")
     assert related.title == "Other take"
     assert feed.feed.author == "Test News"
     assert e.author == "Test Wire"
@@ -89,7 +96,7 @@ def test_empty_feed_is_valid() -> None:
 def test_opml_lists_every_feed() -> None:
     out = render_opml([SEL], SITE, ["rss", "atom"], WHEN)
     root = ET.fromstring(out.data)
-    outline = root.find("body/outline")
+    outline = one(root, "body/outline")
     assert outline.get("xmlUrl") == "https://feeds.test/news/robots.xml"
     assert outline.get("htmlUrl") == "https://site.test/" and outline.get("text") == "Robots"
 

@@ -45,7 +45,8 @@ def unpack(data: bytes) -> object | None:
         return None
     if not isinstance(tagged, tuple) or len(tagged) != 2 or tagged[0] != version_tag():
         return None
-    return tagged[1]
+    payload: object = tagged[1]  # marshal gives Any: whatever the file held, the caller checks it
+    return payload
 
 
 def read_file(path: Path) -> object | None:

@@ -14,7 +14,8 @@ from feedpub.cache.codec import _MARSHAL, version_tag
 from feedpub.collect.scan import path_order
 from feedpub.records import ArticleRef, Rejection
 
-Entry = tuple  # type: ignore[type-arg]
+_Rec = tuple[str] | tuple[str, int, float, bool, tuple[str, ...], int, int, int, bytes]
+Entry = tuple[str, int, int, _Rec]
 """One index entry as stored (marshal keeps plain tuples only): ``(path, size, mtime_ns,
 rec)``, where ``rec`` is ``(reason,)`` for a rejected file and, for an accepted one, the
 fields of its :class:`~feedpub.records.ArticleRef` after the path. Only this package
@@ -36,7 +37,7 @@ def result(path: str, rec: object) -> ArticleRef | Rejection | None:
     return None
 
 
-def stored(item: ArticleRef | Rejection) -> tuple:  # type: ignore[type-arg]
+def stored(item: ArticleRef | Rejection) -> _Rec:
     """The ``rec`` of an index entry for a parse result (see :data:`Entry`)."""
     if isinstance(item, ArticleRef):
         return item[1:]  # a plain tuple: slicing drops the NamedTuple type
@@ -47,6 +48,7 @@ _BLOCK = struct.Struct(">II")  # payload length, CRC-32 of the payload
 _BLOCK_ENTRIES = 1024
 _MAX_BLOCK = 64 * 1024 * 1024  # a longer "block" is damage, not data: never allocated
 _END = "end"
+_Head = tuple[tuple[int, str, bytes], int, bytes]  # version tag, next segment, entry count
 
 
 def _descends(a: str, b: str) -> bool:
@@ -129,11 +131,11 @@ class _IndexWriter:
         self._next_segment = next_segment
         self._write(self._head())
 
-    def _head(self) -> tuple:  # type: ignore[type-arg]
+    def _head(self) -> _Head:
         # The count as 8 bytes: the header keeps its length when commit() rewrites it.
         return (version_tag(), self._next_segment, self.count.to_bytes(8, "big"))
 
-    def _write(self, payload: object) -> None:
+    def _write(self, payload: _Head | list[Entry] | str) -> None:
         body = marshal.dumps(payload, _MARSHAL)
         self._fh.write(_BLOCK.pack(len(body), zlib.crc32(body)))
         self._fh.write(body)

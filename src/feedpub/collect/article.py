@@ -70,10 +70,11 @@ def _number(value: object, field: str) -> float:
     if isinstance(value, bool):
         raise ArticleError(f"{field}: expected a number, got a boolean")
     if isinstance(value, str):
+        text = value
         try:
-            value = float(value.strip())
+            value = float(text.strip())
         except ValueError:
-            raise ArticleError(f"{field}: expected a number, got {plain_text(value)[:40]!r}") from None
+            raise ArticleError(f"{field}: expected a number, got {plain_text(text)[:40]!r}") from None
     if not isinstance(value, (int, float)):
         raise ArticleError(f"{field}: expected a number, got {_kind(value)}")
     try:
@@ -159,10 +160,10 @@ def _provider(value: object) -> Provider | None:
         return Provider(name=name) if name else None
     if not isinstance(value, dict):
         return None
-    name = value.get("name")
-    domain = value.get("domain")
-    name = _clip(plain_text(name), MAX_TITLE) if isinstance(name, str) else ""
-    domain = host_name(domain) or "" if isinstance(domain, str) else ""
+    raw_name = value.get("name")
+    raw_domain = value.get("domain")
+    name = _clip(plain_text(raw_name), MAX_TITLE) if isinstance(raw_name, str) else ""
+    domain = host_name(raw_domain) or "" if isinstance(raw_domain, str) else ""
     if not name and not domain:
         return None
     return Provider(name=name or domain, domain=domain or None)

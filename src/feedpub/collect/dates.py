@@ -101,7 +101,7 @@ class _TextOnlyParser(dateparser.parser):
         if missing:
             parts = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
             raise _Refused(f"has no {parts}; write the whole date, such as 2021-06-10")
-        naive = super()._build_naive(res, default)
+        naive = super()._build_naive(res, default)  # type: ignore[misc]  # private step, not in dateutil's stubs
         # dateutil ignores a weekday that the date contradicts; one of the two is a typo.
         if res.weekday is not None and res.weekday != naive.weekday():
             raise _Refused(f"names the wrong weekday: {naive.date().isoformat()} is a {_WEEKDAYS[naive.weekday()]}")

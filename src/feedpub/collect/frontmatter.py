@@ -27,7 +27,7 @@ from feedpub.collect.yamlrules import EventRules
 from feedpub.errors import ArticleError
 
 # CSafeLoader is PyYAML's libyaml binding; both loaders construct only plain types.
-SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SafeLoader: type[yaml.SafeLoader | yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCES = ("---", "...")
 _FENCE_START = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
@@ -133,7 +133,7 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
     try:
         next_event = parser.get_event
         while True:
-            event = next_event()
+            event: Any = next_event()  # mypy does not narrow on `kind is ...`, the dispatch below
             kind = type(event)
             if kind is scalar_event:
                 check_node(event, True)
@@ -148,7 +148,7 @@ def _load_checked(text: str, line_offset: int = 0) -> Any:
                     value = memo.get(plain, _UNBUILT)
                     if value is _UNBUILT:
                         # Resolver.resolve: the implicit resolvers for the first character, in order.
-                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):
+                        for resolved, regexp in resolvers.get(plain[:1], no_resolvers):  # noqa: B007 - read after the loop (for/else)
                             if regexp.match(plain):
                                 break
                         else:

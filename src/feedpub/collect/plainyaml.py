@@ -110,7 +110,7 @@ class _Scalars:
         cached = self._cache.get(text, UNSURE)
         if cached is not UNSURE:
             return cached
-        for tag, regexp in self._resolvers.get(text[:1], self._wildcard):
+        for tag, regexp in self._resolvers.get(text[:1], self._wildcard):  # noqa: B007 - read after the loop (for/else)
             if regexp.match(text):
                 break
         else:

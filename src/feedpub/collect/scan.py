@@ -17,7 +17,7 @@ import heapq
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
+from itertools import islice, pairwise
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 DEFAULT_PATTERN = "*.md"
@@ -221,7 +221,7 @@ def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
 
 def _overlapping(roots: Sequence[str]) -> bool:
     ordered = sorted(_slash(r) for r in roots)
-    return any(b.startswith(a) for a, b in zip(ordered, ordered[1:]))
+    return any(b.startswith(a) for a, b in pairwise(ordered))
 
 
 def iter_article_files(

@@ -15,12 +15,15 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from feedpub.collect.encoded import decode, encode
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import FileStat
 from feedpub.records import Article, ArticleRef, EncodedArticle, Rejection
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 Encoded = EncodedArticle | Rejection
 """A parse result as a worker sends it back."""
@@ -74,7 +77,7 @@ class _Workers:
         self._pool.submit(int)
         self._limit = workers * 4
         self._waiting: list[str] = []
-        self._jobs: deque = deque()  # type: ignore[type-arg]
+        self._jobs: deque[Future[list[Encoded]]] = deque()
         self._done: deque[Encoded] = deque()
 
     def add(self, path: str) -> None:

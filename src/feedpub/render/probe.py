@@ -185,7 +185,7 @@ class ImageProbe:
         if todo:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
                 outcomes = list(pool.map(self._probe_safely, todo))
-            for url, (result, error) in zip(todo, outcomes):
+            for url, (result, error) in zip(todo, outcomes, strict=True):
                 previous = self._entries.get(url)
                 if error and previous and not previous.error:
                     # Keep a good old answer through a passing outage.
@@ -215,7 +215,7 @@ class ImageProbe:
         except _Failed as exc:
             log.info("image probe %s: %s", url, exc)
             return _fallback(url), str(exc)
-        except Exception as exc:  # never fatal: a probe only improves an enclosure
+        except Exception as exc:  # noqa: BLE001 - never fatal: a probe only improves an enclosure
             log.info("image probe %s: %s", url, exc)
             return _fallback(url), f"{type(exc).__name__}: {exc}"
 
