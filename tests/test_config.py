@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from feedpub import config_values
 from feedpub.config import Config, ProbeSettings, PublishSettings, load_config
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
@@ -82,7 +83,8 @@ def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Pat
         ("publish:\n  addressing_style: sideways\n", "publish.addressing_style: 'sideways': use auto, path or virtual"),
         ('publish:\n  cache_control: "a\\nb"\n', "publish.cache_control: 'a\\nb': must be one non-empty header value"),
         ("publish:\n  secret_access_key: x\n", "publish.secret_access_key: unknown key"),
-        ("probe:\n  timeout: -1\n", "probe.timeout: must not be negative"),
+        ("probe:\n  timeout: 0\n", "probe.timeout: must be more than 0"),
+        ("probe:\n  max_age_days: -1\n", "probe.max_age_days: must not be negative"),
         ("probe:\n  max_per_run: 1.5\n", "probe.max_per_run: expected a whole number, got float"),
         ("probe:\n  cache: 7\n", "probe.cache: expected a file path, got int"),
     ],
@@ -100,3 +102,29 @@ def test_settings_are_checked_however_they_are_made() -> None:
         PublishSettings(workers=0)
     with pytest.raises(ConfigError, match=r"probe\.max_age_days: must not be negative"):
         ProbeSettings(max_age_days=-1)
+
+
+def test_lone_surrogates_are_refused_whichever_yaml_loader_built_the_text() -> None:
+    # The C loader refuses a "\ud800" escape itself; the pure-Python one builds the
+    # character, and the text check refuses it.
+    with pytest.raises(ConfigError, match=r"^site.title: contains the control character U\+D800; remove it$"):
+        config_values.name("a\ud800b", "site.title")
+    built = yaml.load('title: "a\\ud800b"', Loader=yaml.SafeLoader)["title"]
+    with pytest.raises(ConfigError, match="U\\+D800"):
+        config_values.name(built, "site.title")
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (lambda: PublishSettings(workers=65), "publish.workers: must be at most 64"),
+        (lambda: PublishSettings(lock_wait=float("inf")), "publish.lock_wait: expected a number of seconds, got inf"),
+        (lambda: PublishSettings(region="eu west"), "publish.region: 'eu west' is not a region name"),
+        (lambda: ProbeSettings(timeout=0), "probe.timeout: must be more than 0"),
+        (lambda: ProbeSettings(cache=7), "probe.cache: expected a file path, got int"),  # type: ignore[arg-type]
+    ],
+)
+def test_settings_made_in_code_pass_the_same_checks(settings: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        settings()
+    assert str(info.value).startswith(message)

@@ -7,6 +7,7 @@ knows how the steps use them (what is reused, what is checked, what is saved).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,11 +18,11 @@ from feedpub.cache.selection import SelectionSnapshot
 from feedpub.collect.scan import large_folder, newest_first, scan_digest
 from feedpub.collect.stream import collect_articles
 from feedpub.collect.topicdefs import load_topic_defs
-from feedpub.config import Config
+from feedpub.config import Config, check_overrides
 from feedpub.progress import Progress
 from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
-from feedpub.topics import TopicIndex, resolve_topics
+from feedpub.topics import TopicIndex, resolve_topics, topic_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ def collect_and_select(
         if snapshot is not None and stored_state is not None:
             snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
             _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected[len(def_problems) :], warn)
+    check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
         read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
         valid_until=selector.valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
@@ -165,15 +167,21 @@ def check_articles(config: Config, cache: ParseCache | None, progress: Progress)
     defs, rejected = load_topic_defs(config.sources)
     ok = 0
     bad: list[Rejection] = []
+    names: set[str] = set()  # every topic name used, for the check of the config's overrides
     tally = newest_first(config.sources, config.pattern)  # the cache's order
     for done, item in enumerate(collect_articles(tally, cache), 1):
         if isinstance(item, Rejection):
             bad.append(item)
         else:
             ok += 1
+            names.update(item.topics)
         progress.update("checking articles", done)
     progress.clear()
     rejected.extend(reversed(bad))  # in path order
     if cache is not None:
         cache.save()
+    spellings: dict[str, Counter[str]] = {}
+    for name in names:
+        spellings.setdefault(topic_key(name), Counter())[name] += 1
+    check_overrides(config, resolve_topics(spellings, defs))
     return Checked(read=tally.count, accepted=ok, rejected=tuple(rejected), definitions=len(defs))

@@ -8,22 +8,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from feedpub import __version__, build
+from feedpub import __version__, build, config_file, config_values
 from feedpub.build import Overrides
 from feedpub.cache import uptodate
-from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
+from feedpub.config import DEFAULT_BASE_URL, MAX_ITEMS, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.records import Rejection
 from feedpub.text import printable
-
-DEFAULT_CONFIG = Path("config/feedpub.yaml")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +43,9 @@ def _selection_flags(p: argparse.ArgumentParser) -> None:
 def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = True) -> None:
     """The flags of every command; ``report`` adds ``--json`` and ``--quiet``, ``strict`` adds ``--strict``
     (only where they change something: ``check`` always fails on a rejected file)."""
-    p.add_argument("--config", type=Path, metavar="FILE", help=f"config file (default: {DEFAULT_CONFIG} if present)")
+    p.add_argument(
+        "--config", type=Path, metavar="FILE", help=f"config file (default: the first of {config_file.looked_for()} present)"
+    )
     p.add_argument(
         "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable; replaces the config's)"
     )
@@ -124,12 +125,20 @@ class _Messages:
         return report
 
 
+def _config_path(args: argparse.Namespace) -> Path | None:
+    """The config file that applies: ``--config``, else the first candidate present, else none."""
+    if args.config is None:
+        found = config_file.discover()
+        return Path(found) if found is not None else None
+    if not os.path.lexists(args.config):
+        raise ConfigError(f"{printable(str(args.config))}: config file not found (named by --config)")
+    if args.config.is_dir():
+        raise ConfigError(f"{printable(str(args.config))}: a folder, not a config file (named by --config)")
+    return args.config
+
+
 def _load(args: argparse.Namespace) -> Config:
-    path = args.config
-    if path is None and DEFAULT_CONFIG.is_file():
-        path = DEFAULT_CONFIG
-    if path is not None and not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+    path = _config_path(args)
     config = load_config(path)
     if args.source:
         config = replace(config, sources=tuple(args.source))
@@ -141,13 +150,16 @@ def _load(args: argparse.Namespace) -> Config:
         config = replace(config, site=replace(config.site, base_url=check_base_url(args.base_url)))
     if getattr(args, "strict", False):
         config = replace(config, strict=True)
-    if getattr(args, "max_items", None) is not None and args.max_items < 1:
-        raise ConfigError("--max-items: must be at least 1")
+    if getattr(args, "max_items", None) is not None:
+        config_values.whole(1, MAX_ITEMS)(args.max_items, "--max-items")
+    if getattr(args, "min_quality", None) is not None:
+        config_values.number()(args.min_quality, "--min-quality")
     if not config.sources:
-        raise ConfigError("no sources: give --source DIR or list 'sources' in the config")
+        where = f"in {printable(str(path))}" if path else f"in a config file (looked for {config_file.looked_for()})"
+        raise ConfigError(f"no sources: give --source DIR or list 'sources' {where}")
     for source in config.sources:
         if not source.is_dir():
-            raise ConfigError(f"{source}: source folder not found")
+            raise ConfigError(f"{printable(str(source))}: source folder not found")
     return config
 
 

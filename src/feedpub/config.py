@@ -1,23 +1,30 @@
-"""The configuration file (``config/feedpub.yaml``): loading, defaults and validation.
+"""The configuration: its keys, their defaults, and loading and checking a config file.
 
 Every key has a documented default (README, "Configuration"), held once: in the
-dataclasses below, which the loader and every step read. Errors name the file and the
-key. Relative paths in the file are relative to the file's folder. Command-line flags
-override the file; the CLI applies them with :func:`dataclasses.replace`.
+dataclasses below, which the loader and every step read. Every value is checked when
+the file loads (:mod:`feedpub.config_values`), and a ConfigError of one line names the
+file and the key; the ``topics`` overrides are checked again once the articles are
+collected (:func:`check_overrides`). Which file applies and how it is read is
+:mod:`feedpub.config_file`. Relative paths in the file are relative to the file's
+folder. Command-line flags override the file; the CLI applies them with
+:func:`dataclasses.replace`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from feedpub import config_values as v
+from feedpub.config_file import load_yaml
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
-from feedpub.topics import slugify, topic_key
-from feedpub.urls import http_url
+from feedpub.text import printable
+from feedpub.topics import TopicIndex, slugify, topic_key
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/"
 FORMATS = ("rss", "atom", "json")
@@ -50,17 +57,39 @@ class Site:
         return self.topic_link.replace("{slug}", slug) if self.topic_link else self.home()
 
 
-def _setting(default: Any, types: type | tuple[type, ...], what: str) -> Any:
-    """A settings field: its default, and the types (and their name in messages) its key takes."""
-    return field(default=default, metadata={"types": types, "what": what})
+MAX_ITEMS = 100_000
+"""Most items one feed may hold (``max_items``): beyond that no reader copes anyway."""
+MAX_AGE_DAYS = 100_000
+"""Longest ``max_age_days`` (about 270 years, more than the whole date window)."""
+MAX_WORKERS = 64
+"""Most concurrent uploads (``publish.workers``): each is a thread and a pooled connection."""
+MAX_WAIT = 3600
+"""Longest ``publish.lock_wait`` in seconds: a cron run must end, not queue for hours."""
+MAX_PROBE_TIMEOUT = 120
+"""Longest ``probe.timeout`` in seconds."""
+
+
+def _setting(default: Any, check: v.Check) -> Any:
+    """A settings field: its default, and the check its key passes (see :mod:`feedpub.config_values`)."""
+    return field(default=default, metadata={"check": check})
 
 
 def _check_settings(settings: Any, section: str) -> None:
-    """Every field of a settings dataclass has a type its key takes (None only where that is the default)."""
+    """Every field of a settings dataclass passes its check (None only where that is the default)."""
     for f in fields(settings):
         value = getattr(settings, f.name)
         if value is not None or f.default is not None:
-            _check(value, f.metadata["types"], f"{section}.{f.name}", None, f.metadata["what"])
+            f.metadata["check"](value, f"{section}.{f.name}")
+
+
+def _check_of(cls: type, name: str) -> v.Check:
+    """The check of one field of a settings dataclass."""
+    return next(f.metadata["check"] for f in fields(cls) if f.name == name)
+
+
+def _file(value: Any, key: str) -> Any:
+    """A file path, given as text or (once loaded) as a Path."""
+    return v.file_path(str(value) if isinstance(value, Path) and str(value) else value, key)
 
 
 @dataclass(frozen=True)
@@ -71,47 +100,35 @@ class PublishSettings:
     :class:`~feedpub.publish.s3.S3Target` has no defaults of its own.
     """
 
-    target: str | None = _setting(None, str, "a folder or s3://BUCKET/PREFIX/")
+    target: str | None = _setting(None, v.text("a folder or s3://BUCKET/PREFIX/", limit=v.MAX_PATH))
     """Where to publish; None: the output folder. A folder is absolute once loaded."""
-    endpoint_url: str | None = _setting(None, str, "a URL")
-    region: str | None = _setting(None, str, "a region name")
-    addressing_style: Literal["auto", "path", "virtual"] | None = _setting(None, str, "auto, path or virtual")
-    profile: str | None = _setting(None, str, "an AWS profile name")
-    cache_control: str = _setting("max-age=300", str, "a Cache-Control header value")
-    delete_stale: bool = _setting(False, bool, "true or false")
-    max_deletes: int = _setting(16, int, "a whole number")
-    workers: int = _setting(8, int, "a whole number")
-    lock_wait: float = _setting(0, (int, float), "a number of seconds")
+    endpoint_url: str | None = _setting(None, v.url_as_given)
+    region: str | None = _setting(None, v.region)
+    addressing_style: Literal["auto", "path", "virtual"] | None = _setting(None, v.choice("auto", "path", "virtual"))
+    profile: str | None = _setting(None, v.text("an AWS profile name"))
+    cache_control: str = _setting("max-age=300", v.header_value)
+    delete_stale: bool = _setting(False, v.flag)
+    max_deletes: int = _setting(16, v.whole(0))
+    workers: int = _setting(8, v.whole(1, MAX_WORKERS))
+    lock_wait: float = _setting(0, v.number(0, MAX_WAIT, "a number of seconds"))
 
     def __post_init__(self) -> None:
         _check_settings(self, "publish")
-        if self.addressing_style not in (None, "auto", "path", "virtual"):
-            raise ConfigError(f"publish.addressing_style: {self.addressing_style!r}: use auto, path or virtual")
-        if not self.cache_control or "\n" in self.cache_control or "\r" in self.cache_control:
-            raise ConfigError(f"publish.cache_control: {self.cache_control!r}: must be one non-empty header value")
-        if self.workers < 1:
-            raise ConfigError("publish.workers: must be at least 1")
-        for key in ("max_deletes", "lock_wait"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"publish.{key}: must not be negative")
 
 
 @dataclass(frozen=True)
 class ProbeSettings:
     """The ``probe`` section: enclosure image probing, every key with its default."""
 
-    enabled: bool = _setting(False, bool, "true or false")
-    cache: Path = _setting(Path(".feedpub-cache/images.json"), Path, "a file path")  # noqa: RUF009 - a field()
+    enabled: bool = _setting(False, v.flag)
+    cache: Path = _setting(Path(".feedpub-cache/images.json"), _file)  # noqa: RUF009 - a field()
     """The probe cache file; relative to the config file's folder when loaded from one."""
-    max_age_days: float = _setting(7, (int, float), "a number of days")
-    timeout: float = _setting(5, (int, float), "a number of seconds")
-    max_per_run: int = _setting(200, int, "a whole number")
+    max_age_days: float = _setting(7, v.number(0, MAX_AGE_DAYS, "a number of days"))
+    timeout: float = _setting(5, v.number(0, MAX_PROBE_TIMEOUT, "a number of seconds", above=True))
+    max_per_run: int = _setting(200, v.whole(0, MAX_ITEMS))
 
     def __post_init__(self) -> None:
         _check_settings(self, "probe")
-        for key in ("max_age_days", "timeout", "max_per_run"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"probe.{key}: must not be negative")
 
 
 @dataclass(frozen=True)
@@ -129,6 +146,9 @@ class Config:
     site_feed_title: str = "All topics"
     defaults: Rules = field(default_factory=Rules)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The ``topics`` overrides by topic key (:func:`~feedpub.topics.topic_key` of the name written)."""
+    override_names: dict[str, str] = field(default_factory=dict)
+    """Each override's topic key -> its name as written in the file, for messages."""
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
@@ -144,77 +164,69 @@ class Config:
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
         over = self.overrides.get(key) or self.overrides.get(slugify(key)) or {}
-        return _rules(over, self.defaults, "topics", self.path) if over else self.defaults
+        return _rules(over, self.defaults, "topics") if over else self.defaults
 
 
-def _where(path: Path | None, key: str) -> str:
-    return f"{path}: {key}" if path else key
+_RULES: dict[str, v.Check] = {
+    "min_quality": v.number(what="a number"),
+    "max_items": v.whole(1, MAX_ITEMS),
+    "max_age_days": v.number(0, MAX_AGE_DAYS, "a number of days", above=True),
+    "include_unpublished": v.flag,
+}
 
 
-def _check(value: Any, types: type | tuple[type, ...], key: str, path: Path | None, what: str) -> Any:
-    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
-        raise ConfigError(f"{_where(path, key)}: expected {what}, got {value!r}")
-    if not isinstance(value, types):
-        raise ConfigError(f"{_where(path, key)}: expected {what}, got {type(value).__name__}")
-    return value
-
-
-def _mapping(value: Any, key: str, path: Path | None, allowed: set[str]) -> dict[str, Any]:
-    if value is None:
-        return {}
-    _check(value, dict, key, path, "a mapping")
-    for k in value:
-        if k not in allowed:
-            known = ", ".join(sorted(allowed))
-            raise ConfigError(f"{_where(path, f'{key}.{k}' if key else k)}: unknown key (known: {known})")
-    return value
-
-
-_RULE_KEYS = {"min_quality", "max_items", "max_age_days", "include_unpublished"}
-
-
-def _rules(raw: dict[str, Any], base: Rules, key: str, path: Path | None) -> Rules:
-    _mapping(raw, key, path, _RULE_KEYS)
-    rules = base
-    if "min_quality" in raw:
-        q = _check(raw["min_quality"], (int, float), f"{key}.min_quality", path, "a number")
-        rules = Rules(q, rules.max_items, rules.max_age, rules.include_unpublished)
-    if "max_items" in raw:
-        n = _check(raw["max_items"], int, f"{key}.max_items", path, "a whole number")
-        if n < 1:
-            raise ConfigError(f"{_where(path, key + '.max_items')}: must be at least 1")
-        rules = Rules(rules.min_quality, n, rules.max_age, rules.include_unpublished)
-    if "max_age_days" in raw:
-        days = raw["max_age_days"]
-        age = None
-        if days is not None:
-            days = _check(days, (int, float), f"{key}.max_age_days", path, "a number of days")
-            if days <= 0:
-                raise ConfigError(f"{_where(path, key + '.max_age_days')}: must be more than 0")
-            age = timedelta(days=days)
-        rules = Rules(rules.min_quality, rules.max_items, age, rules.include_unpublished)
-    if "include_unpublished" in raw:
-        inc = _check(raw["include_unpublished"], bool, f"{key}.include_unpublished", path, "true or false")
-        rules = Rules(rules.min_quality, rules.max_items, rules.max_age, inc)
-    return rules
-
-
-def _url(value: Any, key: str, path: Path | None) -> str | None:
-    if value is None:
-        return None
-    _check(value, str, key, path, "a URL")
-    url = http_url(value)
-    if url is None:
-        raise ConfigError(f"{_where(path, key)}: not an absolute http(s) URL: {value!r}")
-    return url
+def _rules(raw: Any, base: Rules, key: str) -> Rules:
+    """``base`` with the rules of a ``selection`` or ``topics`` entry applied, each checked."""
+    changes: dict[str, Any] = {}
+    for k, value in v.mapping(raw, key, set(_RULES)).items():
+        if k == "max_age_days":
+            changes["max_age"] = None if value is None else timedelta(days=_RULES[k](value, f"{key}.{k}"))
+        else:
+            changes[k] = _RULES[k](value, f"{key}.{k}")
+    return replace(base, **changes)
 
 
 def check_base_url(value: str, where: str = "--base-url") -> str:
     """Validate a base URL given on the command line."""
-    url = _url(value, where, None)
-    assert url is not None
-    return url
+    return v.url(value, where)
 
+
+def _topic_link(value: Any, key: str) -> str:
+    """A topic page URL, where ``{slug}`` stands for the topic's slug."""
+    v.of_type(value, str, key, "a URL")
+    v.url(value.replace("{slug}", "x"), key)
+    return value
+
+
+def _slug(value: Any, key: str) -> str:
+    """A feed file name: what :func:`~feedpub.topics.slugify` keeps as it is."""
+    v.of_type(value, str, key, "a slug")
+    if slugify(value) != value:
+        raise ConfigError(f"{key}: {v.shown(value)} is not a slug (try {slugify(value)!r})")
+    return value
+
+
+def _pattern(value: Any, key: str) -> str:
+    """A file name pattern: matched against names, so it never holds a folder separator."""
+    v.text("a file name pattern")(value, key)
+    if "/" in value or os.sep in value:
+        raise ConfigError(f"{key}: {v.shown(value)}: a file name pattern, without folders (such as *.md)")
+    return value
+
+
+_SITE: dict[str, v.Check] = {
+    "title": v.name,
+    "link": v.url,
+    "base_url": v.url,
+    "language": v.language,
+    "description": v.prose,
+    "author": v.name,
+    "logo": v.url,
+    "topic_link": _topic_link,
+}
+_FORMATS = v.items(v.choice(*FORMATS), "a list of formats")
+_FOLDERS = v.items(v.folder, "a list of folders", single=True)
+_HUBS = v.items(v.url, "a list of URLs")
 
 _TOP = {
     "site",
@@ -238,105 +250,132 @@ def _keys(cls: type) -> set[str]:
     return {f.name for f in fields(cls)}
 
 
-def _settings(cls: type, values: dict[str, Any], path: Path) -> Any:
-    """A settings dataclass made from a section, its errors prefixed with the file."""
-    try:
-        return cls(**values)
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-
-
 _DEFAULT = Config()
 
 
+def _get(raw: dict[str, Any], key: str, default: Any, check: v.Check, where: str = "") -> Any:
+    """``raw[key]`` checked (null only where the default is none), else the default."""
+    if key not in raw or (raw[key] is None and default is None):
+        return default
+    return check(raw[key], where or key)
+
+
 def load_config(path: Path | None) -> Config:
-    """Read and validate a config file; ``None`` gives the built-in defaults."""
+    """Read and check a config file; ``None`` gives the built-in defaults.
+
+    Every value is checked now, before any article is read: a ConfigError of one line
+    names the file and the key.
+    """
     if path is None:
         return Config()
-    import yaml  # only when there is a config file: a run without one starts faster
-
-    from feedpub.collect.frontmatter import SafeLoader
-
+    raw = load_yaml(str(path))
     try:
-        raw = yaml.load(path.read_bytes(), Loader=SafeLoader)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
-    raw = _mapping(raw, "", path, _TOP)
+        return _config(raw, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{printable(str(path))}: {exc}") from None
+
+
+def _config(raw: Any, path: Path) -> Config:
+    raw = v.mapping(raw, "", _TOP)
     here = path.parent
-    site_raw = _mapping(raw.get("site"), "site", path, _keys(Site))
-    text = {}
-    for k in ("title", "language", "description", "author"):
-        if site_raw.get(k) is not None:
-            text[k] = _check(site_raw[k], str, f"site.{k}", path, "text")
-    topic_link = site_raw.get("topic_link")
-    if topic_link is not None:
-        _url(str(topic_link).replace("{slug}", "x"), "site.topic_link", path)
-    site = Site(
-        **text,
-        link=_url(site_raw.get("link"), "site.link", path),
-        base_url=_url(site_raw.get("base_url"), "site.base_url", path),
-        logo=_url(site_raw.get("logo"), "site.logo", path),
-        topic_link=topic_link,
-    )
-    sources = raw.get("sources") or []
-    if isinstance(sources, str):
-        sources = [sources]
-    _check(sources, list, "sources", path, "a list of folders")
-    for i, s in enumerate(sources):
-        _check(s, str, f"sources[{i}]", path, "a folder path")
-    formats = raw.get("formats", list(_DEFAULT.formats))
-    _check(formats, list, "formats", path, "a list")
-    for f in formats:
-        if f not in FORMATS:
-            raise ConfigError(f"{_where(path, 'formats')}: unknown format {f!r} (known: {', '.join(FORMATS)})")
-    site_feed = _mapping(raw.get("site_feed"), "site_feed", path, {"enabled", "slug", "title"})
-    slug = site_feed.get("slug", _DEFAULT.site_feed_slug)
-    if slugify(str(slug)) != slug:
-        raise ConfigError(f"{_where(path, 'site_feed.slug')}: {slug!r} is not a slug (try {slugify(str(slug))!r})")
-    overrides: dict[str, dict[str, Any]] = {}
-    defaults = _rules(raw.get("selection") or {}, _DEFAULT.defaults, "selection", path)
-    for name, over in _mapping(raw.get("topics"), "topics", path, set(raw.get("topics") or {})).items():
-        _rules(over or {}, defaults, f"topics.{name}", path)  # validate now, name the key
-        overrides[topic_key(str(name))] = over or {}
-    websub = _mapping(raw.get("websub"), "websub", path, {"hubs"})
-    hubs = websub.get("hubs") or []
-    _check(hubs, list, "websub.hubs", path, "a list of URLs")
-    output = raw.get("output", str(_DEFAULT.output))
-    _check(output, str, "output", path, "a folder path")
-    cache_dir = raw.get("cache_dir")
-    if cache_dir is not None:
-        _check(cache_dir, str, "cache_dir", path, "a folder path")
-    pattern = raw.get("pattern", _DEFAULT.pattern)
-    _check(pattern, str, "pattern", path, "a file name pattern")
+    site_raw = v.mapping(raw.get("site"), "site", _keys(Site))
+    site = Site(**{k: _get(site_raw, k, getattr(_DEFAULT.site, k), _SITE[k], f"site.{k}") for k in site_raw})
+    sources = tuple(Path(os.path.normpath(here / s)) for s in _FOLDERS(raw.get("sources"), "sources"))
+    for i, source in enumerate(sources):
+        if source in sources[:i]:
+            raise ConfigError(f"sources[{i}]: the same folder as sources[{sources.index(source)}]")
+    formats = _get(raw, "formats", list(_DEFAULT.formats), _FORMATS)
+    if not formats:
+        raise ConfigError(f"formats: name at least one of {', '.join(FORMATS)}")
+    site_feed = v.mapping(raw.get("site_feed"), "site_feed", {"enabled", "slug", "title"})
+    defaults = _rules(raw.get("selection"), _DEFAULT.defaults, "selection")
+    overrides, names = _overrides(raw.get("topics"), defaults)
+    websub = v.mapping(raw.get("websub"), "websub", {"hubs"})
     # Credentials never belong in this file: boto3 reads them from the environment,
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
-    publish = dict(_mapping(raw.get("publish"), "publish", path, _keys(PublishSettings)))
+    publish = dict(v.mapping(raw.get("publish"), "publish", _keys(PublishSettings)))
     target = publish.get("target")
-    if isinstance(target, str) and not target.startswith("s3://"):
+    if target is not None and not _check_of(PublishSettings, "target")(target, "publish.target").startswith("s3://"):
         publish["target"] = os.path.normpath(here / target)
-    probe = dict(_mapping(raw.get("probe"), "probe", path, _keys(ProbeSettings)))
-    cache = probe.get("cache", _DEFAULT.image_probe.cache)
-    if isinstance(cache, (str, Path)):
-        probe["cache"] = Path(os.path.normpath(here / cache))  # the default too: beside the config file
+    probe = dict(v.mapping(raw.get("probe"), "probe", _keys(ProbeSettings)))
+    cache = _get(probe, "cache", _DEFAULT.image_probe.cache, _file, "probe.cache")
+    probe["cache"] = Path(os.path.normpath(here / cache))  # the default too: beside the config file
+    cache_dir = _get(raw, "cache_dir", None, v.folder)
     return Config(
-        image_probe=_settings(ProbeSettings, probe, path),
-        directory=_check(raw.get("directory", _DEFAULT.directory), bool, "directory", path, "true or false"),
-        publish=_settings(PublishSettings, publish, path),
+        image_probe=ProbeSettings(**probe),
+        directory=_get(raw, "directory", _DEFAULT.directory, v.flag),
+        publish=PublishSettings(**publish),
         path=path,
         site=site,
-        sources=tuple(Path(os.path.normpath(here / s)) for s in sources),
-        pattern=pattern,
-        output=Path(os.path.normpath(here / output)),
+        sources=sources,
+        pattern=_get(raw, "pattern", _DEFAULT.pattern, _pattern),
+        output=Path(os.path.normpath(here / _get(raw, "output", str(_DEFAULT.output), v.folder))),
         formats=tuple(formats),
-        site_feed=_check(site_feed.get("enabled", _DEFAULT.site_feed), bool, "site_feed.enabled", path, "true or false"),
-        site_feed_slug=slug,
-        site_feed_title=_check(site_feed.get("title", _DEFAULT.site_feed_title), str, "site_feed.title", path, "text"),
+        site_feed=_get(site_feed, "enabled", _DEFAULT.site_feed, v.flag, "site_feed.enabled"),
+        site_feed_slug=_get(site_feed, "slug", _DEFAULT.site_feed_slug, _slug, "site_feed.slug"),
+        site_feed_title=_get(site_feed, "title", _DEFAULT.site_feed_title, v.name, "site_feed.title"),
         defaults=defaults,
         overrides=overrides,
-        hubs=tuple(_url(h, f"websub.hubs[{i}]", path) or "" for i, h in enumerate(hubs)),
+        override_names=names,
+        hubs=tuple(_HUBS(websub.get("hubs"), "websub.hubs")),
         cache_dir=here / cache_dir if cache_dir is not None else None,
     )
+
+
+def _overrides(raw: Any, defaults: Rules) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """The ``topics`` section, checked: rules by topic key, and each key's name as written."""
+    overrides: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for name, over in v.mapping(raw, "topics", None).items():
+        key = f"topics.{name}" if name.strip() and printable(name) == name else f"topics.{v.shown(name)}"
+        v.name(name, key)
+        _rules(over, defaults, key)  # checked now, to name the key
+        topic = topic_key(name)
+        if topic in overrides:
+            raise ConfigError(f"{key}: the same topic as topics.{names[topic]}")
+        overrides[topic], names[topic] = over or {}, name
+    return overrides, names
+
+
+def check_overrides(config: Config, topics: TopicIndex) -> None:
+    """Refuse a ``topics`` override that no topic of this build takes, or two that one topic takes.
+
+    Called once the articles are collected (a config loads before they are read): an
+    override the user misspelt would otherwise leave its topic on the default rules,
+    publishing articles meant to be held back. A topic is taken by the override under
+    its name or under the slug of its name, as :meth:`Config.rules_for` looks them up.
+    """
+    if not config.overrides:
+        return
+    name = config.override_names.get
+    taken: dict[str, str] = {}  # topic key -> the override that takes it
+    for key in sorted(topics.by_key):  # sorted: the same message on every run
+        for over in dict.fromkeys((key, slugify(key))):
+            if over not in config.overrides:
+                continue
+            first = taken.setdefault(key, over)
+            if first != over:
+                raise _in(config, f"topics.{name(over, over)}: the same topic as topics.{name(first, first)}")
+    matched = set(taken.values())
+    for over in config.overrides:
+        if over not in matched:
+            raise _in(config, f"topics.{name(over, over)}: {_no_topic(over, topics)}")
+
+
+def _no_topic(over: str, topics: TopicIndex) -> str:
+    """Why an override matches no topic, with the closest topic name when there is one."""
+    for topic in topics.by_key.values():
+        if topic.slug == over:
+            return f"{over!r} is the file name of topic {topic.name!r}: name the topic instead"
+    names: dict[str, str] = {}
+    for key, topic in topics.by_key.items():
+        names.setdefault(key, topic.name)
+        names.setdefault(slugify(key), topic.name)
+    close = difflib.get_close_matches(over, list(names), n=1)
+    hint = f" (did you mean {names[close[0]]!r}?)" if close else ""
+    return f"no article or topic definition has this topic{hint}"
+
+
+def _in(config: Config, message: str) -> ConfigError:
+    """A ConfigError about the config file (named when the config came from one)."""
+    return ConfigError(f"{printable(str(config.path))}: {message}" if config.path else message)

@@ -172,9 +172,11 @@ def test_cache_of_another_version_is_dropped(
     source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "cache"
-    monkeypatch.setattr(codec, "__version__", "0.0.1")
-    build(source, tmp_path / "b", cache=cache, capsys=capsys)
-    monkeypatch.undo()
+    # A context of its own: monkeypatch.undo() would also undo the autouse chdir away from
+    # the repository, whose config/feedpub.yaml would then apply.
+    with monkeypatch.context() as patch:
+        patch.setattr(codec, "__version__", "0.0.1")
+        build(source, tmp_path / "b", cache=cache, capsys=capsys)
     result = build(source, tmp_path / "b", cache=cache, capsys=capsys)
     assert result["cache"]["hits"] == 0 and result["cache"]["parsed"] == 41
     monkeypatch.setattr(codec, "FORMAT_VERSION", codec.FORMAT_VERSION + 1)

@@ -38,10 +38,10 @@ from typing import Any
 from feedpub import __version__
 from feedpub.cache.stamp import code_stamp
 from feedpub.collect.scan import scan_digest
+from feedpub.config_file import CANDIDATES, discover
 
 STAMP_VERSION = 4
 _MARSHAL = 4
-DEFAULT_CONFIG = os.path.join("config", "feedpub.yaml")
 
 
 def stamp_file(argv: Sequence[str], cwd: str | None = None) -> str | None:
@@ -86,8 +86,12 @@ compare its files with those of a stored selection (see ``build_select``)."""
 
 
 def config_state(config_path: str | None) -> tuple[str, tuple[int, int, int] | None]:
-    """The config file a run with this command line reads (or would read), and its stat."""
-    path = config_path or DEFAULT_CONFIG
+    """The config file a run with this command line reads (or would read), and its stat.
+
+    Without ``--config`` that is the first candidate present, so one appearing before
+    it (or it vanishing) changes the state; with none present, the first candidate.
+    """
+    path = config_path or discover() or CANDIDATES[0]
     return (os.path.abspath(path), _stat(path))
 
 
