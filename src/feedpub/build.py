@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,14 +28,14 @@ from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
-from feedpub.errors import FeedpubError
+from feedpub.errors import ConfigError, FeedpubError
 from feedpub.formats import feed_files
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
-from feedpub.records import OutputFile, PublishResult, Rejection
+from feedpub.records import HELD_REASONS, HeldBack, OutputFile, Picked, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
 from feedpub.text import printable
-from feedpub.times import micros
+from feedpub.times import micros, rfc3339
 
 Warn = Callable[[str], None]
 """Called with each problem that does not stop the build (one line, no prefix)."""
@@ -66,14 +66,16 @@ class CacheStats:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What a publish did: the target (named without secrets), what it did with each file,
-    the WebSub hubs that failed, and the error that stopped it, if one did."""
+    """What a publish did: the target (named without secrets, for messages; ``where`` as
+    fields, for ``--json``), what it did with each file, the WebSub hubs that failed,
+    and the error that stopped it, if one did."""
 
     target: str
     dry_run: bool
     result: PublishResult
     websub_problems: tuple[str, ...] = ()
     failure: FeedpubError | None = None
+    where: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,64 @@ def _select(
     progress: Progress,
     warn: Warn,
     on_rejection: OnRejection,
+    *,
+    writes: bool = False,
 ) -> Selected:
+    """Collect and select, then report what the feeds will miss; ``writes``: refuse to empty them."""
     selected = _collect_and_select(config, rules_for(config, overrides), now, cache, progress, warn)
     for r in selected.rejected:
         on_rejection(r)
+    if writes and selected.read and not selected.result.accepted:
+        # Every file unusable (a broken scraper, an encoding change): empty feeds
+        # published would be worse than the last good ones, which stay.
+        raise ConfigError(
+            f"none of the {selected.read} article files could be used (every one was rejected); "
+            "nothing written, the last feeds are kept"
+        )
+    line = nothing_selected(selected.result, selected.read)
+    if line is not None:
+        warn(line)
     return selected
+
+
+def _feeds(result: SelectResult) -> list[Picked]:
+    return [*result.selections, *([result.site] if result.site is not None else [])]
+
+
+_HELD_WORDS = {
+    "unpublished": "unpublished",
+    "future": "not yet due",
+    "too_old": "too old",
+    "below_quality": "below quality",
+    "no_topics": "without a topic",
+}
+
+
+def _rule(held: Sequence[HeldBack], reason: str) -> str:
+    """`` (max_age_days 7)`` or `` (min_quality 50)`` when every feed that held articles back for ``reason`` has that rule."""
+    if reason == "too_old":
+        ages = {h.max_age for h in held if h.too_old and h.max_age is not None}
+        return f" (max_age_days {next(iter(ages)).total_seconds() / 86400:g})" if len(ages) == 1 else ""
+    if reason == "below_quality":
+        floors = {h.min_quality for h in held if h.below_quality}
+        return f" (min_quality {next(iter(floors)):g})" if len(floors) == 1 else ""
+    return ""
+
+
+def nothing_selected(result: SelectResult, read: int) -> str | None:
+    """The warning for a run where no feed has a single item although there are article files, with why.
+
+    ``no article selected for any feed: 120 too old (max_age_days 7), 3 below quality``;
+    None when some feed has items (or there are no files: that run stops earlier).
+    """
+    feeds = _feeds(result)
+    if not read or any(p.items for p in feeds):
+        return None
+    held = [p.held for p in feeds]
+    parts = [f"{result.held_back[r]} {_HELD_WORDS[r]}{_rule(held, r)}" for r in HELD_REASONS if result.held_back.get(r)]
+    if read > result.accepted:
+        parts.append(f"{read - result.accepted} rejected")
+    return "no article selected for any feed: " + ", ".join(parts)
 
 
 def _result(
@@ -185,10 +240,12 @@ def prepare(
 
     ``use_cache=False`` parses every file and renders every feed and leaves the caches
     alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
+    Raises :class:`ConfigError` when there is nothing to publish (a source folder with
+    no article file, or every file rejected): the last feeds are better than empty ones.
     """
     progress = progress or Progress(enabled=False)
     cache = ParseCache(config.cache_folder()) if use_cache else None
-    selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
+    selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
     t = time.perf_counter()
     rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
@@ -228,34 +285,48 @@ def check(config: Config, *, use_cache: bool = True, progress: Progress | None =
     return check_articles(config, cache, progress or Progress(enabled=False))
 
 
-def rejection_json(r: Rejection) -> dict[str, str]:
-    """A rejected file as the JSON reports give it."""
+def rejection_json(r: Rejection) -> dict[str, Any]:
+    """A rejected file as the JSON reports give it; ``new``: not reported by an earlier run."""
     # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
-    return {"path": printable(r.path), "reason": r.reason}
+    return {"path": printable(r.path), "reason": r.reason, "new": not r.known}
+
+
+def target_fields(store: object) -> dict[str, str]:
+    """Where a publish goes, as ``--json`` gives it: ``{"kind": "folder", "path"}`` or
+    ``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info), no secret."""
+    if isinstance(store, FolderTarget):
+        return {"kind": "folder", "path": str(store.root)}
+    # An S3Target (not imported here: boto3 loads only when publishing to S3).
+    return {"kind": "s3", **{k: str(getattr(store, k, "")) for k in ("bucket", "prefix", "endpoint")}}
+
+
+def _topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:
+    h = pick.held
+    return {
+        "name": pick.topic.name,
+        "slug": pick.topic.slug,
+        "articles": pick.total,
+        "items": len(pick.items),
+        "newest": rfc3339(pick.items[0].published_at) if pick.items else None,
+        "held_back": {"unpublished": h.unpublished, "future": h.future, "too_old": h.too_old, "below_quality": h.below_quality},
+        "files": feed_files(pick.topic.slug, formats),
+    }
 
 
 def summary(result: BuildResult) -> dict[str, Any]:
-    """The report of a build, as ``--json`` prints it (README, "Commands")."""
-    selections = list(result.selected.selections)
-    if result.selected.site is not None:
-        selections.append(result.selected.site)
+    """The sections of a build's ``--json`` report (README, "Commands"); :mod:`feedpub.report` adds the common keys.
+
+    Every key is always there, zero counts included, so a monitor can rely on each one.
+    """
+    held = result.selected.held_back
     out: dict[str, Any] = {
         "articles": {
             "read": result.read,
             "accepted": result.selected.accepted,
-            "held_back": result.selected.held_back,
+            "held_back": {r: held.get(r, 0) for r in HELD_REASONS},
             "rejected": [rejection_json(r) for r in result.rejected],
         },
-        "topics": [
-            {
-                "name": s.topic.name,
-                "slug": s.topic.slug,
-                "articles": s.total,
-                "items": len(s.items),
-                "files": feed_files(s.topic.slug, result.config.formats),
-            }
-            for s in selections
-        ],
+        "topics": [_topic_json(p, result.config.formats) for p in _feeds(result.selected)],
         "timings": {k: round(v, 4) for k, v in result.timings},
         "cache": _cache_summary(result.cache),
     }
@@ -265,7 +336,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
     if result.published is not None:
         p = result.published
         out["publish"] = {
-            "target": p.target,
+            "target": dict(p.where),
             "dry_run": p.dry_run,
             "uploaded": list(p.result.uploaded),
             "unchanged": list(p.result.unchanged),
@@ -279,10 +350,14 @@ def summary(result: BuildResult) -> dict[str, Any]:
 def _cache_summary(stats: CacheStats | None) -> dict[str, Any] | None:
     if stats is None:
         return None
-    out: dict[str, Any] = {"folder": stats.folder, "hits": stats.hits, "parsed": stats.parsed, "dropped": stats.dropped}
-    if stats.feeds_reused is not None:
-        out.update(feeds_reused=stats.feeds_reused, feeds_rendered=stats.feeds_rendered)
-    return out
+    return {
+        "folder": stats.folder,
+        "hits": stats.hits,
+        "parsed": stats.parsed,
+        "dropped": stats.dropped,
+        "feeds_reused": stats.feeds_reused,  # None: nothing rendered (``topics``)
+        "feeds_rendered": stats.feeds_rendered,
+    }
 
 
 def save_stamp(
@@ -298,8 +373,9 @@ def save_stamp(
     """Leave the up-to-date stamp of a :func:`run` (see :mod:`feedpub.cache.uptodate`).
 
     ``argv``, ``quiet`` and ``json`` are the command line the stamp answers; ``warnings``
-    the lines it printed before its report and ``status`` its exit status, which the
-    up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
+    the problems it printed (without the ``feedpub:`` prefix; rejected files aside: an
+    up-to-date rerun has nothing new to report) and ``status`` its exit status, which
+    the up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
     """
     config = result.config
     if config.image_probe.enabled or result.cache is None or result.written is None:

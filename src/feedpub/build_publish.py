@@ -19,6 +19,7 @@ from feedpub.build import (
     Warn,
     ignore,
     prepare,
+    target_fields,
 )
 from feedpub.config import Config
 from feedpub.errors import ConfigError, FeedpubError
@@ -108,5 +109,5 @@ def publish(
             hub_problems = notify_hubs(config.hubs, changed)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure)
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, target_fields(store))
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from feedpub.errors import ConfigError
+from feedpub.errors import ConfigError, FeedpubError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE, content_type_of
 
 if TYPE_CHECKING:
@@ -172,8 +172,16 @@ def preview(
         def rebuild() -> None:
             build.run(local, overrides, clock(), use_cache=use_cache, probe_network=False, warn=warn, on_rejection=on_rejection)
 
+        def rebuild_on_change() -> None:
+            # A rebuild that fails (every article removed, say) must not end the preview
+            # or its watcher: say why and go on serving the last good build.
+            try:
+                rebuild()
+            except FeedpubError as exc:
+                warn(f"error: {exc}; still serving the last build")
+
         try:
-            server = PreviewServer(folder, port, rebuild=rebuild, signature=lambda: source_signature(config))
+            server = PreviewServer(folder, port, rebuild=rebuild_on_change, signature=lambda: source_signature(config))
         except OSError as exc:
             raise ConfigError(f"--port {port}: cannot listen on 127.0.0.1: {exc.strerror or exc}") from None
         url = f"http://127.0.0.1:{server.port}/"

@@ -154,12 +154,18 @@ class ParseCache:
         return None
 
     def keep(self, found: ArticleRef | Rejection, size: int, mtime_ns: int) -> ArticleRef | Rejection:
-        """Take over what :meth:`find` returned (and return it, for selection)."""
+        """Take over what :meth:`find` returned (and return it, for selection).
+
+        A rejection comes back marked ``known``: the file was rejected by an earlier run
+        and has not changed since, so it was reported then.
+        """
         self.hits += 1
         if self._writer is None:
             self._kept += 1
         else:
             self._writer.add((found.path, size, mtime_ns, stored(found)))
+        if isinstance(found, Rejection):
+            return Rejection(found.path, found.reason, known=True)
         return found
 
     def store(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> ArticleRef | Rejection:
@@ -273,6 +279,16 @@ class ParseCache:
 
     def close(self) -> None:
         """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
+        self._records.close()
+
+    def discard(self) -> None:
+        """End a run that stops before :meth:`save`: the stored index stays as it was, and
+        this run's unfinished one is removed (its files are looked up again next run)."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        if self._reader is not None:
+            self._reader.close()
         self._records.close()
 
     def save(self) -> None:
