@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -112,7 +113,7 @@ def test_the_up_to_date_shortcut_follows_the_clock_both_ways(
     # The one clock function: the up-to-date check and the build both read it.
     monkeypatch.setattr(uptodate, "_now_us", lambda: clock["now"])
 
-    def run(out: Path, *extra: str) -> dict[str, object]:
+    def run(out: Path, *extra: str) -> dict[str, Any]:
         args = ["build", "--config", str(config), "--source", str(site), "--output", str(out), "--json", *extra]
         assert main(args) == 0
         return json.loads(capsys.readouterr().out)
