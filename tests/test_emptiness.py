@@ -23,6 +23,7 @@ import requests
 
 from feedpub import build
 from feedpub.build import Overrides
+from feedpub.build_report import nothing_selected
 from feedpub.config import Config, Site
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
@@ -91,7 +92,7 @@ def test_each_empty_topic_says_why_on_the_directory_page(tmp_path: Path) -> None
     assert "No articles in the last 30 days" in cards["space"]
     assert "No articles due yet" in cards["lunar"]
     assert "1 article" in cards["ocean"] and "No articles" not in cards["ocean"]
-    assert build.nothing_selected(result.selected, result.read) is None  # one feed has an item: no warning
+    assert nothing_selected(result.selected, result.read) is None  # one feed has an item: no warning
 
 
 def test_a_source_with_no_article_files_keeps_the_last_feeds(site: Path, tmp_path: Path) -> None:

@@ -23,19 +23,18 @@ from datetime import datetime
 from typing import Any
 
 from feedpub.build_render import render_all
+from feedpub.build_report import feeds, nothing_selected, rejection_json, topic_json
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
 from feedpub.errors import ConfigError, FeedpubError
-from feedpub.formats import feed_files
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
-from feedpub.records import HELD_REASONS, HeldBack, OutputFile, Picked, PublishResult, Rejection
+from feedpub.records import HELD_REASONS, OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
-from feedpub.text import printable
-from feedpub.times import micros, rfc3339
+from feedpub.times import micros
 
 Warn = Callable[[str], None]
 """Called with each problem that does not stop the build (one line, no prefix)."""
@@ -151,46 +150,6 @@ def _select(
     return selected
 
 
-def _feeds(result: SelectResult) -> list[Picked]:
-    return [*result.selections, *([result.site] if result.site is not None else [])]
-
-
-_HELD_WORDS = {
-    "unpublished": "unpublished",
-    "future": "not yet due",
-    "too_old": "too old",
-    "below_quality": "below quality",
-    "no_topics": "without a topic",
-}
-
-
-def _rule(held: Sequence[HeldBack], reason: str) -> str:
-    """`` (max_age_days 7)`` or `` (min_quality 50)`` when every feed that held articles back for ``reason`` has that rule."""
-    if reason == "too_old":
-        ages = {h.max_age for h in held if h.too_old and h.max_age is not None}
-        return f" (max_age_days {next(iter(ages)).total_seconds() / 86400:g})" if len(ages) == 1 else ""
-    if reason == "below_quality":
-        floors = {h.min_quality for h in held if h.below_quality}
-        return f" (min_quality {next(iter(floors)):g})" if len(floors) == 1 else ""
-    return ""
-
-
-def nothing_selected(result: SelectResult, read: int) -> str | None:
-    """The warning for a run where no feed has a single item although there are article files, with why.
-
-    ``no article selected for any feed: 120 too old (max_age_days 7), 3 below quality``;
-    None when some feed has items (or there are no files: that run stops earlier).
-    """
-    feeds = _feeds(result)
-    if not read or any(p.items for p in feeds):
-        return None
-    held = [p.held for p in feeds]
-    parts = [f"{result.held_back[r]} {_HELD_WORDS[r]}{_rule(held, r)}" for r in HELD_REASONS if result.held_back.get(r)]
-    if read > result.accepted:
-        parts.append(f"{read - result.accepted} rejected")
-    return "no article selected for any feed: " + ", ".join(parts)
-
-
 def _result(
     config: Config, now: datetime, selected: Selected, timings: Sequence[tuple[str, float]], cache: CacheStats | None
 ) -> BuildResult:
@@ -285,34 +244,6 @@ def check(config: Config, *, use_cache: bool = True, progress: Progress | None =
     return check_articles(config, cache, progress or Progress(enabled=False))
 
 
-def rejection_json(r: Rejection) -> dict[str, Any]:
-    """A rejected file as the JSON reports give it; ``new``: not reported by an earlier run."""
-    # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
-    return {"path": printable(r.path), "reason": r.reason, "new": not r.known}
-
-
-def target_fields(store: object) -> dict[str, str]:
-    """Where a publish goes, as ``--json`` gives it: ``{"kind": "folder", "path"}`` or
-    ``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info), no secret."""
-    if isinstance(store, FolderTarget):
-        return {"kind": "folder", "path": str(store.root)}
-    # An S3Target (not imported here: boto3 loads only when publishing to S3).
-    return {"kind": "s3", **{k: str(getattr(store, k, "")) for k in ("bucket", "prefix", "endpoint")}}
-
-
-def _topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:
-    h = pick.held
-    return {
-        "name": pick.topic.name,
-        "slug": pick.topic.slug,
-        "articles": pick.total,
-        "items": len(pick.items),
-        "newest": rfc3339(pick.items[0].published_at) if pick.items else None,
-        "held_back": {"unpublished": h.unpublished, "future": h.future, "too_old": h.too_old, "below_quality": h.below_quality},
-        "files": feed_files(pick.topic.slug, formats),
-    }
-
-
 def summary(result: BuildResult) -> dict[str, Any]:
     """The sections of a build's ``--json`` report (README, "Commands"); :mod:`feedpub.report` adds the common keys.
 
@@ -326,7 +257,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "held_back": {r: held.get(r, 0) for r in HELD_REASONS},
             "rejected": [rejection_json(r) for r in result.rejected],
         },
-        "topics": [_topic_json(p, result.config.formats) for p in _feeds(result.selected)],
+        "topics": [topic_json(p, result.config.formats) for p in feeds(result.selected)],
         "timings": {k: round(v, 4) for k, v in result.timings},
         "cache": _cache_summary(result.cache),
     }

@@ -19,8 +19,8 @@ from feedpub.build import (
     Warn,
     ignore,
     prepare,
-    target_fields,
 )
+from feedpub.build_report import target_fields
 from feedpub.config import Config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress

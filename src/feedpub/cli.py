@@ -22,6 +22,7 @@ from typing import Any
 
 from feedpub import __version__, build, report
 from feedpub.build import BuildResult, Overrides
+from feedpub.build_report import nothing_selected, rejection_json
 from feedpub.cache import uptodate
 from feedpub.config import DEFAULT_BASE_URL, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
@@ -190,7 +191,7 @@ def _status(result: BuildResult, config: Config, run: _Run) -> int:
         files = "1 file was" if n == 1 else f"{n} files were"
         run.warn(f"--strict: {files} rejected ('feedpub check' lists every one)")
         return 1
-    if build.nothing_selected(result.selected, result.read) is not None:
+    if nothing_selected(result.selected, result.read) is not None:
         return 1  # its warning said why
     return 0
 
@@ -269,7 +270,7 @@ def cmd_check(args: argparse.Namespace, run: _Run) -> int:
     run.body = {
         "read": checked.read,
         "accepted": checked.accepted,
-        "rejected": [build.rejection_json(r) for r in checked.rejected],
+        "rejected": [rejection_json(r) for r in checked.rejected],
     }
     if not args.json:
         for r in checked.rejected:
