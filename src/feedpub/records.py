@@ -201,6 +201,7 @@ class HeldBack:
 class Picked:
     """What the select step chose for one feed, newest first; items from the parse cache are ArticleRefs.
 
+    ``held`` counts the feed's articles its rules held back (why an empty feed is empty).
     Render takes a :class:`Selection`: ``ParseCache.resolve`` makes one (decoding only
     the feeds that are rendered), or :meth:`selection` when no cache was used.
     """
