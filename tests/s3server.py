@@ -127,7 +127,7 @@ class S3Server:
         return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
-        """Start the server and wait until it lists buckets."""
+        """Start the server and wait until it serves data (see :meth:`_ready`)."""
         if self.running:
             return
         log = open(self.base / "logs" / "stdout.log", "ab")  # noqa: SIM115 - kept for the process
@@ -148,13 +148,25 @@ class S3Server:
                     f"weed mini exited with status {self.proc.returncode}; see {self.base / 'logs' / 'stdout.log'}"
                 )
             try:
-                client.list_buckets()
+                self._ready(client)
                 return
             except Exception as exc:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"weed mini did not answer on {self.endpoint} in {READY_TIMEOUT:.0f} s") from exc
                 time.sleep(0.3)
+
+    @staticmethod
+    def _ready(client: S3Client) -> None:
+        """Raise until the server answers for data, not only for its bucket list.
+
+        After a restart SeaweedFS lists buckets a moment before its volumes serve reads
+        (a GET then fails with InternalError), so every stored object is read back once.
+        """
+        for bucket in client.list_buckets().get("Buckets", []):
+            name = bucket.get("Name", "")
+            for found in client.list_objects_v2(Bucket=name).get("Contents", []):
+                client.get_object(Bucket=name, Key=found.get("Key", ""))["Body"].read()
 
     def stop(self) -> None:
         """Stop the server with SIGTERM to its PID (SIGKILL if it lingers)."""

@@ -168,7 +168,8 @@ def test_publish_to_a_folder_dry_run_then_for_real(config: Config, tmp_path: Pat
     assert not target.exists()
     done = publish(config, Overrides(), NOW, target=str(target))
     report = build.summary(done)["publish"]
-    assert report["target"] == str(target) and "robots.xml" in report["uploaded"] and report["websub_problems"] == []
+    assert report["target"] == {"kind": "folder", "path": str(target)}
+    assert "robots.xml" in report["uploaded"] and report["websub_problems"] == []
     assert (target / "robots.xml").read_bytes() == next(f.data for f in done.files if f.name == "robots.xml")
     assert not config.output.exists()  # publishing to a target does not also write the output folder
     again = publish(config, Overrides(), NOW, target=str(target))

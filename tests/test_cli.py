@@ -30,7 +30,9 @@ def test_build_json_summary(tmp_path: Path) -> None:
     summary = json.loads(p.stdout)
     assert summary["articles"]["read"] == 4
     assert summary["articles"]["accepted"] == 3
-    assert summary["articles"]["held_back"] == {"unpublished": 1}
+    assert summary["articles"]["held_back"] == {
+        "unpublished": 1, "future": 0, "too_old": 0, "below_quality": 0, "no_topics": 0
+    }  # fmt: skip
     [rejected] = summary["articles"]["rejected"]
     assert rejected["path"].endswith("2025-03-04-broken.md")
     assert "webUrl" in rejected["reason"]

@@ -132,11 +132,11 @@ def build_json(cwd: Path) -> dict:
 def test_a_config_file_appearing_invalidates_the_up_to_date_stamp(tmp_path: Path, site: Path) -> None:
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "feedpub.yaml").write_text("site:\n  title: Nested\nsources: [../site]\noutput: ../out\n")
-    assert "up_to_date" not in build_json(tmp_path)
+    assert build_json(tmp_path)["up_to_date"] is False
     assert build_json(tmp_path).get("up_to_date") is True
     # A feedpub.yaml appears in front of config/feedpub.yaml: it applies now.
     (tmp_path / "feedpub.yaml").write_text("site:\n  title: Root\nsources: [site]\noutput: out\n")
-    assert "up_to_date" not in build_json(tmp_path)
+    assert build_json(tmp_path)["up_to_date"] is False
     assert titles(tmp_path / "out") == "Root: All topics"
     assert build_json(tmp_path).get("up_to_date") is True
     # A config/feedpub.yaml edited behind the one that applies changes nothing.
@@ -144,15 +144,15 @@ def test_a_config_file_appearing_invalidates_the_up_to_date_stamp(tmp_path: Path
     assert build_json(tmp_path).get("up_to_date") is True
     # It vanishes: config/feedpub.yaml applies again.
     (tmp_path / "feedpub.yaml").unlink()
-    assert "up_to_date" not in build_json(tmp_path)
+    assert build_json(tmp_path)["up_to_date"] is False
     assert titles(tmp_path / "out") == "Edited: All topics"
 
 
 def test_a_config_file_appearing_where_none_was(tmp_path: Path, site: Path) -> None:
     p = run("build", "--source", str(site), "--output", "out", "--json", "--quiet", cwd=tmp_path)
-    assert p.returncode == 0 and "up_to_date" not in json.loads(p.stdout)
+    assert p.returncode == 0 and json.loads(p.stdout)["up_to_date"] is False
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "feedpub.yaml").write_text("site:\n  title: Late\n")
     p = run("build", "--source", str(site), "--output", "out", "--json", "--quiet", cwd=tmp_path)
-    assert p.returncode == 0 and "up_to_date" not in json.loads(p.stdout)
+    assert p.returncode == 0 and json.loads(p.stdout)["up_to_date"] is False
     assert titles(tmp_path / "out") == "Late: All topics"

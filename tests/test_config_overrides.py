@@ -63,7 +63,7 @@ def test_overrides_by_name_slug_or_definition_are_taken(tmp_path: Path, site: Pa
     )
     p = run("topics", "--json", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
-    items = {t["slug"]: t["items"] for t in json.loads(p.stdout)}
+    items = {t["slug"]: t["items"] for t in json.loads(p.stdout)["topics"]}
     assert items["climate"] == 1 and items["computer-vision"] == 0 and items["space"] == 0
     assert run("check", "--quiet", cwd=tmp_path).returncode == 0
 
@@ -200,4 +200,7 @@ def test_serve_reports_an_override_that_lost_its_topic_and_keeps_serving(tmp_pat
         proc.terminate()
         proc.wait(timeout=30)
     assert "Traceback" not in log.read_text()
-    assert errors() == ["feedpub: error: feedpub.yaml: topics.Computer Vision: no article or topic definition has this topic"]
+    assert errors() == [
+        "feedpub: error: feedpub.yaml: topics.Computer Vision: no article or topic definition has this topic;"
+        " still serving the last build"
+    ]

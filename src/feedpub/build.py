@@ -18,23 +18,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from feedpub.build_render import render_all
+from feedpub.build_report import feeds, nothing_selected, rejection_json, topic_json
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
-from feedpub.errors import FeedpubError
-from feedpub.formats import feed_files
+from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
-from feedpub.records import OutputFile, PublishResult, Rejection
+from feedpub.records import HELD_REASONS, OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
-from feedpub.text import printable
 from feedpub.times import micros
 
 Warn = Callable[[str], None]
@@ -66,14 +65,16 @@ class CacheStats:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """What a publish did: the target (named without secrets), what it did with each file,
-    the WebSub hubs that failed, and the error that stopped it, if one did."""
+    """What a publish did: the target (named without secrets, for messages; ``where`` as
+    fields, for ``--json``), what it did with each file, the WebSub hubs that failed,
+    and the error that stopped it, if one did."""
 
     target: str
     dry_run: bool
     result: PublishResult
     websub_problems: tuple[str, ...] = ()
     failure: FeedpubError | None = None
+    where: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +130,23 @@ def _select(
     progress: Progress,
     warn: Warn,
     on_rejection: OnRejection,
+    *,
+    writes: bool = False,
 ) -> Selected:
+    """Collect and select, then report what the feeds will miss; ``writes``: refuse to empty them."""
     selected = _collect_and_select(config, rules_for(config, overrides), now, cache, progress, warn)
     for r in selected.rejected:
         on_rejection(r)
+    if writes and selected.read and not selected.result.accepted:
+        # Every file unusable (a broken scraper, an encoding change): empty feeds
+        # published would be worse than the last good ones, which stay.
+        raise ConfigError(
+            f"none of the {selected.read} article files could be used (every one was rejected); "
+            "nothing written, the last feeds are kept"
+        )
+    line = nothing_selected(selected.result, selected.read)
+    if line is not None:
+        warn(line)
     return selected
 
 
@@ -185,10 +199,12 @@ def prepare(
 
     ``use_cache=False`` parses every file and renders every feed and leaves the caches
     alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
+    Raises :class:`ConfigError` when there is nothing to publish (a source folder with
+    no article file, or every file rejected): the last feeds are better than empty ones.
     """
     progress = progress or Progress(enabled=False)
     cache = ParseCache(config.cache_folder()) if use_cache else None
-    selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
+    selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
     t = time.perf_counter()
     rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
@@ -228,34 +244,20 @@ def check(config: Config, *, use_cache: bool = True, progress: Progress | None =
     return check_articles(config, cache, progress or Progress(enabled=False))
 
 
-def rejection_json(r: Rejection) -> dict[str, str]:
-    """A rejected file as the JSON reports give it."""
-    # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
-    return {"path": printable(r.path), "reason": r.reason}
-
-
 def summary(result: BuildResult) -> dict[str, Any]:
-    """The report of a build, as ``--json`` prints it (README, "Commands")."""
-    selections = list(result.selected.selections)
-    if result.selected.site is not None:
-        selections.append(result.selected.site)
+    """The sections of a build's ``--json`` report (README, "Commands"); :mod:`feedpub.report` adds the common keys.
+
+    Every key is always there, zero counts included, so a monitor can rely on each one.
+    """
+    held = result.selected.held_back
     out: dict[str, Any] = {
         "articles": {
             "read": result.read,
             "accepted": result.selected.accepted,
-            "held_back": result.selected.held_back,
+            "held_back": {r: held.get(r, 0) for r in HELD_REASONS},
             "rejected": [rejection_json(r) for r in result.rejected],
         },
-        "topics": [
-            {
-                "name": s.topic.name,
-                "slug": s.topic.slug,
-                "articles": s.total,
-                "items": len(s.items),
-                "files": feed_files(s.topic.slug, result.config.formats),
-            }
-            for s in selections
-        ],
+        "topics": [topic_json(p, result.config.formats) for p in feeds(result.selected)],
         "timings": {k: round(v, 4) for k, v in result.timings},
         "cache": _cache_summary(result.cache),
     }
@@ -265,7 +267,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
     if result.published is not None:
         p = result.published
         out["publish"] = {
-            "target": p.target,
+            "target": dict(p.where),
             "dry_run": p.dry_run,
             "uploaded": list(p.result.uploaded),
             "unchanged": list(p.result.unchanged),
@@ -279,10 +281,14 @@ def summary(result: BuildResult) -> dict[str, Any]:
 def _cache_summary(stats: CacheStats | None) -> dict[str, Any] | None:
     if stats is None:
         return None
-    out: dict[str, Any] = {"folder": stats.folder, "hits": stats.hits, "parsed": stats.parsed, "dropped": stats.dropped}
-    if stats.feeds_reused is not None:
-        out.update(feeds_reused=stats.feeds_reused, feeds_rendered=stats.feeds_rendered)
-    return out
+    return {
+        "folder": stats.folder,
+        "hits": stats.hits,
+        "parsed": stats.parsed,
+        "dropped": stats.dropped,
+        "feeds_reused": stats.feeds_reused,  # None: nothing rendered (``topics``)
+        "feeds_rendered": stats.feeds_rendered,
+    }
 
 
 def save_stamp(
@@ -298,8 +304,9 @@ def save_stamp(
     """Leave the up-to-date stamp of a :func:`run` (see :mod:`feedpub.cache.uptodate`).
 
     ``argv``, ``quiet`` and ``json`` are the command line the stamp answers; ``warnings``
-    the lines it printed before its report and ``status`` its exit status, which the
-    up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
+    the problems it printed (without the ``feedpub:`` prefix; rejected files aside: an
+    up-to-date rerun has nothing new to report) and ``status`` its exit status, which
+    the up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
     """
     config = result.config
     if config.image_probe.enabled or result.cache is None or result.written is None:

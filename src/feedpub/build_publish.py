@@ -20,6 +20,7 @@ from feedpub.build import (
     ignore,
     prepare,
 )
+from feedpub.build_report import target_fields
 from feedpub.config import Config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
@@ -108,5 +109,5 @@ def publish(
             hub_problems = notify_hubs(config.hubs, changed)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure)
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, target_fields(store))
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

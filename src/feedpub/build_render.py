@@ -20,8 +20,7 @@ from feedpub.records import OutputFile, Picked, Selection
 from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
-from feedpub.select import SelectResult
-from feedpub.times import EPOCH
+from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
 
 if TYPE_CHECKING:
@@ -116,7 +115,7 @@ def render_all(
         cache.close()
     if renders is not None:
         renders.save()
-    updated = result.newest or EPOCH
+    updated = result.newest or UNDATED  # no article due yet: a fixed date, never the clock
     # The listings read each feed's topic, item count and newest date, which a Picked
     # feed has without decoding its items.
     files.append(render_opml(result.selections, config.site, config.formats, updated))

@@ -14,11 +14,13 @@ from datetime import datetime
 
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
+from feedpub.cache.reported import ReportedProblems
 from feedpub.cache.selection import SelectionSnapshot
-from feedpub.collect.scan import large_folder, newest_first, scan_digest
+from feedpub.collect.scan import iter_article_files, large_folder, newest_first, scan_digest
 from feedpub.collect.stream import collect_articles
 from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.config import Config, check_overrides
+from feedpub.errors import ConfigError
 from feedpub.progress import Progress
 from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
@@ -69,6 +71,31 @@ def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
     return tally.digest(), tally.count, tally.marks
 
 
+def _check_sources(config: Config, count: int, cache: ParseCache | None) -> None:
+    """Raise :class:`ConfigError` when a source folder holds no article file (``count``: files found in all).
+
+    A source volume that failed to mount looks like an empty folder: publishing then
+    would empty every feed. Nothing is written and the caches stay as they were, so the
+    last good feeds are kept and the next run with the files back is as before.
+    """
+    if count and len(config.sources) == 1:
+        return
+    empty = [str(s) for s in config.sources if not count or next(iter_article_files([s], config.pattern), None) is None]
+    if empty:
+        if cache is not None:
+            cache.discard()
+        raise ConfigError(
+            f"no article files found in {', '.join(empty)} (pattern {config.pattern}); nothing written, the last feeds are kept"
+        )
+
+
+def _new_problems(config: Config, problems: list[Rejection], cache: ParseCache | None) -> list[Rejection]:
+    """Topic definition problems, those reported by the last run marked ``known`` (with a cache)."""
+    if cache is None or (not problems and not (config.cache_folder() / "topic-problems.bin").exists()):
+        return problems
+    return ReportedProblems(config.cache_folder()).mark(problems)
+
+
 def collect_and_select(
     config: Config,
     rules_for: Callable[[str], Rules],
@@ -81,7 +108,7 @@ def collect_and_select(
     t0 = time.perf_counter()
     defs, def_problems = load_topic_defs(config.sources)
     selector = Selector(rules_for, now=now, site_feed=config.site_feed)
-    rejected = list(def_problems)
+    rejected: list[Rejection] = []
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     stored = None
     scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
@@ -119,6 +146,7 @@ def collect_and_select(
         rejected.extend(reversed(bad))
         digest, read, marks = tally.digest(), tally.count, tally.marks
         stored_state = selector.state() if snapshot is not None else None
+    _check_sources(config, read, cache)
     collect_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     reserved = {"index", config.site_feed_slug} if config.site_feed else {"index"}
@@ -135,7 +163,8 @@ def collect_and_select(
         cache.save()
         if snapshot is not None and stored_state is not None:
             snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
-            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected[len(def_problems) :], warn)
+            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected, now, warn)
+    rejected[:0] = _new_problems(config, def_problems, cache)
     check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
         read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
@@ -149,6 +178,7 @@ def _save_snapshot(
     state: SelectionState,
     cache: ParseCache,
     rejected: list[Rejection],
+    made: datetime,
     warn: Callable[[str], None],
 ) -> None:
     """Keep this run's selection for the next run, unless something in it cannot be trusted."""
@@ -156,7 +186,7 @@ def _save_snapshot(
         snapshot.drop()  # a file written moments ago, or one that changed during the run
         return
     try:
-        if not snapshot.save(key, state, rejected):
+        if not snapshot.save(key, state, rejected, made):
             snapshot.drop()
     except OSError as exc:
         warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
@@ -164,7 +194,7 @@ def _save_snapshot(
 
 def check_articles(config: Config, cache: ParseCache | None, progress: Progress) -> Checked:
     """Parse every article file (from ``cache`` where unchanged) and every topic definition; no selection."""
-    defs, rejected = load_topic_defs(config.sources)
+    defs, def_problems = load_topic_defs(config.sources)
     ok = 0
     bad: list[Rejection] = []
     names: set[str] = set()  # every topic name used, for the check of the config's overrides
@@ -177,6 +207,8 @@ def check_articles(config: Config, cache: ParseCache | None, progress: Progress)
             names.update(item.topics)
         progress.update("checking articles", done)
     progress.clear()
+    _check_sources(config, tally.count, cache)
+    rejected = _new_problems(config, def_problems, cache)
     rejected.extend(reversed(bad))  # in path order
     if cache is not None:
         cache.save()

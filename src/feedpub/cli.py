@@ -1,28 +1,36 @@
 """The ``feedpub`` command: parses arguments, calls :mod:`feedpub.build`, prints, maps errors to exit statuses.
 
-Exit status: 0 done, 1 rejected files with --strict (or ``check``), 2 usage or config
-error, 3 the target could not be written, 4 another run holds the lock.
+Exit status: 0 done, 1 with --strict a rejected file or no article in any feed (``check``:
+a rejected file), 2 usage or config error or nothing to publish, 3 the target could not
+be written, 4 another run holds the lock.
+
+Under cron nothing is printed unless something is wrong: summaries go to a terminal
+only, and a rejected file is reported once, when it is new or changed. With ``--json``
+stdout holds exactly one JSON object, whatever happens (:mod:`feedpub.report`).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from feedpub import __version__, build, config_file, config_values
-from feedpub.build import Overrides
+from feedpub import __version__, build, config_file, config_values, report
+from feedpub.build import BuildResult, Overrides
+from feedpub.build_report import nothing_selected, rejection_json
 from feedpub.cache import uptodate
 from feedpub.config import DEFAULT_BASE_URL, MAX_ITEMS, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.records import Rejection
 from feedpub.text import printable
+from feedpub.times import from_micros
 
 
 class _Parser(argparse.ArgumentParser):
@@ -104,25 +112,36 @@ def make_parser() -> argparse.ArgumentParser:
 NO_BASE_URL = f"no base URL given (--base-url or site.base_url): self links use {DEFAULT_BASE_URL} (a local preview)"
 
 
-class _Messages:
-    """Writes ``feedpub: ...`` lines on stderr and keeps them (an up-to-date rerun prints them again)."""
+class _Run:
+    """What one command reports: problems on stderr as they happen, and its ``--json`` sections.
+
+    ``lines`` keeps the problems printed (without the ``feedpub:`` prefix) for the JSON
+    ``warnings`` and for the up-to-date stamp, which prints them again; rejected files
+    are not among them (the JSON lists those, and a rerun has none that is new).
+    """
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.body: dict[str, Any] = {}
 
     def warn(self, message: str) -> None:
-        line = f"feedpub: {message}"
-        self.lines.append(line)
-        print(line, file=sys.stderr)
+        self.lines.append(message)
+        print(f"feedpub: {message}", file=sys.stderr)
 
     def skipped(self, args: argparse.Namespace) -> Callable[[Rejection], None]:
-        """Reports rejected files, except with ``--quiet --json`` (the JSON lists them)."""
+        """Reports a rejected file on stderr when it is new or changed since the last run.
 
-        def report(r: Rejection) -> None:
-            if not getattr(args, "quiet", False) or not getattr(args, "json", False):
-                self.warn(f"skipped {printable(r.path)}: {r.reason}")
+        A file still broken as it was is old news: told on every run, cron would mail it
+        every ten minutes (``check`` and ``--json`` list them all). With ``--quiet --json``
+        the JSON alone lists them.
+        """
+        silent = getattr(args, "quiet", False) and getattr(args, "json", False)
 
-        return report
+        def tell(r: Rejection) -> None:
+            if not r.known and not silent:
+                print(f"feedpub: skipped {printable(r.path)}: {r.reason}", file=sys.stderr)
+
+        return tell
 
 
 def _config_path(args: argparse.Namespace) -> Path | None:
@@ -169,119 +188,126 @@ def _overrides(args: argparse.Namespace) -> Overrides:
 
 
 def _now() -> datetime:
-    """The one reading of the clock per build: everything downstream takes it as a parameter."""
-    return datetime.now(UTC)
+    """The one reading of the clock per build (where the up-to-date check reads it): everything
+    downstream takes it as a parameter."""
+    return from_micros(uptodate._now_us())
 
 
-def _print_json(data: object) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
+def _status(result: BuildResult, config: Config, run: _Run) -> int:
+    """The exit status of a build that wrote its files: 1 under ``--strict`` when a file was
+    rejected or no feed has an item (a line says so), else 0."""
+    if not config.strict:
+        return 0
+    if result.rejected:
+        n = len(result.rejected)
+        files = "1 file was" if n == 1 else f"{n} files were"
+        run.warn(f"--strict: {files} rejected ('feedpub check' lists every one)")
+        return 1
+    if nothing_selected(result.selected, result.read) is not None:
+        return 1  # its warning said why
+    return 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub build``: collect, select, render and write into the output folder."""
     config = _load(args)
-    messages = _Messages()
     if not config.site.base_url and not args.quiet:
-        messages.warn(NO_BASE_URL)
+        run.warn(NO_BASE_URL)
     result = build.run(
         config, _overrides(args), _now(), use_cache=not args.no_cache, probe_network=not args.no_probe,
-        progress=Progress(enabled=not args.quiet), warn=messages.warn, on_rejection=messages.skipped(args),
+        progress=Progress(enabled=not args.quiet), warn=run.warn, on_rejection=run.skipped(args),
     )  # fmt: skip
-    summary = build.summary(result)
-    status = 1 if result.rejected and config.strict else 0
-    warned = list(messages.lines)
-    if args.json:
-        _print_json(summary)
-    elif not args.quiet:
-        messages.warn(uptodate.build_line(summary))
+    run.body = build.summary(result)
+    status = _status(result, config, run)
+    if not args.json and not args.quiet and report.on_terminal():
+        print(f"feedpub: {report.build_line(run.body)}", file=sys.stderr)
     problem = build.save_stamp(
         result, argv=args.argv, config_path=None if args.config is None else str(args.config),
-        quiet=args.quiet, json=args.json, warnings=warned, status=status,
+        quiet=args.quiet, json=args.json, warnings=run.lines, status=status,
     )  # fmt: skip
     if problem and not args.quiet:
-        print(f"feedpub: {problem}", file=sys.stderr)
+        run.warn(problem)
     return status
 
 
-def cmd_publish(args: argparse.Namespace) -> int:
+def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)
     target = publish_target(config, args.target)
-    messages = _Messages()
     if not config.site.base_url and not args.quiet:
-        messages.warn(NO_BASE_URL)
+        run.warn(NO_BASE_URL)
     result = publish(
         config, _overrides(args), _now(), target=target, dry_run=args.dry_run, use_cache=not args.no_cache,
-        probe_network=not args.no_probe, progress=Progress(enabled=not args.quiet), warn=messages.warn,
-        on_rejection=messages.skipped(args),
+        probe_network=not args.no_probe, progress=Progress(enabled=not args.quiet), warn=run.warn,
+        on_rejection=run.skipped(args),
     )  # fmt: skip
-    summary = build.summary(result)
-    done = summary["publish"]
-    if args.json:
-        _print_json(summary)
-    elif args.dry_run:
+    run.body = build.summary(result)
+    done = run.body["publish"]
+    if args.dry_run and not args.json:
         for verb, key in (("would upload", "uploaded"), ("would leave", "unchanged"), ("would delete", "deleted")):
             for name in done[key]:
                 print(f"{verb} {name}")
-    failure = result.published.failure if result.published else None
-    if not args.json and not args.dry_run and not args.quiet and failure is None:
-        messages.warn(
-            f"published to {done['target']}: {len(done['uploaded'])} uploaded, {len(done['unchanged'])} unchanged, "
-            f"{len(done['deleted'])} deleted"
+    published = result.published
+    if published is not None and published.failure is not None:
+        raise published.failure  # after the report of what was done (the JSON's "publish")
+    status = _status(result, config, run)
+    if published is not None and not (args.json or args.dry_run or args.quiet) and report.on_terminal():
+        print(
+            f"feedpub: published to {published.target}: {len(done['uploaded'])} uploaded, "
+            f"{len(done['unchanged'])} unchanged, {len(done['deleted'])} deleted",
+            file=sys.stderr,
         )
-    if failure is not None:
-        raise failure
-    return 1 if result.rejected and config.strict else 0
+    return status
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub serve``: a local preview of the feeds, rebuilt when article files change."""
     from feedpub.serve import preview
 
     config = _load(args)
-    messages = _Messages()
     preview(
-        config, _overrides(args), args.port, use_cache=not args.no_cache, warn=messages.warn,
-        on_rejection=messages.skipped(args),
-        ready=lambda url: messages.warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops"),
+        config, _overrides(args), args.port, use_cache=not args.no_cache, warn=run.warn,
+        on_rejection=run.skipped(args),
+        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """``feedpub check``: parse every article file and report the ones that can't be used."""
+def cmd_check(args: argparse.Namespace, run: _Run) -> int:
+    """``feedpub check``: parse every article file and report every one that can't be used."""
     config = _load(args)
     checked = build.check(config, use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet))
-    if args.json:
-        _print_json(
-            {"read": checked.read, "accepted": checked.accepted, "rejected": [build.rejection_json(r) for r in checked.rejected]}
-        )
-    else:
+    run.body = {
+        "read": checked.read,
+        "accepted": checked.accepted,
+        "rejected": [rejection_json(r) for r in checked.rejected],
+    }
+    if not args.json:
         for r in checked.rejected:
             print(f"{printable(r.path)}: {r.reason}")
-        if not args.quiet:
-            _Messages().warn(
-                f"{checked.read} article files: {checked.accepted} usable, {len(checked.rejected)} rejected; "
-                f"{checked.definitions} topic definitions"
+        if not args.quiet and report.on_terminal():
+            print(
+                f"feedpub: {checked.read} article files: {checked.accepted} usable, {len(checked.rejected)} rejected; "
+                f"{checked.definitions} topic definitions",
+                file=sys.stderr,
             )
     return 1 if checked.rejected else 0
 
 
-def cmd_topics(args: argparse.Namespace) -> int:
+def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub topics``: a table of every topic and what its feed would publish."""
     config = _load(args)
     args.quiet = args.quiet or args.json
-    messages = _Messages()
     result = build.collect_and_select(
         config, _overrides(args), _now(), use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet),
-        warn=messages.warn, on_rejection=messages.skipped(args),
+        warn=run.warn, on_rejection=run.skipped(args),
     )  # fmt: skip
-    rows = build.summary(result)["topics"]
+    run.body = build.summary(result)
     if args.json:
-        _print_json(rows)
         return 0
+    rows = run.body["topics"]
     header = ("TOPIC", "SLUG", "ARTICLES", "SELECTED", "FEED")
     table = [header] + [
         (r["name"], r["slug"], str(r["articles"]), str(r["items"]), r["files"][0] if r["files"] else "") for r in rows
@@ -293,22 +319,50 @@ def cmd_topics(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "check": cmd_check, "topics": cmd_topics, "serve": cmd_serve, "publish": cmd_publish}
+COMMANDS: dict[str, Callable[[argparse.Namespace, _Run], int]] = {
+    "build": cmd_build,
+    "check": cmd_check,
+    "topics": cmd_topics,
+    "serve": cmd_serve,
+    "publish": cmd_publish,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``feedpub`` console script; returns the exit status."""
+    """Entry point of the ``feedpub`` console script; returns the exit status.
+
+    Every error ends in one ``feedpub: error:`` line on stderr and its exit status; with
+    ``--json`` on the command line stdout also gets the run's one JSON object, usage
+    errors included (:func:`feedpub.report.envelope`).
+    """
+    started = time.perf_counter()
+    words = list(sys.argv[1:] if argv is None else argv)
+    run = _Run()
+    # Until the arguments are parsed (a usage error may stop that): what they seem to ask.
+    command = next((w for w in words if w in COMMANDS), None)
+    wants_json = "--json" in words
+    error: str | None = None
     try:
-        args = make_parser().parse_args(argv)
-        args.argv = list(sys.argv[1:] if argv is None else argv)
-        return COMMANDS[args.command](args)
+        args = make_parser().parse_args(words)
+        args.argv = words
+        command, wants_json = args.command, bool(getattr(args, "json", False))
+        status = COMMANDS[args.command](args, run)
     except FeedpubError as exc:
         print(f"feedpub: error: {exc}", file=sys.stderr)
-        return exc.exit_status
+        status, error = exc.exit_status, str(exc)
     except KeyboardInterrupt:
         print("feedpub: interrupted", file=sys.stderr)
-        return 130
+        status, error = 130, "interrupted"
     except BrokenPipeError:
         # stdout closed early (``feedpub topics | head``): not an error worth a traceback.
         sys.stderr.close()
         return 0
+    if wants_json:
+        duration = time.perf_counter() - started
+        try:
+            report.print_json(
+                report.envelope(command, run.body, status=status, error=error, warnings=run.lines, duration=duration)
+            )
+        except BrokenPipeError:
+            sys.stderr.close()
+    return status

@@ -69,10 +69,15 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """An article file that could not be used, with the reason (and YAML line if known)."""
+    """An article file that could not be used, with the reason (and YAML line if known).
+
+    ``known``: an earlier run rejected the same file, unchanged since (the parse cache
+    says so), so it has been reported already; cron is told only of new problems.
+    """
 
     path: str
     reason: str
+    known: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,10 +178,30 @@ class Rules:
     include_unpublished: bool = False
 
 
+HELD_REASONS = ("unpublished", "future", "too_old", "below_quality", "no_topics")
+"""Why selection holds an accepted article back, in the order reports list them."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """The articles of one feed that its rules held back, by reason, with the rules that did.
+
+    What the directory page says about an empty feed ("No articles in the last 7 days").
+    """
+
+    unpublished: int = 0
+    future: int = 0
+    too_old: int = 0
+    below_quality: int = 0
+    min_quality: float = 0
+    max_age: timedelta | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Picked:
     """What the select step chose for one feed, newest first; items from the parse cache are ArticleRefs.
 
+    ``held`` counts the feed's articles its rules held back (why an empty feed is empty).
     Render takes a :class:`Selection`: ``ParseCache.resolve`` makes one (decoding only
     the feeds that are rendered), or :meth:`selection` when no cache was used.
     """
@@ -185,6 +210,7 @@ class Picked:
     items: tuple[Article | ArticleRef, ...]
     total: int
     updated: datetime
+    held: HeldBack = field(default_factory=HeldBack)
 
     def selection(self) -> Selection:
         """This feed for render when every item is a full Article (a run without the parse cache).
@@ -209,11 +235,13 @@ class SelectResult:
 
 @dataclass(frozen=True, slots=True)
 class FeedState:
-    """One feed inside a :class:`SelectionState`: its rules, its article count, its items so far."""
+    """One feed inside a :class:`SelectionState`: its rules, its article count, its items so
+    far, and how many of its articles were held back for each reason."""
 
     rules: Rules
     total: int
     items: tuple[Article | ArticleRef, ...]
+    held_back: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

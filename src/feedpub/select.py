@@ -9,25 +9,31 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feedpub.records import (
+    HELD_REASONS,
     Article,
     ArticleRef,
     FeedState,
+    HeldBack,
     Picked,
     Rules,  # also imported from here by config
     SelectionState,
     SelectResult,
     Topic,
 )
-from feedpub.times import EPOCH, MICROSECOND, from_micros, micros
+from feedpub.times import MICROSECOND, from_micros, micros
 from feedpub.topics import TopicIndex, topic_key
 
-__all__ = ["SITE_KEY", "Rules", "SelectResult", "Selector"]
+__all__ = ["HELD_REASONS", "SITE_KEY", "UNDATED", "Rules", "SelectResult", "Selector"]
 
 SITE_KEY = "\x00site"
 """The key of the optional site-wide feed of all topics (no topic name can equal it)."""
+
+UNDATED = datetime(2000, 1, 1, tzinfo=UTC)
+"""The date of empty feeds and of the listings when no article is due yet (every one is
+dated in the future): fixed and documented, so the bytes never follow the clock."""
 
 
 OrderKey = tuple[int, str, str]
@@ -44,7 +50,9 @@ def _order(item: Item) -> OrderKey:
 class _Feed:
     """The best items of one feed so far, sorted, each URL once."""
 
-    __slots__ = ("items", "keys", "max_age_us", "max_items", "min_quality", "rules", "total", "unpublished_ok", "urls")
+    __slots__ = (
+        "held", "items", "keys", "max_age_us", "max_items", "min_quality", "rules", "total", "unpublished_ok", "urls",
+    )  # fmt: skip
 
     def __init__(self, rules: Rules) -> None:
         self.rules = rules
@@ -52,6 +60,7 @@ class _Feed:
         self.items: list[Item] = []
         self.urls: dict[str, OrderKey] = {}
         self.total = 0
+        self.held: Counter[str] = Counter()  # articles of this feed held back, by reason
         # The rules as plain values, read once per article and feed.
         self.max_items = rules.max_items
         self.min_quality = rules.min_quality
@@ -188,8 +197,10 @@ class Selector:
                 if feed.full_and_better(order):
                     continue  # the common case: turned away by one comparison
                 feed.offer(item, order)
-            elif first_reason is None:
-                first_reason = reason
+            else:
+                feed.held[reason] += 1
+                if first_reason is None:
+                    first_reason = reason
         if not offered:
             self._held[first_reason or "no_topics"] += 1
 
@@ -208,7 +219,7 @@ class Selector:
             newest=self._newest_time(),
             held_back=dict(self._held),
             spellings={key: dict(c) for key, c in self._spellings.items()},
-            feeds={key: FeedState(f.rules, f.total, tuple(f.items)) for key, f in self._feeds.items()},
+            feeds={key: FeedState(f.rules, f.total, tuple(f.items), dict(f.held)) for key, f in self._feeds.items()},
             valid_until=self.valid_until,
         )
 
@@ -220,6 +231,7 @@ class Selector:
             if feed.rules != stored.rules:
                 return False
             feed.total = stored.total
+            feed.held = Counter(stored.held_back)
             feed.items = list(stored.items)
             feed.keys = [_order(a) for a in feed.items]
             feed.urls = {a.url: k for a, k in zip(feed.items, feed.keys, strict=True)}
@@ -239,7 +251,7 @@ class Selector:
 
     def finish(self, topics: TopicIndex, site_topic: Topic | None = None) -> SelectResult:
         """One :class:`Picked` per topic in ``topics`` (empty ones too), sorted by slug."""
-        fallback = self._newest_time() or EPOCH
+        fallback = self._newest_time() or UNDATED
         out = []
         for topic in topics:
             feed = self._feeds.get(topic.key)
@@ -257,7 +269,13 @@ class Selector:
 
     @staticmethod
     def _selection(topic: Topic, feed: _Feed | None, fallback: datetime) -> Picked:
-        items = tuple(feed.items) if feed else ()
+        if feed is None:
+            return Picked(topic=topic, items=(), total=0, updated=fallback)  # a defined topic no article uses yet
+        items = tuple(feed.items)
         # Feed dates come from the data, never the clock, so output is byte-stable.
         updated = items[0].published_at if items else fallback
-        return Picked(topic=topic, items=items, total=feed.total if feed else 0, updated=updated)
+        h = feed.held
+        held = HeldBack(
+            h["unpublished"], h["future"], h["too_old"], h["below_quality"], feed.rules.min_quality, feed.rules.max_age
+        )
+        return Picked(topic=topic, items=items, total=feed.total, updated=updated, held=held)

@@ -173,12 +173,12 @@ def preview(
             build.run(local, overrides, clock(), use_cache=use_cache, probe_network=False, warn=warn, on_rejection=on_rejection)
 
         def rebuild_on_change() -> None:
-            # A change can make the build fail (an override whose topic's last article
-            # went): say so and keep serving the last build until the next change.
+            # A rebuild that fails (every article removed, say) must not end the preview
+            # or its watcher: say why and go on serving the last good build.
             try:
                 rebuild()
             except FeedpubError as exc:
-                warn(f"error: {exc}")
+                warn(f"error: {exc}; still serving the last build")
 
         try:
             server = PreviewServer(folder, port, rebuild=rebuild_on_change, signature=lambda: source_signature(config))

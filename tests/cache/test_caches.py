@@ -19,7 +19,7 @@ from feedpub.collect.encoded import decode, encode
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import iter_article_files
 from feedpub.collect.stream import collect_articles
-from feedpub.records import Article, ArticleRef, EncodedArticle
+from feedpub.records import Article, ArticleRef, EncodedArticle, Rejection
 
 TOPICS = ["AI", "Robotics", "Computer Vision", "Ethics"]
 # Files written by a test get an mtime this far back, outside the cache's window for
@@ -101,6 +101,9 @@ def test_rerun_uses_cache_and_equals_full_build(source: Path, tmp_path: Path, ca
     again = build(source, tmp_path / "b", cache=cache, capsys=capsys)
     assert (again["cache"]["hits"], again["cache"]["parsed"]) == (41, 0)
     assert again["cache"]["feeds_rendered"] == 0 and again["output"]["written"] == 0
+    # The same report, except that the rejected file is old news now (reported by the first run).
+    assert [r.pop("new") for r in first["articles"]["rejected"]] == [True]
+    assert [r.pop("new") for r in again["articles"]["rejected"]] == [False]
     assert again["articles"] == first["articles"]
     build(source, tmp_path / "a", capsys=capsys)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
@@ -262,7 +265,7 @@ def test_reused_selection_follows_rules_and_due_dates(source: Path, tmp_path: Pa
     again = run("b", now + timedelta(seconds=1))
     assert again["articles"]["held_back"].get("future") == 1 and again["cache"]["parsed"] == 0
     due_run = run("b", due)
-    assert "future" not in due_run["articles"]["held_back"]
+    assert due_run["articles"]["held_back"]["future"] == 0
     shutil.rmtree(tmp_path / "a")
     run("a", due, cache=False)
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
@@ -329,7 +332,10 @@ def test_lookups_out_of_the_index_order_are_only_misses(source: Path, tmp_path: 
     second = ParseCache(tmp_path / "c")
     got = list(collect_articles(files, second, workers=1))
     assert second.hits <= 1 and second.hits + second.parsed == 41
-    assert [second.full(a) if isinstance(a, ArticleRef) else a for a in got] == [read_article(Path(f[0])) for f in files]
+    # A rejection found in the cache is the same one, marked as reported before (known).
+    fresh = [read_article(Path(f[0])) for f in files]
+    unmarked = [Rejection(a.path, a.reason) if isinstance(a, Rejection) else a for a in got]
+    assert [second.full(a) if isinstance(a, ArticleRef) else a for a in unmarked] == fresh
 
 
 def test_a_rerun_holds_no_entry_per_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,7 @@ def test_another_code_stamp_drops_every_cache(
     assert build(argv_out).get("up_to_date") is True
     monkeypatch.setattr(stamp, "_stamp", b"another feedpub")
     again = build(argv_out)
-    assert "up_to_date" not in again  # the up-to-date stamp is not trusted ...
+    assert again["up_to_date"] is False  # the up-to-date stamp is not trusted ...
     # ... nor the parse cache index or the selection snapshot (which would make every
     # file a hit), nor a single rendered feed.
     assert (again["cache"]["hits"], again["cache"]["parsed"]) == (0, first["articles"]["read"])
@@ -100,7 +100,7 @@ def test_an_edited_module_is_picked_up_by_a_cached_rebuild(tmp_path: Path) -> No
     writer = code / "feedpub" / "render" / "jsonfeed.py"
     writer.write_text(writer.read_text(encoding="utf-8") + EDIT, encoding="utf-8")
     again = build(out, *cache)
-    assert "up_to_date" not in again
+    assert again["up_to_date"] is False
     assert again["cache"]["feeds_reused"] == 0
     written = tree(out)
     json_feeds = [name for name in written if name.endswith(".json")]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from feedpub import report
 from feedpub.cache import uptodate
 from feedpub.entry import main
 
@@ -50,14 +51,17 @@ def test_unchanged_build_is_answered_from_the_stamp(site: Path, tmp_path: Path, 
     files = snapshot(out)
     status2, second, err2 = build(site, out, capsys)
     assert (status, status2) == (0, 0)
-    assert "up_to_date" not in first and second["up_to_date"] is True
+    assert first["up_to_date"] is False and second["up_to_date"] is True
     assert snapshot(out) == files  # nothing rewritten, not even touched
     assert second["output"] == {"folder": str(out), "written": 0, "unchanged": first["output"]["written"]}
     assert second["cache"]["hits"] == first["articles"]["read"] and second["cache"]["parsed"] == 0
-    for key in ("articles", "topics"):
-        assert second[key] == first[key]
-    assert err2 == err1  # the same warnings: the rejected file is still reported
-    assert "2025-03-04-broken.md" in err2
+    assert second["topics"] == first["topics"]
+    # The same report, but the rejected file is old news: listed, not new, not told again.
+    assert [r.pop("new") for r in first["articles"]["rejected"]] == [True]
+    assert [r.pop("new") for r in second["articles"]["rejected"]] == [False]
+    assert second["articles"] == first["articles"]
+    assert "2025-03-04-broken.md" in err1 and "2025-03-04-broken.md" not in err2
+    assert err2 == err1.replace(next(line for line in err1.splitlines(True) if "broken.md" in line), "")
 
 
 def test_an_edited_article_is_rebuilt(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -67,7 +71,7 @@ def test_an_edited_article_is_rebuilt(site: Path, tmp_path: Path, capsys: pytest
     title = next(line for line in article.read_text(encoding="utf-8").splitlines() if line.startswith("title:"))
     edit(article, title, 'title: "Edited title"')
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary and summary["output"]["written"] > 0
+    assert summary["up_to_date"] is False and summary["output"]["written"] > 0
     assert any(b"Edited title" in p.read_bytes() for p in out.glob("*.xml"))
     _, again, _ = build(site, out, capsys)
     assert again["up_to_date"] is True
@@ -79,10 +83,10 @@ def test_a_new_or_deleted_article_is_rebuilt(site: Path, tmp_path: Path, capsys:
     article = next(p for p in sorted((site / "_news").iterdir()) if "broken" not in p.name)
     shutil.copy(article, article.with_name("2030-01-01-copy.md"))
     _, second, _ = build(site, out, capsys)
-    assert "up_to_date" not in second and second["articles"]["read"] == first["articles"]["read"] + 1
+    assert second["up_to_date"] is False and second["articles"]["read"] == first["articles"]["read"] + 1
     article.with_name("2030-01-01-copy.md").unlink()
     _, third, _ = build(site, out, capsys)
-    assert "up_to_date" not in third and third["articles"]["read"] == first["articles"]["read"]
+    assert third["up_to_date"] is False and third["articles"]["read"] == first["articles"]["read"]
 
 
 def test_an_output_file_changed_by_hand_is_rewritten(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,11 +95,11 @@ def test_an_output_file_changed_by_hand_is_rewritten(site: Path, tmp_path: Path,
     good = (out / "robots.xml").read_bytes()
     (out / "robots.xml").write_bytes(b"<rss>vandalised</rss>")
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary
+    assert summary["up_to_date"] is False
     assert (out / "robots.xml").read_bytes() == good
     (out / "robots.atom").unlink()
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary and (out / "robots.atom").is_file()
+    assert summary["up_to_date"] is False and (out / "robots.atom").is_file()
 
 
 def test_config_and_topic_definitions_are_inputs(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,13 +109,13 @@ def test_config_and_topic_definitions_are_inputs(site: Path, tmp_path: Path, cap
     config.parent.mkdir()
     config.write_text("site:\n  title: Renamed\n", encoding="utf-8")
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary
+    assert summary["up_to_date"] is False
     assert b"Renamed" in (out / "robots.xml").read_bytes()
     topics = site / "_data" / "topics"
     topics.mkdir(parents=True, exist_ok=True)
     (topics / "robots.yml").write_text("name: Robots and Drones\n", encoding="utf-8")
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary
+    assert summary["up_to_date"] is False
     assert any(t["name"] == "Robots and Drones" for t in summary["topics"])
 
 
@@ -145,25 +149,25 @@ def test_stamps_of_another_shape_or_version_are_ignored(site: Path, tmp_path: Pa
     for junk in (b"", b"not marshal", b"\xe9" * 100):
         Path(path).write_bytes(junk)
         _, summary, _ = build(site, out, capsys)
-        assert "up_to_date" not in summary
+        assert summary["up_to_date"] is False
     stamp = uptodate.load(path)
     assert stamp is not None
     stamp["version"] = (0, "0.0.0")
     uptodate.save(path, stamp)
     _, summary, _ = build(site, out, capsys)
-    assert "up_to_date" not in summary
+    assert summary["up_to_date"] is False
 
 
 def test_no_cache_and_probing_never_use_stamps(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     for _ in range(2):
         _, summary, _ = build(site, out, capsys, "--no-cache")
-        assert "up_to_date" not in summary
+        assert summary["up_to_date"] is False
     config = tmp_path / "probing.yaml"
     config.write_text("probe:\n  enabled: true\n  max_per_run: 0\n", encoding="utf-8")
     for _ in range(2):
         _, summary, _ = build(site, out, capsys, "--config", str(config), "--no-probe")
-        assert "up_to_date" not in summary
+        assert summary["up_to_date"] is False
 
 
 def test_strict_status_and_quiet_output_are_replayed(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -174,15 +178,23 @@ def test_strict_status_and_quiet_output_are_replayed(site: Path, tmp_path: Path,
     assert main(args) == 1
     second = capsys.readouterr()
     assert uptodate.find(args) is not None  # the second run was answered from the stamp
-    assert (second.out, second.err) == (first.out, first.err)
+    strict = "feedpub: --strict: 1 file was rejected ('feedpub check' lists every one)\n"
+    # The new rejected file is named once; the failed --strict says so on every run.
+    assert first.out == second.out == ""
+    assert first.err.startswith("feedpub: skipped ") and first.err.endswith(strict) and len(first.err.splitlines()) == 2
+    assert second.err == strict
 
 
-def test_the_one_line_report_counts_this_run(site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_one_line_report_counts_this_run(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "out"
     args = ["build", "--source", str(site), "--output", str(out), "--base-url", "https://f.test/"]
+    monkeypatch.setattr(report, "on_terminal", lambda: True)  # the line is for a person at a terminal
     main(args)
     first = capsys.readouterr().err.strip().splitlines()[-1]
     main(args)
     second = capsys.readouterr().err.strip().splitlines()[-1]
+    assert uptodate.find(args) is not None  # the second run was answered from the stamp
     assert "written, 0 unchanged)" in first and "(0 written" not in first
     assert "(0 written, " in second and first.split(" (")[0] == second.split(" (")[0]

@@ -9,7 +9,7 @@ import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,7 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from feedpub.render.directory import DirectoryEntry, render_directory
+from feedpub.records import HeldBack
+from feedpub.render.directory import DirectoryEntry, empty_reason, render_directory
 
 UTC = UTC
 REPO = Path(__file__).resolve().parents[2]
@@ -133,6 +134,30 @@ def test_counts_dates_and_descriptions_are_shown() -> None:
     assert "No articles yet" in page
     assert "Machines that see" in page
     assert 'Updated <time datetime="2024-05-09T07:45:00Z">9 May 2024</time>' in page
+
+
+@pytest.mark.parametrize(
+    ("held", "text"),
+    [
+        (HeldBack(), "No articles yet"),
+        (HeldBack(too_old=120, max_age=timedelta(days=7)), "No articles in the last 7 days"),
+        (HeldBack(too_old=1, max_age=timedelta(days=1)), "No articles in the last 1 day"),
+        (HeldBack(too_old=1, max_age=timedelta(hours=36)), "No articles in the last 36 hours"),
+        (HeldBack(below_quality=3, min_quality=50), "No articles with quality ≥ 50 yet"),
+        (HeldBack(below_quality=3, min_quality=72.5), "No articles with quality ≥ 72.5 yet"),
+        (
+            HeldBack(too_old=120, below_quality=3, min_quality=50, max_age=timedelta(days=7)),
+            "No articles with quality ≥ 50 in the last 7 days",
+        ),
+        (HeldBack(future=2, unpublished=1), "No articles due yet"),
+        (HeldBack(unpublished=4, future=1), "No published articles yet"),
+    ],
+)
+def test_an_empty_topic_says_why(held: HeldBack, text: str) -> None:
+    assert empty_reason(held) == text
+    entry = DirectoryEntry(name="Empty", slug="empty", description=None, items=0, newest=None, files=("empty.xml",), held=held)
+    page = render_directory([entry], site_title="T", site_link="https://t.test/", generated=GENERATED).decode()
+    assert f'<p class="meta">{text}</p>' in page
 
 
 def test_everything_from_the_data_is_escaped() -> None:

@@ -70,6 +70,9 @@ class ParseCache:
         """Whether an entry was stored that the next run must not trust (see :meth:`store`)."""
         self.unsettled = False
         """Whether a stored record turned out damaged or its file changed during the run."""
+        self._racy_reasons: dict[str, str] = {}
+        # Files rejected by the last run whose entries were not trusted (written moments
+        # before it): parsed again, the same reason is not news (see store).
 
     @property
     def _index(self) -> Path:
@@ -143,6 +146,8 @@ class ParseCache:
                 found = result(path, current[3]) if current[1] == size and current[2] == mtime_ns else None
                 if found is None:
                     self._changed()
+                    if current[2] == -1 and len(current[3]) == 1:
+                        self._racy_reasons[path] = current[3][0]
                 return found
             if not _descends(here, path):
                 break  # a new file: the index goes on after it
@@ -154,12 +159,18 @@ class ParseCache:
         return None
 
     def keep(self, found: ArticleRef | Rejection, size: int, mtime_ns: int) -> ArticleRef | Rejection:
-        """Take over what :meth:`find` returned (and return it, for selection)."""
+        """Take over what :meth:`find` returned (and return it, for selection).
+
+        A rejection comes back marked ``known``: the file was rejected by an earlier run
+        and has not changed since, so it was reported then.
+        """
         self.hits += 1
         if self._writer is None:
             self._kept += 1
         else:
             self._writer.add((found.path, size, mtime_ns, stored(found)))
+        if isinstance(found, Rejection):
+            return Rejection(found.path, found.reason, known=True)
         return found
 
     def store(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> ArticleRef | Rejection:
@@ -171,6 +182,10 @@ class ParseCache:
         self._writer.add(entry)
         found = result(path, entry[3])
         assert found is not None
+        if isinstance(found, Rejection) and self._racy_reasons.pop(path, None) == found.reason:
+            # Rejected for the same reason by the last run, which could not mark its entry
+            # as settled: reported then, so not again.
+            return Rejection(path, found.reason, known=True)
         return found
 
     def _entry(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> Entry:
@@ -273,6 +288,16 @@ class ParseCache:
 
     def close(self) -> None:
         """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
+        self._records.close()
+
+    def discard(self) -> None:
+        """End a run that stops before :meth:`save`: the stored index stays as it was, and
+        this run's unfinished one is removed (its files are looked up again next run)."""
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+        if self._reader is not None:
+            self._reader.close()
         self._records.close()
 
     def save(self) -> None:

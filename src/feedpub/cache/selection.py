@@ -54,10 +54,12 @@ class SelectionSnapshot:
 
     It depends on the article files (each path, size and mtime, in order), on the
     parse cache index it was computed with, on the code (the cache files' version tag),
-    on each feed's rules (checked by :meth:`Selector.restore`) and on the clock only
-    through the state's ``valid_until`` (an article falling due or aging out). A run
-    with all of these unchanged skips reading the index and offering each article to
-    the selector.
+    on each feed's rules (checked by :meth:`Selector.restore`) and on the clock: it is
+    valid from the moment it was made until the state's ``valid_until`` (an article
+    falling due or aging out), and for no clock outside that, so a clock set back (an
+    article due then is not due now) is a miss, not a stale selection. A run with all
+    of these unchanged skips reading the index and offering each article to the
+    selector.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -72,18 +74,19 @@ class SelectionSnapshot:
         return h.digest()
 
     def load(self, key: bytes, now: datetime) -> StoredSelection | None:
-        """The selection stored under ``key``, if still valid at ``now``, else None."""
+        """The selection stored under ``key``, if valid at ``now`` (made at or before it, due to change after), else None."""
         payload = read_file(self.path)
         if not isinstance(payload, tuple):
             return None
         try:
-            (stored_key, token), (accepted, newest, held, spellings, feeds, until), rejected = payload
+            (stored_key, token, made), (accepted, newest, held, spellings, feeds, until), rejected = payload
             if stored_key != key or token is None or tuple(token) != _index_token(self.folder):
                 return None
-            if until is not None and micros(now) >= until:
-                return None
+            at = micros(now)
+            if at < made or (until is not None and at >= until):
+                return None  # the clock is outside [made, valid_until): the selection may differ
             width = len(ArticleRef._fields)
-            if any(len(item) != width for _, _, items in feeds.values() for item in items):
+            if any(len(item) != width for _, _, items, _ in feeds.values() for item in items):
                 return None
             state = SelectionState(
                 accepted=accepted,
@@ -91,17 +94,18 @@ class SelectionSnapshot:
                 held_back=held,
                 spellings=spellings,
                 feeds={
-                    k: FeedState(_rules(rules), total, tuple(_new_tuple(ArticleRef, item) for item in items))
-                    for k, (rules, total, items) in feeds.items()
+                    k: FeedState(_rules(rules), total, tuple(_new_tuple(ArticleRef, item) for item in items), dict(held_k))
+                    for k, (rules, total, items, held_k) in feeds.items()
                 },
                 valid_until=_time(until),
             )
-            return StoredSelection(state, tuple(Rejection(p, r) for p, r in rejected))
+            # Rejected by the run that stored it, files unchanged since: reported then.
+            return StoredSelection(state, tuple(Rejection(p, r, known=True) for p, r in rejected))
         except (TypeError, ValueError, OverflowError, AttributeError):
             return None
 
-    def save(self, key: bytes, state: SelectionState, rejected: Sequence[Rejection]) -> bool:
-        """Store a selection state computed from every file (after ``cache.save()``).
+    def save(self, key: bytes, state: SelectionState, rejected: Sequence[Rejection], made: datetime) -> bool:
+        """Store a selection state computed from every file at ``made`` (after ``cache.save()``).
 
         False (and nothing stored) when an item is not known by its stored record.
         """
@@ -110,9 +114,9 @@ class SelectionSnapshot:
             refs = [tuple(a) for a in feed.items if isinstance(a, ArticleRef)]
             if len(refs) != len(feed.items):
                 return False  # a full Article (parsed again this run): not known by a stored record
-            feeds[k] = (_plain_rules(feed.rules), feed.total, refs)
+            feeds[k] = (_plain_rules(feed.rules), feed.total, refs, dict(feed.held_back))
         body = (
-            (key, _index_token(self.folder)),
+            (key, _index_token(self.folder), micros(made)),
             (state.accepted, _us(state.newest), state.held_back, state.spellings, feeds, _us(state.valid_until)),
             [(r.path, r.reason) for r in rejected],
         )

@@ -22,7 +22,7 @@ A build is up to date when all of these are as the stamp has them:
 
 Builds with image probing on are never stamped: the network answers can change. The
 report of an up-to-date run is the stamped one with the counts of this run (nothing
-written, everything unchanged) and ``"up_to_date": true``.
+written, everything unchanged, no rejected file new) and ``"up_to_date": true``.
 """
 
 from __future__ import annotations
@@ -101,6 +101,8 @@ def output_state(paths: Sequence[str]) -> list[tuple[str, tuple[int, int, int] |
 
 
 def _now_us() -> int:
+    """The clock, in microseconds since 1970: the one place a run reads it (the build too,
+    through ``cli``), so the stamp's check and the build it stamps agree on the time."""
     return time.time_ns() // 1000
 
 
@@ -193,40 +195,38 @@ def check(stamp: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
 
 
 def replay(stamp: dict[str, Any], files: int, started: float) -> int:
-    """Report an up-to-date build as the stamped one did, with this run's counts; the exit status."""
-    import json as _json
+    """Report an up-to-date build as the stamped one did, with this run's counts; the exit status.
 
-    report = stamp["report"]
-    summary = report["summary"]
-    output = summary["output"]
+    Its problems are printed again (they still hold), but not its rejected files: nothing
+    changed, so none is new, and cron is told of a broken file once. The one-line
+    summary is for a terminal only, as in a full build.
+    """
+    from feedpub import report as out
+
+    stamped = stamp["report"]
+    body = stamped["summary"]
+    output = body["output"]
     output["unchanged"] = output["written"] + output["unchanged"]
     output["written"] = 0
-    cache = summary.get("cache")
+    for rejection in body["articles"]["rejected"]:
+        rejection["new"] = False
+    cache = body.get("cache")
     if isinstance(cache, dict):
         cache.update(hits=files, parsed=0, dropped=0)
-        if "feeds_rendered" in cache:
-            cache["feeds_reused"] = cache.get("feeds_reused", 0) + cache["feeds_rendered"]
+        if cache.get("feeds_rendered") is not None:
+            cache["feeds_reused"] = (cache.get("feeds_reused") or 0) + cache["feeds_rendered"]
             cache["feeds_rendered"] = 0
-    summary["timings"] = {"up_to_date_check": round(time.perf_counter() - started, 4)}
-    summary["up_to_date"] = True
-    for line in report["warnings"]:
-        print(line, file=sys.stderr)
+    body["timings"] = {"up_to_date_check": round(time.perf_counter() - started, 4)}
+    body["up_to_date"] = True
+    status = int(stamped["status"])
+    for line in stamped["warnings"]:
+        print(f"feedpub: {line}", file=sys.stderr)
     if stamp["json"]:
-        print(_json.dumps(summary, indent=2, ensure_ascii=False))
-    elif not stamp["quiet"]:
-        print(f"feedpub: {build_line(summary)}", file=sys.stderr)
-    return int(report["status"])
-
-
-def build_line(summary: dict[str, Any]) -> str:
-    """The one-line report of ``feedpub build`` (without ``--json`` or ``--quiet``)."""
-    topics = summary["topics"]
-    feeds = sum(len(t["files"]) for t in topics)
-    articles, output = summary["articles"], summary["output"]
-    return (
-        f"{articles['accepted']} articles, {len(articles['rejected'])} rejected; {feeds} feeds for "
-        f"{len(topics)} topics in {output['folder']} ({output['written']} written, {output['unchanged']} unchanged)"
-    )
+        duration = time.perf_counter() - started
+        out.print_json(out.envelope("build", body, status=status, error=None, warnings=stamped["warnings"], duration=duration))
+    elif not stamp["quiet"] and out.on_terminal():
+        print(f"feedpub: {out.build_line(body)}", file=sys.stderr)
+    return status
 
 
 def find(argv: Sequence[str]) -> tuple[dict[str, Any], int, float] | None:

@@ -36,7 +36,7 @@ class ResultCache(Protocol):
         """The stored result of a file unchanged since, else None."""
 
     def keep(self, found: ArticleRef | Rejection, size: int, mtime_ns: int) -> ArticleRef | Rejection:
-        """Take over a found result; returns it."""
+        """Take over a found result; returns it (a Rejection marked ``known``: reported by an earlier run)."""
 
     def store(self, path: str, size: int, mtime_ns: int, encoded: Encoded) -> ArticleRef | Rejection:
         """Keep a fresh parse result; returns what selection gets."""

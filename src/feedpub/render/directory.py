@@ -8,14 +8,14 @@ external assets, usable on a phone. Its bytes depend only on the arguments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from html import escape
 from urllib.parse import quote
 
 from feedpub.config import Site
 from feedpub.formats import FEEDS, HTML, OPML, feed_files
-from feedpub.records import OutputFile, Picked, Selection
+from feedpub.records import HeldBack, OutputFile, Picked, Selection
 from feedpub.times import MONTH_NAMES, rfc3339, utc
 from feedpub.urls import http_url
 
@@ -25,7 +25,10 @@ _FORMATS = tuple((f.extension, f.media_type, f.label) for f in FEEDS)
 
 @dataclass(frozen=True, slots=True)
 class DirectoryEntry:
-    """One topic as the directory shows it; ``files`` are the feed file names published for it."""
+    """One topic as the directory shows it; ``files`` are the feed file names published for it.
+
+    ``held`` says why an empty feed is empty (its articles held back, by reason).
+    """
 
     name: str
     slug: str
@@ -33,6 +36,38 @@ class DirectoryEntry:
     items: int
     newest: datetime | None
     files: tuple[str, ...]
+    held: HeldBack = field(default_factory=HeldBack)
+
+
+def _span(age: timedelta) -> str:
+    """``7 days``, ``1 day``, ``36 hours``: a ``max_age_days`` as a reader says it."""
+    hours = age.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        days = int(hours // 24)
+        return "1 day" if days == 1 else f"{days:,} days"
+    if hours == 1:
+        return "hour"
+    return f"{hours:g} hours" if hours >= 1 else f"{age.total_seconds() / 60:g} minutes"
+
+
+def empty_reason(held: HeldBack) -> str:
+    """Why a topic's feed has no item, for its card: from the articles its rules held back.
+
+    "No articles yet" when there are none; the age and quality rules when they held
+    articles back ("No articles with quality ≥ 50 in the last 7 days"); else what
+    held the rest back (dated in the future, not published).
+    """
+    age = held.max_age if held.too_old else None
+    quality = f" with quality ≥ {held.min_quality:g}" if held.below_quality else ""
+    if age is not None:
+        return f"No articles{quality} in the last {_span(age)}"
+    if quality:
+        return f"No articles{quality} yet"
+    if held.future and held.future >= held.unpublished:
+        return "No articles due yet"
+    if held.unpublished:
+        return "No published articles yet"
+    return "No articles yet"
 
 
 def _time(moment: datetime) -> str:
@@ -93,7 +128,7 @@ def _entry_html(entry: DirectoryEntry) -> str:
         newest = f" · newest {_time(entry.newest)}" if entry.newest else ""
         parts.append(f'<p class="meta">{count}{newest}</p>')
     else:
-        parts.append('<p class="meta">No articles yet</p>')
+        parts.append(f'<p class="meta">{escape(empty_reason(entry.held))}</p>')
     links = [
         f'<a class="{label.split()[0].lower()}" href="{_href(name)}" type="{mime}" '
         f'aria-label="{escape(entry.name)} as {label}">{label}</a>'
@@ -177,6 +212,7 @@ def render_index_page(
             items=len(sel.items),
             newest=sel.items[0].published_at if sel.items else None,
             files=tuple(feed_files(sel.topic.slug, formats)),
+            held=sel.held if isinstance(sel, Picked) else HeldBack(),
         )
         for sel in selections
     ]

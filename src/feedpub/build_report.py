@@ -1,0 +1,89 @@
+"""How a build reports what it found: the parts of its ``--json`` sections, and the
+warning for a run where no feed has a single item.
+
+Used by :mod:`feedpub.build` (whose ``summary`` assembles the sections), by
+:mod:`feedpub.build_publish` (the target as fields) and by the CLI; plain values in,
+plain values out, so every report says the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from feedpub.formats import feed_files
+from feedpub.publish.folder import FolderTarget
+from feedpub.records import HELD_REASONS, HeldBack, Picked, Rejection
+from feedpub.select import SelectResult
+from feedpub.text import printable
+from feedpub.times import rfc3339
+
+
+def feeds(result: SelectResult) -> list[Picked]:
+    """Every feed of a selection, the site feed last."""
+    return [*result.selections, *([result.site] if result.site is not None else [])]
+
+
+_HELD_WORDS = {
+    "unpublished": "unpublished",
+    "future": "not yet due",
+    "too_old": "too old",
+    "below_quality": "below quality",
+    "no_topics": "without a topic",
+}
+
+
+def _rule(held: Sequence[HeldBack], reason: str) -> str:
+    """`` (max_age_days 7)`` or `` (min_quality 50)`` when every feed that held articles back for ``reason`` has that rule."""
+    if reason == "too_old":
+        ages = {h.max_age for h in held if h.too_old and h.max_age is not None}
+        return f" (max_age_days {next(iter(ages)).total_seconds() / 86400:g})" if len(ages) == 1 else ""
+    if reason == "below_quality":
+        floors = {h.min_quality for h in held if h.below_quality}
+        return f" (min_quality {next(iter(floors)):g})" if len(floors) == 1 else ""
+    return ""
+
+
+def nothing_selected(result: SelectResult, read: int) -> str | None:
+    """The warning for a run where no feed has a single item although there are article files, with why.
+
+    ``no article selected for any feed: 120 too old (max_age_days 7), 3 below quality``;
+    None when some feed has items (or there are no files: that run stops earlier).
+    """
+    every = feeds(result)
+    if not read or any(p.items for p in every):
+        return None
+    held = [p.held for p in every]
+    parts = [f"{result.held_back[r]} {_HELD_WORDS[r]}{_rule(held, r)}" for r in HELD_REASONS if result.held_back.get(r)]
+    if read > result.accepted:
+        parts.append(f"{read - result.accepted} rejected")
+    return "no article selected for any feed: " + ", ".join(parts)
+
+
+def rejection_json(r: Rejection) -> dict[str, Any]:
+    """A rejected file as the JSON reports give it; ``new``: not reported by an earlier run."""
+    # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
+    return {"path": printable(r.path), "reason": r.reason, "new": not r.known}
+
+
+def target_fields(store: object) -> dict[str, str]:
+    """Where a publish goes, as ``--json`` gives it: ``{"kind": "folder", "path"}`` or
+    ``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info), no secret."""
+    if isinstance(store, FolderTarget):
+        return {"kind": "folder", "path": str(store.root)}
+    # An S3Target (not imported here: boto3 loads only when publishing to S3).
+    return {"kind": "s3", **{k: str(getattr(store, k, "")) for k in ("bucket", "prefix", "endpoint")}}
+
+
+def topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:
+    """One feed as the ``topics`` section gives it: counts, the newest item's date (for staleness alerts), files."""
+    h = pick.held
+    return {
+        "name": pick.topic.name,
+        "slug": pick.topic.slug,
+        "articles": pick.total,
+        "items": len(pick.items),
+        "newest": rfc3339(pick.items[0].published_at) if pick.items else None,
+        "held_back": {"unpublished": h.unpublished, "future": h.future, "too_old": h.too_old, "below_quality": h.below_quality},
+        "files": feed_files(pick.topic.slug, formats),
+    }
