@@ -28,6 +28,7 @@ from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
+from feedpub.deadline import Deadline
 from feedpub.errors import FeedpubError
 from feedpub.formats import feed_files
 from feedpub.progress import Progress
@@ -180,17 +181,21 @@ def prepare(
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    deadline: Deadline | None = None,
 ) -> BuildResult:
     """Collect, select and render at ``now``; nothing is written (``files`` holds every file).
 
     ``use_cache=False`` parses every file and renders every feed and leaves the caches
     alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
+    Image probes end by ``deadline`` (a publish's), else :class:`DeadlineExceeded`.
     """
     progress = progress or Progress(enabled=False)
     cache = ParseCache(config.cache_folder()) if use_cache else None
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
     t = time.perf_counter()
-    rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
+    rendered = render_all(
+        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn, deadline=deadline
+    )
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
     return replace(_result(config, now, selected, timings, stats), files=rendered.files)

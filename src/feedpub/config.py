@@ -9,6 +9,7 @@ override the file; the CLI applies them with :func:`dataclasses.replace`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,26 @@ class Site:
         return self.topic_link.replace("{slug}", slug) if self.topic_link else self.home()
 
 
+TARGET_SCHEMES = ("s3",)
+"""URL schemes a publish target may have; anything else with no scheme is a folder."""
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def target_scheme(target: str) -> str | None:
+    """The ``word`` of a ``word://...`` target, or None for a folder path."""
+    found = _SCHEME.match(target)
+    return found.group(1) if found else None
+
+
+def check_target(target: str, where: str) -> str:
+    """``target`` itself if it is a folder path or has a supported scheme; else ConfigError naming the scheme."""
+    scheme = target_scheme(target)
+    if scheme is not None and scheme not in TARGET_SCHEMES:
+        supported = ", ".join(f"{s}://" for s in TARGET_SCHEMES)
+        raise ConfigError(f"{where}: unsupported target scheme {scheme}:// (supported: {supported} or a folder path)")
+    return target
+
+
 def _setting(default: Any, types: type | tuple[type, ...], what: str) -> Any:
     """A settings field: its default, and the types (and their name in messages) its key takes."""
     return field(default=default, metadata={"types": types, "what": what})
@@ -82,9 +103,15 @@ class PublishSettings:
     max_deletes: int = _setting(16, int, "a whole number")
     workers: int = _setting(8, int, "a whole number")
     lock_wait: float = _setting(0, (int, float), "a number of seconds")
+    deadline: float = _setting(600, (int, float), "a number of seconds")
+    """The longest one publish may take, start to end; past it the run stops waiting and exits 3."""
 
     def __post_init__(self) -> None:
         _check_settings(self, "publish")
+        if self.target is not None:
+            check_target(self.target, "publish.target")
+        if not 0 < self.deadline < float("inf"):
+            raise ConfigError(f"publish.deadline: {self.deadline!r}: must be a number of seconds above 0")
         if self.addressing_style not in (None, "auto", "path", "virtual"):
             raise ConfigError(f"publish.addressing_style: {self.addressing_style!r}: use auto, path or virtual")
         if not self.cache_control or "\n" in self.cache_control or "\r" in self.cache_control:
@@ -316,7 +343,7 @@ def load_config(path: Path | None) -> Config:
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
     publish = dict(_mapping(raw.get("publish"), "publish", path, _keys(PublishSettings)))
     target = publish.get("target")
-    if isinstance(target, str) and not target.startswith("s3://"):
+    if isinstance(target, str) and target_scheme(target) is None:
         publish["target"] = os.path.normpath(here / target)
     probe = dict(_mapping(raw.get("probe"), "probe", path, _keys(ProbeSettings)))
     cache = probe.get("cache", _DEFAULT.image_probe.cache)

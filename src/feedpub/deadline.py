@@ -15,9 +15,12 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from feedpub.errors import PublishError
+
+if TYPE_CHECKING:
+    import requests
 
 T = TypeVar("T")
 
@@ -124,6 +127,33 @@ class Cutter:
         return type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": Connection})
 
 
+def watched_session(cutter: Cutter) -> requests.Session:
+    """A requests Session whose connections ``cutter`` sees (and can cut); one per host asked is fine."""
+    import requests  # only the modules that fetch or post need it: a plain build starts faster
+    from requests.adapters import HTTPAdapter
+
+    class Adapter(HTTPAdapter):
+        # requests has no total timeout and no hook to its connections; its adapter owns
+        # the urllib3 pool managers, whose pool classes say which connection class to use.
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            # A new dict: a PoolManager starts out with urllib3's module-wide one.
+            self.poolmanager.pool_classes_by_scheme = cutter.watched(self.poolmanager.pool_classes_by_scheme)
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            fresh = proxy not in self.proxy_manager
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if fresh:
+                manager.pool_classes_by_scheme = cutter.watched(manager.pool_classes_by_scheme)
+            return manager
+
+    session = requests.Session()
+    adapter = Adapter()
+    for prefix in list(session.adapters):
+        session.mount(prefix, adapter)
+    return session
+
+
 def _shut(sock: object) -> None:
     if not isinstance(sock, socket.socket):
         return
@@ -146,8 +176,9 @@ def bounded(
     """``call()``, given at most ``limit`` seconds, or less if ``deadline`` comes sooner.
 
     Past that, the connections of ``cutter`` are cut and :class:`TimedOut` is raised
-    (within ``grace`` seconds more even if the call ignores the cut). A call that fails
-    because ``cutter`` was cut by another call's bound raises that call's TimedOut.
+    (within ``grace`` seconds more even if the call ignores the cut), whatever the call
+    then returns. A call that ends while ``cutter`` was cut by another call's bound
+    raises that call's TimedOut.
     """
     seconds, run = limit, None
     if deadline is not None and deadline.remaining() <= limit:
@@ -174,15 +205,17 @@ def bounded(
         reason = TimedOut(limit, run)
         if cutter is not None:
             cutter.cut(reason)
+        # Even a call that "succeeds" now is no answer: a cut can end an answer early
+        # where the protocol allows (http.client takes EOF as the end of the headers).
         done.wait(grace)
-        if not outcome or not outcome[0][0]:
-            raise reason
+        raise reason
     ok, value = outcome[0]
+    if cutter is not None and cutter.reason is not None:
+        # Cut meanwhile by another call's bound: whatever this call got may be cut short too.
+        raise TimedOut(cutter.reason.seconds, cutter.reason.deadline) from (None if ok else value)
     if ok:
         return cast(T, value)
-    if cutter is not None and cutter.reason is not None:
-        raise TimedOut(cutter.reason.seconds, cutter.reason.deadline) from value
     raise value
 
 
-__all__ = ["Cutter", "Deadline", "DeadlineExceeded", "TimedOut", "bounded"]
+__all__ = ["Cutter", "Deadline", "DeadlineExceeded", "TimedOut", "bounded", "watched_session"]
