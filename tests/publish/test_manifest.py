@@ -43,7 +43,7 @@ def deep(levels: int) -> bytes:
     ("body", "why"),
     [
         (b"\xff\xfe{", "not UTF-8"),
-        (b"{\"format\": 1, \"objects\": {", "not JSON"),
+        (b'{"format": 1, "objects": {', "not JSON"),
         (b"", "not JSON"),
         (deep(100_000), "nested too deeply"),
         (b'{"format": 1, "objects": {"a.xml": ' + deep(50_000) + b"}}", "nested too deeply"),
