@@ -102,13 +102,17 @@ class Cutter:
         for connection in connections:
             _shut(getattr(connection, "sock", None))
 
+    def _refuse(self) -> None:
+        if self.reason is not None:
+            raise ConnectionAbortedError("the connection was cut at a deadline")
+
     def _opened(self, connection: Any) -> None:
         with self._lock:
             if self.reason is None:
                 self._connections.add(connection)
                 return
-        _shut(getattr(connection, "sock", None))
-        raise ConnectionAbortedError("the connection was cut at a deadline")
+        _shut(getattr(connection, "sock", None))  # cut while it was connecting
+        self._refuse()
 
     def watched(self, pools: Mapping[str, type]) -> dict[str, type]:
         """Subclasses of urllib3 pool classes (scheme -> class) whose connections register here."""
@@ -120,6 +124,7 @@ class Cutter:
 
         class Connection(base):
             def connect(self) -> None:
+                cutter._refuse()
                 super().connect()
                 cutter._opened(self)
 
