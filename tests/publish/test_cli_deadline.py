@@ -55,6 +55,7 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.s3
 @pytest.mark.parametrize("mode", ["trickle", "stall"])
 def test_a_store_that_never_answers_ends_the_run_at_the_deadline(
     s3_env: S3Server, bucket: str, tmp_path: Path, mode: str
