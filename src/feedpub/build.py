@@ -29,6 +29,7 @@ from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
+from feedpub.deadline import Deadline
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
@@ -194,6 +195,7 @@ def prepare(
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    deadline: Deadline | None = None,
 ) -> BuildResult:
     """Collect, select and render at ``now``; nothing is written (``files`` holds every file).
 
@@ -201,12 +203,15 @@ def prepare(
     alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
     Raises :class:`ConfigError` when there is nothing to publish (a source folder with
     no article file, or every file rejected): the last feeds are better than empty ones.
+    Image probes end by ``deadline`` (a publish's), else :class:`DeadlineExceeded`.
     """
     progress = progress or Progress(enabled=False)
     cache = ParseCache(config.cache_folder()) if use_cache else None
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
     t = time.perf_counter()
-    rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
+    rendered = render_all(
+        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn, deadline=deadline
+    )
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
     return replace(_result(config, now, selected, timings, stats), files=rendered.files)

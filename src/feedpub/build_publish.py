@@ -21,7 +21,8 @@ from feedpub.build import (
     prepare,
 )
 from feedpub.build_report import target_fields
-from feedpub.config import Config
+from feedpub.config import Config, check_target, target_scheme
+from feedpub.deadline import Deadline, DeadlineExceeded
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish import Target
@@ -32,11 +33,14 @@ from feedpub.records import PublishResult
 def publish_target(config: Config, target: str | None = None) -> str:
     """Where to publish: ``target``, else the config's ``publish.target``, else the output folder.
 
-    Raises :class:`ConfigError` for S3 without a base URL: the feeds' self links would
-    point at a local preview address.
+    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://`` (it is no
+    folder name), and for S3 without a base URL: the feeds' self links would point at a
+    local preview address.
     """
+    if target:
+        check_target(target, "--target")
     target = target or config.publish.target or str(config.output)
-    if target.startswith("s3://") and not config.site.base_url:
+    if target_scheme(target) == "s3" and not config.site.base_url:
         raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
 
@@ -50,14 +54,18 @@ def lock_path(target: str) -> Path:
     return Path(tempfile.gettempdir()) / f"feedpub-{digest}.lock"
 
 
-def make_target(config: Config, target: str) -> Target:
-    """The target a ``publish`` writes to: a bucket for ``s3://`` URLs, else a folder."""
-    if target.startswith("s3://"):
+def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
+    """The target a ``publish`` writes to: a bucket for ``s3://`` URLs, else a folder.
+
+    An S3 target ends every request by ``deadline`` and reports problems that do not
+    stop it (a damaged manifest) to ``warn``.
+    """
+    if target_scheme(check_target(target, "target")) == "s3":
         from feedpub.publish.s3 import (
             S3Target,  # boto3 is imported only when publishing to S3
         )
 
-        return S3Target(target, config.publish)
+        return S3Target(target, config.publish, deadline=deadline, warn=warn)
     return FolderTarget(Path(target))
 
 
@@ -80,20 +88,29 @@ def publish(
     another run holds it). A target that fails is not raised here: ``published.failure``
     holds the error, so the caller can report what was done before raising it. With
     ``dry_run`` nothing is written and no hub is pinged.
+
+    The whole run, lock wait included, ends by ``publish.deadline``: every network wait
+    (image probes, the store, the hubs) stops there. A store still waited on fails the
+    run (exit 3, released lock) with one line naming it; an image host still waited on
+    raises :class:`~feedpub.deadline.DeadlineExceeded` from the build; a hub only
+    becomes a WebSub problem.
     """
     from feedpub.publish.lock import acquire_lock
 
+    deadline = Deadline.after(config.publish.deadline)
     target = publish_target(config, target)
-    store = make_target(config, target)
+    store = make_target(config, target, deadline=deadline, warn=warn)
     progress = progress or Progress(enabled=False)
-    with acquire_lock(lock_path(target), wait=config.publish.lock_wait):
+    with acquire_lock(lock_path(target), wait=min(config.publish.lock_wait, max(0.0, deadline.remaining()))):
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-            progress=progress, warn=warn, on_rejection=on_rejection,
+            progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline,
         )  # fmt: skip
         t = time.perf_counter()
         failure: FeedpubError | None = None
         try:
+            if deadline.expired():
+                raise DeadlineExceeded(f"{store.describe()}: not written: the run reached its deadline ({deadline.describe()})")
             result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("publishing", d, n))
         except FeedpubError as exc:
             failure = exc
@@ -106,7 +123,7 @@ def publish(
 
         changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
         if changed:
-            hub_problems = notify_hubs(config.hubs, changed)
+            hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:
             warn(problem)
     published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, target_fields(store))

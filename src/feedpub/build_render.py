@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
+from feedpub.deadline import Deadline
 from feedpub.formats import CONTENT_TYPES, EXTENSIONS
 from feedpub.progress import Progress
 from feedpub.records import OutputFile, Picked, Selection
@@ -37,23 +38,33 @@ class Rendered:
 
 
 def _probe(
-    config: Config, selections: list[Selection], now: datetime, *, network: bool, warn: Callable[[str], None]
+    config: Config,
+    selections: list[Selection],
+    now: datetime,
+    *,
+    network: bool,
+    warn: Callable[[str], None],
+    deadline: Deadline | None,
 ) -> Callable[[str], ProbeResult | None] | None:
-    """Enclosure sizes from the probe cache, probing the network first when allowed."""
+    """Enclosure sizes from the probe cache, probing the network first (by ``deadline``) when allowed."""
     if not config.image_probe.enabled:
         return None
     from feedpub.render.probe import (
         ImageProbe,  # needs requests: only imported when probing is on
     )
 
-    probe = ImageProbe(config.image_probe, now=lambda: now)
+    probe = ImageProbe(config.image_probe, now=lambda: now, deadline=deadline)
     if network:
         urls = sorted({a.images[0].url for sel in selections for a in sel.items if a.images})
-        probe.probe_all(urls)
         try:
-            probe.save()
-        except OSError as exc:
-            warn(f"{config.image_probe.cache}: cannot save the image probe cache: {exc.strerror or exc}")
+            probe.probe_all(urls)
+        finally:
+            # Also when the run's deadline cut probing short: the slow host is then
+            # remembered as failed, and the next run does not wait on it again.
+            try:
+                probe.save()
+            except OSError as exc:
+                warn(f"{config.image_probe.cache}: cannot save the image probe cache: {exc.strerror or exc}")
     return probe.lookup
 
 
@@ -67,6 +78,7 @@ def render_all(
     *,
     probe_network: bool,
     warn: Callable[[str], None],
+    deadline: Deadline | None = None,
 ) -> Rendered:
     """Every feed of ``result`` in every configured format, then the OPML file and the index page.
 
@@ -81,7 +93,7 @@ def render_all(
     # them (resolved) only when it is rendered, or when probing reads every item's images.
     resolve = cache.resolve if cache is not None else Picked.selection
     resolved: list[Selection | None] = [resolve(p) for p in picks] if config.image_probe.enabled else [None] * len(picks)
-    lookup = _probe(config, [s for s in resolved if s is not None], now, network=probe_network, warn=warn)
+    lookup = _probe(config, [s for s in resolved if s is not None], now, network=probe_network, warn=warn, deadline=deadline)
     total = len(picks) * len(config.formats)
     names = {t.key: t.name for t in topics}
     # A feed whose inputs are unchanged since the last run is taken from the cache

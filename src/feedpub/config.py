@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -68,6 +69,28 @@ MAX_WAIT = 3600
 MAX_PROBE_TIMEOUT = 120
 """Longest ``probe.timeout`` in seconds."""
 
+MAX_DEADLINE = 86_400
+"""Longest ``publish.deadline`` in seconds (a day): a cron run must end."""
+
+TARGET_SCHEMES = ("s3",)
+"""URL schemes a publish target may have; anything else with no scheme is a folder."""
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def target_scheme(target: str) -> str | None:
+    """The ``word`` of a ``word://...`` target, or None for a folder path."""
+    found = _SCHEME.match(target)
+    return found.group(1) if found else None
+
+
+def check_target(target: str, where: str) -> str:
+    """``target`` itself if it is a folder path or has a supported scheme; else ConfigError naming the scheme."""
+    scheme = target_scheme(target)
+    if scheme is not None and scheme not in TARGET_SCHEMES:
+        supported = ", ".join(f"{s}://" for s in TARGET_SCHEMES)
+        raise ConfigError(f"{where}: unsupported target scheme {scheme}:// (supported: {supported} or a folder path)")
+    return target
+
 
 def _setting(default: Any, check: v.Check) -> Any:
     """A settings field: its default, and the check its key passes (see :mod:`feedpub.config_values`)."""
@@ -111,9 +134,13 @@ class PublishSettings:
     max_deletes: int = _setting(16, v.whole(0))
     workers: int = _setting(8, v.whole(1, MAX_WORKERS))
     lock_wait: float = _setting(0, v.number(0, MAX_WAIT, "a number of seconds"))
+    deadline: float = _setting(600, v.number(0, MAX_DEADLINE, "a number of seconds", above=True))
+    """The longest one publish may take, start to end; past it the run stops waiting and exits 3."""
 
     def __post_init__(self) -> None:
         _check_settings(self, "publish")
+        if self.target is not None:
+            check_target(self.target, "publish.target")
 
 
 @dataclass(frozen=True)
@@ -295,7 +322,7 @@ def _config(raw: Any, path: Path) -> Config:
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
     publish = dict(v.mapping(raw.get("publish"), "publish", _keys(PublishSettings)))
     target = publish.get("target")
-    if target is not None and not _check_of(PublishSettings, "target")(target, "publish.target").startswith("s3://"):
+    if target is not None and target_scheme(_check_of(PublishSettings, "target")(target, "publish.target")) is None:
         publish["target"] = os.path.normpath(here / target)
     probe = dict(v.mapping(raw.get("probe"), "probe", _keys(ProbeSettings)))
     cache = _get(probe, "cache", _DEFAULT.image_probe.cache, _file, "probe.cache")

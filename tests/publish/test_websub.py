@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
 import pytest
 
+from feedpub.deadline import Deadline
 from feedpub.publish.websub import notify_hubs
+
+from .slowhttp import slow
+
+# Generous: proves a bound holds (a trickle never ends on its own) without timing anything finely.
+SLACK = 15
 
 
 class Hub:
@@ -87,3 +94,36 @@ def test_no_changed_feed_means_no_ping(hub: Hub) -> None:
 def test_hub_credentials_are_not_repeated_in_problems() -> None:
     problems = notify_hubs(["ftp://user:s3cret@hub.invalid/?token=abc"], FEEDS)
     assert problems == ["WebSub hub ftp://hub.invalid/: not an http(s) URL"]
+
+
+@pytest.mark.parametrize("mode", ["trickle", "stall"])
+def test_a_slow_hub_is_cut_at_its_bound_and_the_others_still_pinged(hub: Hub, mode: str) -> None:
+    with slow(mode) as late:
+        started = time.monotonic()
+        problems = notify_hubs([late.url + "/hub", hub.url], FEEDS, timeout=1)
+        assert time.monotonic() - started < 1 + SLACK
+        assert late.wait_hung_up(1) == 1, "the slow hub's connection was cut"
+    assert problems == [f"WebSub hub {late.url}/hub: no complete answer within 1 s"]
+    assert len(hub.requests) == 1
+
+
+def test_pings_end_within_their_total_and_the_run_deadline() -> None:
+    with slow() as a, slow("stall") as b:
+        hubs = [a.url + "/one", b.url + "/two"]
+        started = time.monotonic()
+        problems = notify_hubs(hubs, FEEDS, timeout=30, total=1)
+        assert time.monotonic() - started < 1 + SLACK
+        assert problems == [
+            f"WebSub hub {a.url}/one: still waiting for an answer at the deadline (WebSub pings in total: 1 s)",
+            f"WebSub hub {b.url}/two: still waiting for an answer at the deadline (WebSub pings in total: 1 s)",
+        ]
+        run = Deadline.after(1)
+        problems = notify_hubs(hubs[:1], FEEDS, timeout=30, deadline=run)
+        assert problems == [f"WebSub hub {a.url}/one: still waiting for an answer at the deadline (publish.deadline: 1 s)"]
+
+
+def test_no_hub_is_pinged_once_the_run_deadline_has_passed(hub: Hub) -> None:
+    passed = Deadline(600, time.monotonic() - 1)
+    problems = notify_hubs([hub.url], FEEDS, deadline=passed)
+    assert problems == [f"WebSub hub {hub.url}: not pinged: no time left (publish.deadline: 600 s)"]
+    assert hub.requests == []

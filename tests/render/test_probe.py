@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 
 from feedpub.config import ProbeSettings
+from feedpub.deadline import Deadline, DeadlineExceeded
 from feedpub.render.images import ProbeResult, guess_image_type
 from feedpub.render.probe import MAX_REDIRECTS, ImageProbe
+
+from ..publish.slowhttp import slow
 
 GIB = 1024**3
 
@@ -41,7 +44,7 @@ class ImageServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: ImageServer
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name in the method overridden
+    def log_message(self, *args: object) -> None:
         pass
 
     def _send(self, status: int, headers: dict[str, str], body: bytes = b"") -> None:
@@ -304,3 +307,39 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(server: ImageServer, tmp_path: P
 )
 def test_guess_image_type_reads_the_path_extension(url: str, kind: str) -> None:
     assert guess_image_type(url) == kind
+
+
+@pytest.mark.parametrize("mode", ["trickle", "stall"])
+def test_a_host_that_never_finishes_is_cut_at_the_timeout(server: ImageServer, tmp_path: Path, mode: str) -> None:
+    with slow(mode) as late:
+        # requests' timeout bounds each read (2 s): the trickle's bytes come faster than that.
+        probe = make_probe(tmp_path, timeout=2)
+        got = probe.probe_all([f"{late.url}/pic.png", f"{server.base}/a.jpg"])
+        assert late.wait_hung_up(1) == 1 and late.requests == 1, "a cut HEAD is not retried as GET"
+    assert got == {f"{late.url}/pic.png": ProbeResult("image/png", 0), f"{server.base}/a.jpg": ProbeResult("image/jpeg", 1234)}
+    probe.save()
+    saved = json.loads((tmp_path / "cache" / "images.json").read_text(encoding="utf-8"))["images"]
+    assert saved[f"{late.url}/pic.png"]["error"] == "no complete answer within 2 s"
+
+
+def test_the_run_deadline_ends_probing_naming_the_host_and_remembers_it(server: ImageServer, tmp_path: Path) -> None:
+    settings = ProbeSettings(enabled=True, cache=tmp_path / "images.json", timeout=60)
+    with slow() as late:
+        slow_url = f"http://user:pw@127.0.0.1:{late.port}/pic.png?token=t"
+        # One worker: the host still answering holds it, so the image after it never starts.
+        probe = ImageProbe(settings, now=Clock(), workers=1, deadline=Deadline.after(1))
+        with pytest.raises(DeadlineExceeded) as info:
+            probe.probe_all([slow_url, f"{server.base}/a.jpg"])
+        assert late.wait_hung_up(1) == 1
+        probe.save()
+        # The next run does not wait on the host again (it is retried after a day).
+        assert ImageProbe(settings, now=Clock()).probe_all([slow_url]) == {slow_url: ProbeResult("image/png", 0)}
+        assert late.accepted == 1
+    assert str(info.value) == (
+        f"image host http://127.0.0.1:{late.port}: still waiting for an answer at the deadline (publish.deadline: 1 s)"
+    )
+    assert info.value.exit_status == 3
+    # The image that never started is neither asked nor recorded.
+    assert server.hits["/a.jpg"] == 0
+    saved = json.loads((tmp_path / "images.json").read_text(encoding="utf-8"))["images"]
+    assert list(saved) == [slow_url] and saved[slow_url]["error"] == info.value.args[0].split(": ", 1)[1]

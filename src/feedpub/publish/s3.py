@@ -1,59 +1,53 @@
 """An S3-compatible object store as the publish target (AWS S3, SeaweedFS, MinIO, R2, B2...).
 
 Every boto3 and S3 quirk feedpub depends on lives in this module, each with a comment
-saying why. How a run works:
+saying why. A run makes one paginated listing of the prefix and at most one GET of the
+manifest object; :mod:`feedpub.publish.manifest` decides from them, without the store,
+what to upload, leave and delete (an unusable manifest is reported in one warning and
+rebuilt), and :mod:`feedpub.publish.apply` carries that out: topic feeds, then indexes,
+then deletes, then the manifest. A run where nothing changed makes no PUT at all.
 
-1. One paginated ListObjectsV2 under the prefix, and at most one GET of the manifest
-   object ``<prefix>.feedpub-manifest.json``, which records key -> sha256, size, ETag,
-   Content-Type and Cache-Control as written by the last run.
-2. A file is unchanged when the listing shows its key with the manifest's size and ETag
-   and the manifest's sha256 (and headers) equal the new ones. Anything else (new bytes,
-   an object overwritten or deleted behind feedpub's back) is uploaded again. A run where
-   nothing changed makes no PUT at all, so ETag and Last-Modified stay put.
-3. Uploads run per group (0: topic feeds, then 1: indexes) in a bounded thread pool; a
-   group starts only when every upload of the groups before it succeeded.
-4. Deletes of stale keys (opt-in, bounded), then the manifest, last.
-
-A single PutObject is atomic in S3: readers see the old object or the new one, never a
-truncated one. As the manifest is written after the uploads, a run that dies half-way
-leaves keys that do not match the manifest, and the next run uploads them again.
+Each request, its retries included, has a total bound and ends by the run's deadline
+(:mod:`feedpub.deadline`). A single PutObject is atomic in S3: readers see the old
+object or the new one, never a truncated one.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
-import threading
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.exceptions as bce
 from botocore.config import Config
 
+from feedpub.deadline import Cutter, Deadline, TimedOut, bounded
 from feedpub.errors import ConfigError, PublishError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE
 from feedpub.publish import Progress
+from feedpub.publish import manifest as mf
+from feedpub.publish.apply import NotOurs, PublishIncomplete, apply
+from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan
 from feedpub.records import OutputFile, PublishResult
 
 if TYPE_CHECKING:
     from feedpub.config import PublishSettings
 
-MANIFEST_NAME = ".feedpub-manifest.json"
-MANIFEST_FORMAT = 1
+T = TypeVar("T")
+
 SHA_META = "feedpub-sha256"
 """User metadata key (sent as ``x-amz-meta-feedpub-sha256``); its presence marks an object feedpub wrote."""
 
 # AWS rules (3-63 characters, lowercase letters, digits, dots, hyphens), widened to the
 # underscores and capitals that older buckets and some S3-compatible stores allow.
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$")
-# S3 limits a key to 1024 bytes of UTF-8.
-_MAX_KEY_BYTES = 1024
+# Answers meaning the key is not there: S3's code, or (HEAD answers have no body) the bare status.
+_MISSING = ("NoSuchKey", "404", "NotFound")
 
 # Error codes that mean the store as a whole refuses us: stop the run instead of trying
 # every remaining key against the same wall.
@@ -86,36 +80,6 @@ _CAUSES = {
     "PermanentRedirect": "the bucket is in another region or needs another endpoint (PermanentRedirect)",
     "AuthorizationHeaderMalformed": "the region does not match the bucket's (AuthorizationHeaderMalformed)",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """One manifest line: what feedpub wrote under a name, and the ETag the store gave it."""
-
-    sha256: str
-    size: int
-    etag: str
-    content_type: str
-    cache_control: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What a run will do, computed from the listing and the manifest."""
-
-    upload: tuple[OutputFile, ...]
-    unchanged: tuple[OutputFile, ...]
-    stale: tuple[str, ...]
-    listing: dict[str, tuple[int, str]]
-    manifest: dict[str, _Entry]
-
-
-class PublishIncomplete(PublishError):
-    """Some files could not be written; ``result`` says which ones and why (exit 3)."""
-
-    def __init__(self, message: str, result: PublishResult) -> None:
-        super().__init__(message)
-        self.result = result
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -157,13 +121,15 @@ class S3Target:
 
     :meth:`publish` raises :class:`PublishError` with one line naming the endpoint and
     bucket when the store cannot be used at all (credentials, missing bucket, endpoint
-    unreachable or timing out). When some keys fail it first finishes what it safely
+    unreachable or too slow). When some keys fail it first finishes what it safely
     can, then raises :class:`PublishIncomplete` whose ``result`` lists uploaded,
     unchanged, deleted and failed keys, with one line per failure in ``errors``.
 
     ``settings`` is the config's ``publish`` section (checked when it was made; its
-    ``target`` is not read: ``url`` is the target, maybe from the command line). The
-    timeouts and attempts are no config keys: tests shorten them.
+    ``target`` is not read: ``url`` is the target, maybe from the command line). Each
+    request gets ``request_timeout`` seconds in total and ends by ``deadline`` (the
+    run's); ``warn`` gets problems that do not stop the run. The timeouts and attempts
+    are no config keys: tests shorten them.
     """
 
     def __init__(
@@ -174,6 +140,9 @@ class S3Target:
         connect_timeout: float = 5,
         read_timeout: float = 15,
         max_attempts: int = 3,
+        request_timeout: float = 60,
+        deadline: Deadline | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.url = url
         self.bucket, self.prefix = parse_s3_url(url)
@@ -183,6 +152,9 @@ class S3Target:
         self.delete_stale = settings.delete_stale
         self.max_deletes = settings.max_deletes
         self.workers = settings.workers
+        self.request_timeout = request_timeout
+        self.deadline = deadline
+        self._warn = warn
         self.manifest_key = self.prefix + MANIFEST_NAME
         config = Config(
             # boto3 >= 1.36 adds CRC checksum headers and trailers by default; several
@@ -193,12 +165,14 @@ class S3Target:
             # a refused endpoint fails in seconds and a silent one in attempts x timeout
             # (45 s with the defaults). botocore's "max_attempts" key counts retries
             # after the first try; "total_max_attempts" counts every try, as we mean it.
+            # These bound each read only: request_timeout bounds the whole request.
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             retries={"mode": "standard", "total_max_attempts": max_attempts},
             # One pooled connection per upload thread, or urllib3 discards connections.
             max_pool_connections=max(10, self.workers),
-            s3={"addressing_style": settings.addressing_style} if settings.addressing_style else None,
+            # The stubs type addressing_style as a Literal; PublishSettings has checked the value.
+            s3=cast("Any", {"addressing_style": settings.addressing_style}) if settings.addressing_style else None,
         )
         try:
             # The standard chain: environment (including AWS_ENDPOINT_URL), shared
@@ -213,6 +187,21 @@ class S3Target:
             raise ConfigError(f"S3 target {url}: cannot set up the client: {_one_line(str(exc))}") from exc
         self.endpoint = _public_endpoint(self._client.meta.endpoint_url)
         self._secrets = self._known_secrets(aws)
+        self._cutter = self._watch_connections()
+
+    def _watch_connections(self) -> Cutter:
+        """A Cutter that sees every connection of the client, so a bound can cut a request mid-read."""
+        cutter = Cutter()
+        # botocore has neither a total timeout nor a public hook to its connections. Its
+        # URLLib3Session keeps the urllib3 pool classes in one dict of its own, shared
+        # with its proxy managers, and makes pools from it on first use: swap in
+        # subclasses whose connections register with the cutter. Should that attribute
+        # move, bounds still hold; a cut request is then only left behind in its thread.
+        session = getattr(getattr(self._client, "_endpoint", None), "http_session", None)
+        pools = getattr(session, "_pool_classes_by_scheme", None)
+        if isinstance(pools, dict):
+            pools.update(cutter.watched(pools))
+        return cutter
 
     @staticmethod
     def _known_secrets(aws: boto3.Session) -> tuple[str, ...]:
@@ -232,7 +221,7 @@ class S3Target:
 
     # -- messages -------------------------------------------------------------------
 
-    def _where(self, key: str | None = None) -> str:
+    def where(self, key: str | None = None) -> str:
         where = f"S3 endpoint {self.endpoint}, bucket {self.bucket}"
         return f"{where}, key {key}" if key else where
 
@@ -241,7 +230,7 @@ class S3Target:
             text = text.replace(secret, "***")
         return text
 
-    def _cause(self, exc: BaseException) -> tuple[str, bool]:
+    def cause(self, exc: BaseException) -> tuple[str, bool]:
         """The cause of a boto3 failure in words, and whether it condemns the whole run."""
         if isinstance(exc, bce.ClientError):
             err = exc.response.get("Error", {})
@@ -257,6 +246,8 @@ class S3Target:
                 message = _one_line(str(err.get("Message") or "")) or "no message"
                 cause = f"the store answered {code or status}: {message}"
             return self._scrub(cause), code in _FATAL_CODES
+        if isinstance(exc, TimedOut):
+            return exc.cause(), True
         if isinstance(exc, bce.ConnectTimeoutError):
             return "cannot connect: the endpoint did not answer in time (connect timeout)", True
         if isinstance(exc, bce.ReadTimeoutError):
@@ -277,167 +268,103 @@ class S3Target:
             return self._scrub(_one_line(str(exc))), True
         return self._scrub(_one_line(f"{type(exc).__name__}: {exc}")), False
 
-    def _error(self, exc: BaseException, key: str | None = None) -> PublishError:
-        cause, _ = self._cause(exc)
-        return PublishError(f"{self._where(key)}: {cause}")
+    # -- talking to the store -------------------------------------------------------
 
-    # -- reading the store ----------------------------------------------------------
+    def _call(self, call: Callable[[], T]) -> T:
+        """One request, retries included, within ``request_timeout`` and the run's deadline."""
+        return bounded(call, self.request_timeout, deadline=self.deadline, cutter=self._cutter)
 
     def _list(self) -> dict[str, tuple[int, str]]:
         """Key -> (size, ETag) of every object under the prefix; one paginated listing."""
         listing: dict[str, tuple[int, str]] = {}
-        paginator = self._client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+        # botocore's paginator (it refuses a store that repeats a continuation token),
+        # advanced one bounded page at a time.
+        pages = iter(self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix))
+        while (page := self._call(lambda: next(pages, None))) is not None:
             for obj in page.get("Contents", ()):
                 listing[obj["Key"]] = (int(obj.get("Size", 0)), _strip_etag(obj.get("ETag")))
         return listing
 
-    def _read_manifest(self, listing: dict[str, tuple[int, str]]) -> dict[str, _Entry]:
-        """The last run's manifest; empty when absent or unreadable (everything is then re-uploaded)."""
-        if self.manifest_key not in listing:
-            return {}
+    def _fetch_manifest(self) -> bytes | None:
+        """The stored manifest's bytes (one more than the most feedpub reads), None when gone."""
         try:
-            body = self._client.get_object(Bucket=self.bucket, Key=self.manifest_key)["Body"].read()
+            response = self._client.get_object(Bucket=self.bucket, Key=self.manifest_key)
         except bce.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return {}
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
+                return None
             raise
-        try:
-            data = json.loads(body)
-            objects = data["objects"] if data.get("format") == MANIFEST_FORMAT else {}
-            return {
-                name: _Entry(
-                    sha256=str(e["sha256"]),
-                    size=int(e["size"]),
-                    etag=str(e["etag"]),
-                    content_type=str(e.get("content_type", "")),
-                    cache_control=str(e.get("cache_control", "")),
-                )
-                for name, e in objects.items()
-            }
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return {}
+        with closing(response["Body"]) as body:
+            return bytes(body.read(mf.MAX_MANIFEST_BYTES + 1))
 
-    def _plan(self, files: Sequence[OutputFile]) -> _Plan:
+    def _plan(self, files: Sequence[OutputFile]) -> tuple[Plan, bool]:
+        """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
         listing = self._list()
-        manifest = self._read_manifest(listing)
-        upload: list[OutputFile] = []
-        unchanged: list[OutputFile] = []
-        for item in files:
-            entry = manifest.get(item.name)
-            seen = listing.get(self.prefix + item.name)
-            same = (
-                entry is not None
-                and seen is not None
-                and seen == (entry.size, entry.etag)
-                and entry.size == len(item.data)
-                and entry.sha256 == _sha256(item.data)
-                and entry.content_type == item.content_type
-                and entry.cache_control == self.cache_control
+        manifest: dict[str, Entry] = {}
+        problem = None
+        if self.manifest_key in listing:
+            if listing[self.manifest_key][0] > mf.MAX_MANIFEST_BYTES:
+                problem = f"larger than {mf.MAX_MANIFEST_BYTES} bytes"
+            elif (body := self._call(self._fetch_manifest)) is not None:
+                try:
+                    manifest = mf.parse(body)
+                except mf.Unusable as exc:
+                    problem = str(exc)
+        if problem is not None and self._warn is not None:
+            self._warn(
+                f"{self.where(self.manifest_key)}: the manifest is unusable ({problem}); "
+                "every file is uploaded again and the manifest rebuilt"
             )
-            (unchanged if same else upload).append(item)
-        names = {f.name for f in files}
-        # Stale: written by feedpub (in the manifest) and still exactly as written
-        # (listing ETag matches), but no longer part of the build.
-        stale = tuple(
-            sorted(
-                name
-                for name, entry in manifest.items()
-                if name not in names and listing.get(self.prefix + name) == (entry.size, entry.etag)
-            )
-        )
-        return _Plan(tuple(upload), tuple(unchanged), stale, listing, manifest)
+        return mf.plan(files, listing, manifest, self.prefix, self.cache_control), problem is not None
 
-    # -- writing --------------------------------------------------------------------
-
-    def _put(self, item: OutputFile) -> _Entry:
-        """Upload one file in one PutObject (atomic in S3) and return its manifest entry."""
-        sha = _sha256(item.data)
+    def _put_object(self, key: str, body: bytes, content_type: str, cache_control: str) -> str:
+        """One PutObject (atomic in S3) with feedpub's mark; returns the ETag the store gave it."""
         # Without an explicit type some stores serve text/plain, AWS binary/octet-stream.
-        content_type = item.content_type or UNKNOWN_CONTENT_TYPE
-        response = self._client.put_object(
-            Bucket=self.bucket,
-            Key=self.prefix + item.name,
-            Body=item.data,
-            ContentType=content_type,
-            CacheControl=self.cache_control,
-            Metadata={SHA_META: sha},
-            # Content-MD5 is understood by every S3-compatible store (unlike the newer CRC
-            # checksums): the store refuses bytes that arrived damaged (BadDigest).
-            ContentMD5=base64.b64encode(hashlib.md5(item.data).digest()).decode("ascii"),
+        content_type = content_type or UNKNOWN_CONTENT_TYPE
+        # Content-MD5 is understood by every S3-compatible store (unlike the newer CRC
+        # checksums): the store refuses bytes that arrived damaged (BadDigest).
+        md5 = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
+        response = self._call(
+            lambda: self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType=content_type,
+                CacheControl=cache_control,
+                Metadata={SHA_META: mf.sha256(body)},
+                ContentMD5=md5,
+            )
         )
-        return _Entry(sha, len(item.data), _strip_etag(response.get("ETag")), item.content_type, self.cache_control)
+        return _strip_etag(response.get("ETag"))
 
-    def _delete(self, name: str, entry: _Entry) -> bool:
+    def put(self, item: OutputFile) -> Entry:
+        """Upload one file and return its manifest entry."""
+        etag = self._put_object(self.prefix + item.name, item.data, item.content_type, self.cache_control)
+        return Entry(mf.sha256(item.data), len(item.data), etag, item.content_type, self.cache_control)
+
+    def delete(self, name: str, entry: Entry) -> bool:
         """Delete one stale key after checking (HEAD) it still carries feedpub's mark and ETag.
 
         Returns False when the key is already gone.
         """
         key = self.prefix + name
         try:
-            head = self._client.head_object(Bucket=self.bucket, Key=key)
+            head = self._call(lambda: self._client.head_object(Bucket=self.bucket, Key=key))
         except bce.ClientError as exc:
-            # HEAD answers have no body, so a missing key shows up as the bare code "404".
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return False
             raise
         if head.get("Metadata", {}).get(SHA_META) != entry.sha256 or _strip_etag(head.get("ETag")) != entry.etag:
-            raise _NotOurs(key)
+            raise NotOurs(key)
         # One DeleteObject per key, not DeleteObjects: the batch call requires a checksum
         # header, which botocore now sends as a CRC some S3-compatible stores reject.
-        self._client.delete_object(Bucket=self.bucket, Key=key)
+        self._call(lambda: self._client.delete_object(Bucket=self.bucket, Key=key))
         return True
 
-    def _write_manifest(self, manifest: dict[str, _Entry]) -> None:
-        body = json.dumps(
-            {
-                "format": MANIFEST_FORMAT,
-                "generator": "feedpub",
-                "objects": {
-                    name: {
-                        "sha256": e.sha256,
-                        "size": e.size,
-                        "etag": e.etag,
-                        "content_type": e.content_type,
-                        "cache_control": e.cache_control,
-                    }
-                    for name, e in sorted(manifest.items())
-                },
-            },
-            indent=1,
-            sort_keys=True,
-        ).encode()
-        self._client.put_object(
-            Bucket=self.bucket,
-            Key=self.manifest_key,
-            Body=body,
-            ContentType="application/json",
-            CacheControl="no-cache",
-            Metadata={SHA_META: _sha256(body)},
-            ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode("ascii"),
-        )
+    def write_manifest(self, entries: Mapping[str, Entry]) -> None:
+        """Store the manifest object; readers must not cache it, it changes with every publish."""
+        self._put_object(self.manifest_key, mf.dump(entries), "application/json", "no-cache")
 
     # -- the run --------------------------------------------------------------------
-
-    def _check_names(self, files: Sequence[OutputFile]) -> None:
-        seen: set[str] = set()
-        for item in files:
-            name = item.name
-            segments = name.split("/")
-            if (
-                not name
-                or name.startswith("/")
-                or any(s in ("", ".", "..") for s in segments)
-                or any(ord(c) < 32 or ord(c) == 127 for c in name)
-            ):
-                raise PublishError(f"{self._where()}: refusing to write {name!r}: not a plain relative name")
-            if name == MANIFEST_NAME:
-                raise PublishError(f"{self._where()}: {name!r} is the name of feedpub's own manifest")
-            if len((self.prefix + name).encode()) > _MAX_KEY_BYTES:
-                raise PublishError(f"{self._where(self.prefix + name)}: key longer than S3's 1024 bytes")
-            if name in seen:
-                raise PublishError(f"{self._where()}: {name!r} given twice")
-            seen.add(name)
 
     def publish(
         self,
@@ -447,134 +374,16 @@ class S3Target:
         progress: Progress | None = None,
     ) -> PublishResult:
         """Make the bucket/prefix hold ``files``; raise PublishError (see the class docstring) on failure."""
-        self._check_names(files)
+        refused = mf.check_names(files, self.prefix)
+        if refused:
+            raise PublishError(f"{self.where()}: {refused}")
         try:
-            plan = self._plan(files)
+            plan, rebuild = self._plan(files)
         except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
-            raise self._error(exc) from None
+            raise PublishError(f"{self.where()}: {self.cause(exc)[0]}") from None
 
-        total = len(files)
-        done = 0
-
-        def tick() -> None:
-            nonlocal done
-            done += 1
-            if progress:
-                progress(done, total)
-
-        for _ in plan.unchanged:
-            tick()
         deletable = plan.stale[: self.max_deletes] if self.delete_stale else ()
-        if dry_run:
-            for _ in plan.upload:
-                tick()
-            return PublishResult(
-                uploaded=tuple(f.name for f in plan.upload),
-                unchanged=tuple(f.name for f in plan.unchanged),
-                deleted=tuple(deletable),
-            )
-
-        written: dict[str, _Entry] = {}
-        failed: dict[str, str] = {}
-        fatal: list[str] = []
-        stop = threading.Event()
-
-        def upload(item: OutputFile) -> tuple[OutputFile, _Entry | None, str | None]:
-            if stop.is_set():
-                return item, None, "not attempted after an earlier failure"
-            try:
-                return item, self._put(item), None
-            except Exception as exc:  # noqa: BLE001 - recorded per key, reported at the end
-                cause, condemns = self._cause(exc)
-                if condemns:
-                    stop.set()
-                    fatal.append(cause)
-                return item, None, cause
-
-        groups = sorted({f.group for f in plan.upload})
-        with ThreadPoolExecutor(max_workers=min(self.workers, max(1, len(plan.upload)))) as pool:
-            for group in groups:
-                batch = sorted((f for f in plan.upload if f.group == group), key=lambda f: f.name)
-                if failed:
-                    # An index must never list a feed that did not make it to the store.
-                    reason = f"not written: {len(failed)} file(s) of an earlier group failed"
-                    for item in batch:
-                        failed[item.name] = reason
-                        tick()
-                    continue
-                for item, entry, error in pool.map(upload, batch):
-                    if entry is not None:
-                        written[item.name] = entry
-                    else:
-                        failed[item.name] = error or "failed"
-                    tick()
-
-        deleted: list[str] = []
-        disowned: list[str] = []
-        errors: list[str] = []
-        if not failed:
-            for name in deletable:
-                try:
-                    if self._delete(name, plan.manifest[name]):
-                        deleted.append(name)
-                    else:
-                        disowned.append(name)
-                except _NotOurs:
-                    disowned.append(name)
-                    errors.append(f"{self._where(self.prefix + name)}: left in place: changed since feedpub wrote it")
-                except Exception as exc:  # noqa: BLE001 - recorded, reported at the end
-                    cause, condemns = self._cause(exc)
-                    failed[name] = cause
-                    if condemns:
-                        fatal.append(cause)
-                        break
-
-        new_manifest = self._next_manifest(plan, written, deleted + disowned)
-        if not fatal and new_manifest != plan.manifest:
-            try:
-                self._write_manifest(new_manifest)
-            except Exception as exc:  # noqa: BLE001 - becomes the final error line
-                cause, _ = self._cause(exc)
-                fatal.append(cause)
-                failed[MANIFEST_NAME] = cause
-
-        errors = [f"{self._where(self.prefix + name)}: {cause}" for name, cause in failed.items()] + errors
-        result = PublishResult(
-            uploaded=tuple(sorted(written)),
-            unchanged=tuple(sorted(f.name for f in plan.unchanged)),
-            deleted=tuple(deleted),
-            failed=tuple(failed),
-            errors=tuple(errors),
-        )
-        if failed:
-            if fatal:
-                message = f"{self._where()}: {fatal[0]}; {len(failed)} file(s) not written"
-            else:
-                first = next(iter(failed))
-                message = f"{self._where()}: {len(failed)} file(s) not written; first: {self.prefix + first}: {failed[first]}"
-            raise PublishIncomplete(message, result)
-        return result
-
-    def _next_manifest(self, plan: _Plan, written: dict[str, _Entry], forget: list[str]) -> dict[str, _Entry]:
-        """The manifest after this run: what was written or left unchanged, plus stale keys still ours."""
-        manifest: dict[str, _Entry] = {}
-        for name, entry in plan.manifest.items():
-            # Keep an old entry only while the object is still exactly as feedpub wrote it:
-            # a failed upload's old object, or a stale key not deleted (yet).
-            if name not in forget and plan.listing.get(self.prefix + name) == (entry.size, entry.etag):
-                manifest[name] = entry
-        for item in plan.unchanged:
-            manifest[item.name] = plan.manifest[item.name]
-        manifest.update(written)
-        return manifest
-
-
-class _NotOurs(Exception):
-    """Internal: a stale key no longer carries feedpub's mark, so it is not deleted."""
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+        return apply(self, plan, deletable, rebuild=rebuild, dry_run=dry_run, progress=progress)
 
 
 def _one_line(text: str) -> str:

@@ -2,9 +2,11 @@
 
 RSS enclosures must carry a ``length`` and ``type``; guessing them from the extension
 gives readers wrong sizes. Each image is asked once (HEAD, then a one-byte ranged GET)
-and the answer kept in a JSON cache so later runs need no network at all. Probing is
-never fatal: whatever goes wrong, the answer is the extension's type and length 0
-(which RSS defines as "unknown").
+and the answer kept in a JSON cache so later runs need no network at all. Each request
+gets ``probe.timeout`` seconds in total (requests' own timeout bounds each read only).
+Probing is never fatal: whatever goes wrong, the answer is the extension's type and
+length 0 (which RSS defines as "unknown"). The one exception is a publish's deadline
+(``publish.deadline``): a host still answering when it passes ends the run.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urljoin
+from functools import partial
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 
 from feedpub import __version__
 from feedpub.config import ProbeSettings
+from feedpub.deadline import Cutter, Deadline, DeadlineExceeded, TimedOut, bounded, watched_session
 from feedpub.files import write_atomic
 from feedpub.render.images import ProbeResult, guess_image_type
 from feedpub.times import parse_rfc3339, rfc3339, utcnow
@@ -36,6 +40,15 @@ MAX_LENGTH = 2 * 1024**3
 # Enough for http->https and a CDN hop or two; more is a loop or a tracker chain.
 MAX_REDIRECTS = 5
 CACHE_VERSION = 1
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, without user info, path or query (which may carry a token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, "", "", ""))
 
 
 def _fallback(url: str) -> ProbeResult:
@@ -79,7 +92,9 @@ class ImageProbe:
     shorter) rather than on every run, so a dead host does not slow every build.
 
     ``settings`` is the config's ``probe`` section (its ``enabled`` is the caller's
-    business); ``workers``, ``user_agent`` and ``now`` are no config keys.
+    business); ``workers``, ``user_agent`` and ``now`` are no config keys. ``deadline``
+    is a publish's: probes not started by then are left for a later run, and one cut
+    short by it raises :class:`DeadlineExceeded` from :meth:`probe_all`.
     """
 
     def __init__(
@@ -89,6 +104,7 @@ class ImageProbe:
         workers: int = 4,
         user_agent: str = DEFAULT_USER_AGENT,
         now: Callable[[], datetime] = utcnow,
+        deadline: Deadline | None = None,
     ) -> None:
         self.cache_path = settings.cache
         self.max_age = max_age = timedelta(days=settings.max_age_days)
@@ -98,6 +114,7 @@ class ImageProbe:
         self.workers = max(1, workers)
         self.user_agent = user_agent
         self.now = now
+        self.deadline = deadline
         self.probed = 0
         self._entries: dict[str, _Entry] = self._load()
 
@@ -166,7 +183,9 @@ class ImageProbe:
         """Answer every URL: from the cache when fresh, else by probing (within the run's limit).
 
         Non-http(s) URLs and failures get the extension's type and length 0. Never raises
-        for network trouble; call :meth:`save` afterwards to keep the answers.
+        for network trouble, except :class:`DeadlineExceeded` naming the host a probe was
+        still waiting on at the run's deadline (recorded as a failure, so the next run
+        does not wait on it again). Call :meth:`save` afterwards, in both cases.
         """
         now = self.now()
         results: dict[str, ProbeResult] = {}
@@ -182,25 +201,47 @@ class ImageProbe:
                 todo.append(url)
             else:
                 results[url] = entry.result if entry else _fallback(url)
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
-                outcomes = list(pool.map(self._probe_safely, todo))
-            for url, (result, error) in zip(todo, outcomes, strict=True):
-                previous = self._entries.get(url)
-                if error and previous and not previous.error:
-                    # Keep a good old answer through a passing outage.
-                    result = previous.result
-                self._entries[url] = _Entry(result, now, error)
-                results[url] = result
+        if not todo:
+            return results
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+            futures = [pool.submit(self._probe_safely, url) for url in todo]
+        late: DeadlineExceeded | None = None
+        for url, future in zip(todo, futures, strict=True):
+            previous = self._entries.get(url)
+            try:
+                outcome = future.result()
+            except TimedOut as exc:  # cut short by the run's deadline
+                outcome = (_fallback(url), exc.cause())
+                late = late or DeadlineExceeded(f"image host {_origin(url)}: {exc.cause()}")
+            if outcome is None:  # the deadline had passed before it started: nothing learnt
+                results[url] = previous.result if previous else _fallback(url)
+                continue
+            result, error = outcome
+            if error and previous and not previous.error:
+                # Keep a good old answer through a passing outage.
+                result = previous.result
+            self._entries[url] = _Entry(result, now, error)
+            results[url] = result
+        if late is not None:
+            raise late
         return results
 
-    def _request(self, method: str, url: str, headers: dict[str, str]) -> requests.Response:
-        """One streamed request, following at most MAX_REDIRECTS redirects, each to http(s)."""
+    def _request(
+        self, session: requests.Session, cutter: Cutter, method: str, url: str, headers: dict[str, str]
+    ) -> requests.Response:
+        """One streamed request (headers only, each within the timeout), following at most MAX_REDIRECTS redirects."""
         headers = {"User-Agent": self.user_agent, **headers}
         for _ in range(MAX_REDIRECTS + 1):
-            resp = requests.request(
-                method, url, headers=headers, timeout=(self.timeout, self.timeout), allow_redirects=False, stream=True
+            send = partial(
+                session.request,
+                method,
+                url,
+                headers=headers,
+                timeout=(self.timeout, self.timeout),
+                allow_redirects=False,
+                stream=True,
             )
+            resp = bounded(send, self.timeout, deadline=self.deadline, cutter=cutter)
             if not resp.is_redirect:
                 return resp
             resp.close()
@@ -209,20 +250,30 @@ class ImageProbe:
                 raise _Failed(f"redirected to a non-http(s) URL: {url}")
         raise _Failed(f"more than {MAX_REDIRECTS} redirects")
 
-    def _probe_safely(self, url: str) -> tuple[ProbeResult, str | None]:
+    def _probe_safely(self, url: str) -> tuple[ProbeResult, str | None] | None:
+        """The answer and the error (None if none); None when the run's deadline passed before it started."""
+        if self.deadline is not None and self.deadline.expired():
+            return None
+        cutter = Cutter()
         try:
-            return self._probe(url), None
+            with watched_session(cutter) as session:
+                return self._probe(session, cutter, url), None
         except _Failed as exc:
             log.info("image probe %s: %s", url, exc)
             return _fallback(url), str(exc)
+        except TimedOut as exc:
+            if exc.deadline is not None:
+                raise  # the run's deadline: probe_all ends the run
+            log.info("image probe %s: %s", url, exc)
+            return _fallback(url), exc.cause()
         except Exception as exc:  # noqa: BLE001 - never fatal: a probe only improves an enclosure
             log.info("image probe %s: %s", url, exc)
             return _fallback(url), f"{type(exc).__name__}: {exc}"
 
-    def _probe(self, url: str) -> ProbeResult:
+    def _probe(self, session: requests.Session, cutter: Cutter, url: str) -> ProbeResult:
         """HEAD the URL, then a ranged GET when HEAD is refused or gives no length."""
         head_type: str | None = None
-        with self._request("HEAD", url, {}) as resp:
+        with self._request(session, cutter, "HEAD", url, {}) as resp:
             if resp.status_code in (404, 410):
                 raise _Failed(f"HTTP {resp.status_code}")
             if resp.ok:
@@ -234,7 +285,7 @@ class ImageProbe:
                     return ProbeResult(head_type, length)
         # HEAD refused (405, 403 from some stores) or said nothing of the size.
         headers = {"Range": "bytes=0-0", "Accept-Encoding": "identity"}
-        with self._request("GET", url, headers) as resp:
+        with self._request(session, cutter, "GET", url, headers) as resp:
             if not resp.ok:
                 raise _Failed(f"HTTP {resp.status_code}")
             kind = _media_type(resp.headers.get("Content-Type")) or head_type

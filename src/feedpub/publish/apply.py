@@ -1,0 +1,184 @@
+"""Carrying out a publish plan on an object store: uploads group by group, deletes, the manifest last.
+
+The order is what keeps readers and the next run safe: an index never goes up before
+every feed it lists, deletes happen only when every upload succeeded, and the manifest
+is written last, so a run that dies half-way leaves keys the manifest does not vouch
+for, which the next run uploads again. The store (:class:`~feedpub.publish.s3.S3Target`)
+makes the requests and says what each failure means.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from feedpub.errors import PublishError
+from feedpub.publish import Progress
+from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan, next_manifest
+from feedpub.records import OutputFile, PublishResult
+
+
+class PublishIncomplete(PublishError):
+    """Some files could not be written; ``result`` says which ones and why (exit 3)."""
+
+    def __init__(self, message: str, result: PublishResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class NotOurs(Exception):
+    """A stale key no longer carries feedpub's mark (or ETag), so it is left in place."""
+
+
+class Store(Protocol):
+    """The requests a plan needs, and how the store words its failures."""
+
+    prefix: str
+    workers: int
+
+    def put(self, item: OutputFile) -> Entry:
+        """Upload one file whole; return its manifest entry."""
+        ...
+
+    def delete(self, name: str, entry: Entry) -> bool:
+        """Delete a stale key if still as feedpub wrote it (else raise NotOurs); False when already gone."""
+        ...
+
+    def write_manifest(self, entries: Mapping[str, Entry]) -> None:
+        """Store the manifest object."""
+        ...
+
+    def cause(self, exc: BaseException) -> tuple[str, bool]:
+        """A failure in words, and whether it condemns the rest of the run."""
+        ...
+
+    def where(self, key: str | None = None) -> str:
+        """The endpoint and bucket (and key) for a message."""
+        ...
+
+
+def apply(
+    store: Store,
+    plan: Plan,
+    deletable: Sequence[str],
+    *,
+    rebuild: bool,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> PublishResult:
+    """Upload ``plan.upload``, delete ``deletable``, write the manifest (always when ``rebuild``).
+
+    With ``dry_run``, only say what would be done. ``progress`` is told of every file as
+    it is left, uploaded, failed or skipped. Raises :class:`PublishIncomplete` (its
+    message one line naming the store) when anything failed.
+    """
+    total = len(plan.upload) + len(plan.unchanged)
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    for _ in plan.unchanged:
+        tick()
+    if dry_run:
+        for _ in plan.upload:
+            tick()
+        return PublishResult(
+            uploaded=tuple(f.name for f in plan.upload),
+            unchanged=tuple(f.name for f in plan.unchanged),
+            deleted=tuple(deletable),
+        )
+
+    failed: dict[str, str] = {}
+    fatal: list[str] = []
+    written = _upload(store, plan, failed, fatal, tick)
+    deleted: list[str] = []
+    disowned: list[str] = []
+    notes: list[str] = []
+    if not failed:
+        for name in deletable:
+            try:
+                if store.delete(name, plan.manifest[name]):
+                    deleted.append(name)
+                else:
+                    disowned.append(name)
+            except NotOurs:
+                disowned.append(name)
+                notes.append(f"{store.where(store.prefix + name)}: left in place: changed since feedpub wrote it")
+            except Exception as exc:  # noqa: BLE001 - recorded, reported at the end
+                cause, condemns = store.cause(exc)
+                failed[name] = cause
+                if condemns:
+                    fatal.append(cause)
+                    break
+
+    entries = next_manifest(plan, store.prefix, written, deleted + disowned)
+    if not fatal and (rebuild or entries != plan.manifest):
+        try:
+            store.write_manifest(entries)
+        except Exception as exc:  # noqa: BLE001 - becomes the final error line
+            cause, _ = store.cause(exc)
+            fatal.append(cause)
+            failed[MANIFEST_NAME] = cause
+
+    errors = [f"{store.where(store.prefix + name)}: {cause}" for name, cause in failed.items()] + notes
+    result = PublishResult(
+        uploaded=tuple(sorted(written)),
+        unchanged=tuple(sorted(f.name for f in plan.unchanged)),
+        deleted=tuple(deleted),
+        failed=tuple(failed),
+        errors=tuple(errors),
+    )
+    if failed:
+        if fatal:
+            message = f"{store.where()}: {fatal[0]}; {len(failed)} file(s) not written"
+        else:
+            first = next(iter(failed))
+            message = f"{store.where()}: {len(failed)} file(s) not written; first: {store.prefix + first}: {failed[first]}"
+        raise PublishIncomplete(message, result)
+    return result
+
+
+def _upload(store: Store, plan: Plan, failed: dict[str, str], fatal: list[str], tick: Callable[[], None]) -> dict[str, Entry]:
+    """Upload group by group in a thread pool; record failures in ``failed`` (and ``fatal``), return what was written."""
+    written: dict[str, Entry] = {}
+    stop = threading.Event()
+
+    def upload(item: OutputFile) -> tuple[OutputFile, Entry | None, str | None]:
+        if stop.is_set():
+            return item, None, "not attempted after an earlier failure"
+        try:
+            return item, store.put(item), None
+        except Exception as exc:  # noqa: BLE001 - recorded per key, reported at the end
+            cause, condemns = store.cause(exc)
+            if condemns:
+                stop.set()
+                fatal.append(cause)
+            return item, None, cause
+
+    groups = sorted({f.group for f in plan.upload})
+    with ThreadPoolExecutor(max_workers=min(store.workers, max(1, len(plan.upload)))) as pool:
+        for group in groups:
+            batch = sorted((f for f in plan.upload if f.group == group), key=lambda f: f.name)
+            if failed:
+                # An index must never list a feed that did not make it to the store.
+                reason = f"not written: {len(failed)} file(s) of an earlier group failed"
+                for item in batch:
+                    failed[item.name] = reason
+                    tick()
+                continue
+            for item, entry, error in pool.map(upload, batch):
+                if entry is not None:
+                    written[item.name] = entry
+                else:
+                    failed[item.name] = error or "failed"
+                tick()
+    return written
+
+
+__all__ = ["NotOurs", "PublishIncomplete", "Store", "apply"]
