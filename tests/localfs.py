@@ -141,6 +141,30 @@ def build(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproce
 def clean_build(source: Path, out: Path, *args: str) -> dict[str, bytes]:
     """What a fresh build without any cache writes for ``source``: the reference after a fault."""
     shutil.rmtree(out, ignore_errors=True)
-    done = build("--source", str(source), "--output", str(out), "--no-cache", *args)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # Run beside the output: a config/feedpub.yaml in the current folder would apply.
+    done = build("--source", str(source), "--output", str(out), "--no-cache", *args, cwd=out.parent)
     assert done.returncode == 0, done.stderr
     return feeds(out)
+
+
+def make_site(folder: Path, count: int) -> Path:
+    """``count`` generated articles in ``folder/_news`` over 40 topics: a source large enough that a
+    build takes a while (seconds, cold) and writes many feeds, for signals sent mid-build."""
+    news = folder / "_news"
+    news.mkdir(parents=True, exist_ok=True)
+    related = "".join(f'  - title: "Related {k}"\n    webUrl: "https://elsewhere.test/{k}"\n' for k in range(6))
+    for i in range(count):
+        day = f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+        topics = ", ".join(f"Topic {t}" for t in {i % 40, (i * 7) % 40, (i * 13) % 40})
+        text = (
+            f'---\ntitle: "Story {i}: what happened"\nexcerpt: "{"Words of the excerpt. " * 12}"\n'
+            f"publishedDateTime: {day}T{i % 24:02d}:{i % 60:02d}:00Z\n"
+            f'webUrl: "https://news.test/{i}"\nquality: {i % 100}\ntopics: [{topics}]\n'
+            f'images:\n  - url: "https://img.test/{i}.jpg"\n    width: 640\n    height: 480\n'
+            f"provider: {{name: Wire {i % 7}, domain: wire{i % 7}.test}}\nrelated:\n{related}---\n"
+        )
+        path = news / f"{day}-story-{i}.md"
+        path.write_text(text, encoding="utf-8")
+        os.utime(path, (1_600_000_000 + i, 1_600_000_000 + i))  # long ago: the parse cache trusts them
+    return folder

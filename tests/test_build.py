@@ -18,10 +18,11 @@ import pytest
 
 from feedpub import build
 from feedpub.build import BuildResult, Overrides
-from feedpub.build_publish import lock_path, publish, publish_target
+from feedpub.build_publish import publish, publish_target
 from feedpub.config import Config, Site
 from feedpub.errors import ConfigError, LockError, PublishError
-from feedpub.publish.lock import acquire_lock
+from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.publish.written import RECORD_NAME
 from feedpub.select import Rules
 
@@ -177,7 +178,7 @@ def test_publish_to_a_folder_dry_run_then_for_real(config: Config, tmp_path: Pat
 
 def test_publish_refuses_a_held_lock_and_reports_a_failing_target(config: Config, tmp_path: Path) -> None:
     target = str(tmp_path / "public")
-    with acquire_lock(lock_path(target)), pytest.raises(LockError):
+    with acquire_lock(lock_file(FolderTarget(target).lock_key())), pytest.raises(LockError):
         publish(config, Overrides(), NOW, target=target)
     assert not Path(target).exists()
     blocker = tmp_path / "a-file"

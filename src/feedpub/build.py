@@ -32,8 +32,10 @@ from feedpub.errors import FeedpubError
 from feedpub.formats import feed_files
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
+from feedpub.sigterm import stop_on_sigterm
 from feedpub.text import printable
 from feedpub.times import micros
 
@@ -209,15 +211,23 @@ def run(
 ) -> BuildResult:
     """``feedpub build``: :func:`prepare`, then write into the output folder (unchanged files are left alone).
 
-    Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written.
+    Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written,
+    :class:`~feedpub.errors.LockError` when another run writes into it.
     """
     progress = progress or Progress(enabled=False)
-    made = prepare(
-        config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-        progress=progress, warn=warn, on_rejection=on_rejection,
-    )  # fmt: skip
-    t = time.perf_counter()
-    written = FolderTarget(config.output).publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
+    target = FolderTarget(config.output)
+    # Under the folder's lock (LockError when another run writes there) from the first
+    # step: the write sweeps what a killed run left, which only a sole writer may do.
+    with (
+        stop_on_sigterm(f"{target.describe()} holds each file whole (as it was, or new); the next run completes it"),
+        acquire_lock(lock_file(target.lock_key()), wait=config.publish.lock_wait, what=target.describe()),
+    ):
+        made = prepare(
+            config, overrides, now, use_cache=use_cache, probe_network=probe_network,
+            progress=progress, warn=warn, on_rejection=on_rejection,
+        )  # fmt: skip
+        t = time.perf_counter()
+        written = target.publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
     progress.clear()
     return replace(made, written=written, timings=(*made.timings, ("write", time.perf_counter() - t)))
 
