@@ -58,22 +58,13 @@ def remount(where: Path, *, writable: bool) -> None:
 
 
 @contextmanager
-def unwritable(folder: Path) -> Iterator[Path]:
-    """``folder`` refuses new files for the block: a read-only bind mount as root, else chmod 0555."""
+def unwritable(folder: Path, *, except_in: Path | None = None) -> Iterator[Path]:
+    """``folder`` refuses new files for the block (a read-only bind mount as root, else chmod 0555),
+    while the folder ``except_in`` inside it stays writable (``/var/www`` read-only, ``/var/www/feeds`` not)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() == 0:
-        done = _run("mount", "--bind", str(folder), str(folder))
-        if done.returncode != 0:
-            pytest.skip(f"cannot bind-mount {folder} read-only here: {done.stderr.strip()}")
-        try:
-            done = _run("mount", "-o", "remount,bind,ro", str(folder))
-            if done.returncode != 0:
-                pytest.skip(f"cannot make a bind mount read-only here: {done.stderr.strip()}")
-            assert _write_fails(folder)
-            yield folder
-        finally:
-            _run("umount", "-l", str(folder))
-    else:
+    if except_in is not None:
+        except_in.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
         mode = folder.stat().st_mode
         folder.chmod(0o555)
         try:
@@ -82,6 +73,24 @@ def unwritable(folder: Path) -> Iterator[Path]:
             yield folder
         finally:
             folder.chmod(mode)
+        return
+    mounted: list[Path] = []
+    try:
+        for where, options in ((folder, "remount,bind,ro"), (except_in, "remount,bind,rw")):
+            if where is None:
+                continue
+            done = _run("mount", "--bind", str(where), str(where))
+            if done.returncode == 0:
+                mounted.append(where)
+                done = _run("mount", "-o", options, str(where))
+            if done.returncode != 0:
+                pytest.skip(f"cannot bind-mount {where} here: {done.stderr.strip()}")
+        assert _write_fails(folder)
+        assert except_in is None or not _write_fails(except_in)
+        yield folder
+    finally:
+        for where in reversed(mounted):
+            _run("umount", "-l", str(where))
 
 
 def _write_until_it_fails(fd: int, block: bytes) -> int | None:

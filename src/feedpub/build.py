@@ -26,6 +26,7 @@ from feedpub.build_render import render_all
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
+from feedpub.cache.folder import open_cache
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
 from feedpub.errors import FeedpubError
@@ -164,7 +165,7 @@ def collect_and_select(
     on_rejection: OnRejection = ignore,
 ) -> BuildResult:
     """Collect and select at ``now``, rendering nothing: what each feed would publish."""
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     selected = _select(config, overrides, now, cache, progress or Progress(enabled=False), warn, on_rejection)
     if cache is not None:
         cache.close()
@@ -189,7 +190,7 @@ def prepare(
     alone; ``probe_network=False`` takes enclosure sizes from the probe cache only.
     """
     progress = progress or Progress(enabled=False)
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection)
     t = time.perf_counter()
     rendered = render_all(config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn)
@@ -222,6 +223,7 @@ def run(
         stop_on_sigterm(f"{target.describe()} holds each file whole (as it was, or new); the next run completes it"),
         acquire_lock(lock_file(target.lock_key()), wait=config.publish.lock_wait, what=target.describe()),
     ):
+        target.ready()  # an output that cannot be a folder fails now, not after the whole build
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
             progress=progress, warn=warn, on_rejection=on_rejection,
@@ -232,9 +234,9 @@ def run(
     return replace(made, written=written, timings=(*made.timings, ("write", time.perf_counter() - t)))
 
 
-def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None) -> Checked:
+def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None, warn: Warn = ignore) -> Checked:
     """``feedpub check``: read every article file and topic definition, select nothing."""
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     return check_articles(config, cache, progress or Progress(enabled=False))
 
 

@@ -186,7 +186,10 @@ def usable_folder(path: Path) -> str | None:
     probe = path / f".probe.{secrets.token_hex(4)}{TEMP_SUFFIX}"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
-        os.unlink(probe)
     except OSError as exc:
         return f"cannot write in it: {reason(exc)}"
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass  # swept by another run already, or by the next one
     return None

@@ -94,6 +94,12 @@ class FolderTarget:
             unchanged=tuple(s.item.name for s in steps if not s.write),
         )
 
+    def ready(self) -> None:
+        """Make the folder if it is missing; :class:`PublishError` now, before a build's work, if it cannot be."""
+        fd = self._open_root(create=True)
+        assert fd is not None  # made if missing
+        os.close(fd)
+
     def _check_name(self, name: str) -> None:
         parts = name.split("/")
         if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts):
@@ -250,7 +256,7 @@ class FolderTarget:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise PublishError(f"{where}: cannot create: {reason(exc)}") from exc
+            raise PublishError(f"{self.root}: cannot write in the output folder: {reason(exc)}") from exc
         try:
             return os.open(TEMP_FOLDER, _DIR | os.O_NOFOLLOW, dir_fd=root_fd)
         except OSError as exc:
