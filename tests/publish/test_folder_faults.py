@@ -168,3 +168,28 @@ def test_builds_sharing_a_cache_at_once_all_complete(tmp_path: Path) -> None:
     again = build("--source", str(big), "--output", str(tmp_path / "out0"), "--cache-dir", str(cache), "--json")
     assert again.returncode == 0 and feeds(tmp_path / "out0") == clean
     assert not [p.name for p in cache.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_builds_into_one_folder_at_once_never_write_together(tmp_path: Path) -> None:
+    """Three real builds started at once into one folder, spelled three ways: the lock lets one
+    write at a time (the others exit 4 with one line), and the folder ends as a clean build's."""
+    big = make_site(tmp_path / "big", 3000)
+    (tmp_path / "link").symlink_to(tmp_path / "out")
+    spellings = ["out", "./out/", "link"]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "feedpub", "build", "--quiet", "--source", str(big), "--output", spelling],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for spelling in spellings
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    assert {p.returncode for p in procs} <= {0, 4} and 0 in {p.returncode for p in procs}, results
+    for proc, (_, err) in zip(procs, results, strict=True):
+        expected = [] if proc.returncode == 0 else [x for x in err.splitlines() if "holds the lock on" in x]
+        assert err.splitlines() == expected and len(expected) == (proc.returncode == 4)
+    assert feeds(tmp_path / "out") == clean_build(big, tmp_path / "clean")
+    assert not (tmp_path / "out" / TEMP_FOLDER).exists()
