@@ -143,6 +143,10 @@ def test_an_output_that_is_a_file_is_refused_and_left_alone(site: Path, tmp_path
     assert done.returncode == 3
     assert lines(done.stderr) == [f"feedpub: error: {taken / 'sub'}: cannot create the output folder: Not a directory"]
     assert taken.read_bytes() == b"a file, not a folder\n"
+    taken.unlink()
+    again = build("--source", str(site), "--output", str(taken))
+    assert again.returncode == 0 and lines(again.stderr) == []
+    assert feeds(taken) == clean_build(site, tmp_path / "clean")
 
 
 def test_builds_sharing_a_cache_at_once_all_complete(tmp_path: Path) -> None:
