@@ -106,3 +106,23 @@ def test_a_file_where_the_cache_folder_belongs_is_left_alone(tmp_path: Path, cle
     cache.unlink()
     run(site, out, cache)
     assert (cache / "index.bin").is_file() and feeds(out) == clean
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "folder"])
+def test_any_shape_at_the_up_to_date_stamps_name_is_replaced(tmp_path: Path, clean: dict[str, bytes], kind: str) -> None:
+    from feedpub.cache import uptodate
+
+    site = Path(shutil.copytree(FIXTURE_SITE, tmp_path / "site"))
+    argv = ["build", "--quiet", "--json", "--source", str(site), "--output", str(tmp_path / "out")]
+    assert build(*argv[2:], cwd=tmp_path).returncode == 0
+    stamp = Path(str(uptodate.stamp_file(argv, cwd=str(tmp_path))))
+    assert stamp.is_file()
+    stamp.unlink()
+    MAKERS[kind](stamp)
+    reports = []
+    for _ in range(2):  # not up to date (no stamp to read), then up to date (a stamp written in its place)
+        done = build(*argv[2:], cwd=tmp_path, timeout=60)  # a FIFO read the wrong way would block
+        assert done.returncode == 0, done.stderr
+        assert feeds(tmp_path / "out") == clean
+        reports.append(json.loads(done.stdout).get("up_to_date"))
+    assert reports == [None, True] and stamp.is_file()
