@@ -19,10 +19,12 @@ import pytest
 
 from feedpub import build
 from feedpub.build import BuildResult, Overrides
-from feedpub.build_publish import lock_path, publish, publish_target
+from feedpub.build_publish import publish, publish_target
 from feedpub.config import Config, Site
 from feedpub.errors import ConfigError, LockError, PublishError
-from feedpub.publish.lock import acquire_lock
+from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
+from feedpub.publish.written import RECORD_NAME
 from feedpub.select import Rules
 
 from .conftest import FIXTURE_SITE
@@ -122,7 +124,7 @@ def test_a_rerun_is_answered_by_the_caches_and_writes_nothing(config: Config) ->
     assert (first.read, first.selected.accepted, [r.path.rsplit("/", 1)[1] for r in first.rejected]) == (3, 2, ["broken.md"])
     assert first.cache is not None and (first.cache.parsed, first.cache.hits) == (3, 0)
     assert first.written is not None and "robots.xml" in first.written.uploaded
-    assert {f.name for f in first.files} == set(os.listdir(config.output))
+    assert {f.name for f in first.files} | {RECORD_NAME} == set(os.listdir(config.output))
     again = build.run(config, Overrides(), NOW + timedelta(minutes=10))
     assert again.cache is not None and (again.cache.parsed, again.cache.hits, again.cache.feeds_rendered) == (0, 3, 0)
     assert again.written is not None and again.written.uploaded == ()
@@ -134,12 +136,12 @@ def test_a_rerun_is_answered_by_the_caches_and_writes_nothing(config: Config) ->
 def test_problems_go_to_the_callbacks_and_nothing_is_printed(
     config: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "cache" / "selection.bin").mkdir(parents=True)  # the snapshot cannot be saved there
+    (tmp_path / "cache").write_text("a file where the cache folder belongs")  # the build goes without caches
     warnings: list[str] = []
     rejected: list[str] = []
     result = build.run(config, Overrides(), NOW, warn=warnings.append, on_rejection=lambda r: rejected.append(r.path))
     assert [Path(p).name for p in rejected] == ["broken.md"]
-    assert len(warnings) == 1 and "cannot save the selection snapshot" in warnings[0]
+    assert warnings == [f"{tmp_path / 'cache'}: cannot use the cache folder (not a folder); this run goes without the cache"]
     assert items(result)["robots"] == ["arm"]  # the build went on
     assert capsys.readouterr() == ("", "")
     # The next run is told again: nothing is remembered between runs.
@@ -178,7 +180,7 @@ def test_publish_to_a_folder_dry_run_then_for_real(config: Config, tmp_path: Pat
 
 def test_publish_refuses_a_held_lock_and_reports_a_failing_target(config: Config, tmp_path: Path) -> None:
     target = str(tmp_path / "public")
-    with acquire_lock(lock_path(target)), pytest.raises(LockError):
+    with acquire_lock(lock_file(FolderTarget(target).lock_key())), pytest.raises(LockError):
         publish(config, Overrides(), NOW, target=target)
     assert not Path(target).exists()
     blocker = tmp_path / "a-file"

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from feedpub import __version__
-from feedpub.build_publish import lock_path
-from feedpub.publish.lock import acquire_lock
+from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 
 from .conftest import FIXTURE_SITE, REPO
 
@@ -174,7 +174,7 @@ def test_publish_to_a_folder_dry_run_and_lock_held(tmp_path: Path) -> None:
     status, dry, _ = run(*args, "--dry-run", cwd=tmp_path)
     check_schema(dry, 0)
     assert dry["publish"]["dry_run"] is True and dry["publish"]["uploaded"] == []
-    with acquire_lock(lock_path(str(target))):
+    with acquire_lock(lock_file(FolderTarget(target).lock_key())):
         status, held, stderr = run(*args, cwd=tmp_path)
     assert status == 4
     check_schema(held, 4)

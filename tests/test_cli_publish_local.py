@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from feedpub.build_publish import lock_path
-from feedpub.publish.lock import acquire_lock
+from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 
 from .conftest import FIXTURE_SITE
 
@@ -28,7 +28,7 @@ def publish(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_second_run_on_the_same_target_exits_4(tmp_path: Path) -> None:
     target = str(tmp_path / "site")
-    with acquire_lock(lock_path(target)):
+    with acquire_lock(lock_file(FolderTarget(target).lock_key())):
         p = publish("--target", target, cwd=tmp_path)
     assert p.returncode == 4
     assert "another feedpub run holds" in p.stderr and "Traceback" not in p.stderr

@@ -100,4 +100,4 @@ def test_second_run_is_byte_identical(corpus: Path, tmp_path: Path) -> None:
     build(corpus, tmp_path / "b")
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert a == b and len(a) == 3 * 29 + 2  # rss, atom, json per topic; OPML; index.html
+    assert a == b and len(a) == 3 * 29 + 2 + 1  # rss, atom, json per topic; OPML; index.html; the record

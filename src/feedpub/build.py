@@ -27,14 +27,17 @@ from feedpub.build_report import feeds, nothing_selected, rejection_json, topic_
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
+from feedpub.cache.folder import open_cache
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
 from feedpub.deadline import Deadline
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import HELD_REASONS, OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
+from feedpub.sigterm import stop_on_sigterm
 from feedpub.times import micros
 
 Warn = Callable[[str], None]
@@ -177,7 +180,7 @@ def collect_and_select(
     on_rejection: OnRejection = ignore,
 ) -> BuildResult:
     """Collect and select at ``now``, rendering nothing: what each feed would publish."""
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     selected = _select(config, overrides, now, cache, progress or Progress(enabled=False), warn, on_rejection)
     if cache is not None:
         cache.close()
@@ -206,7 +209,7 @@ def prepare(
     Image probes end by ``deadline`` (a publish's), else :class:`DeadlineExceeded`.
     """
     progress = progress or Progress(enabled=False)
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
     t = time.perf_counter()
     rendered = render_all(
@@ -230,22 +233,31 @@ def run(
 ) -> BuildResult:
     """``feedpub build``: :func:`prepare`, then write into the output folder (unchanged files are left alone).
 
-    Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written.
+    Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written,
+    :class:`~feedpub.errors.LockError` when another run writes into it.
     """
     progress = progress or Progress(enabled=False)
-    made = prepare(
-        config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-        progress=progress, warn=warn, on_rejection=on_rejection,
-    )  # fmt: skip
-    t = time.perf_counter()
-    written = FolderTarget(config.output).publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
+    target = FolderTarget(config.output)
+    # Under the folder's lock (LockError when another run writes there) from the first
+    # step: the write sweeps what a killed run left, which only a sole writer may do.
+    with (
+        stop_on_sigterm(f"{target.describe()} holds each file whole (as it was, or new); the next run completes it"),
+        acquire_lock(lock_file(target.lock_key()), wait=config.publish.lock_wait, what=target.describe()),
+    ):
+        target.ready()  # an output that cannot be a folder fails now, not after the whole build
+        made = prepare(
+            config, overrides, now, use_cache=use_cache, probe_network=probe_network,
+            progress=progress, warn=warn, on_rejection=on_rejection,
+        )  # fmt: skip
+        t = time.perf_counter()
+        written = target.publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
     progress.clear()
     return replace(made, written=written, timings=(*made.timings, ("write", time.perf_counter() - t)))
 
 
-def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None) -> Checked:
+def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None, warn: Warn = ignore) -> Checked:
     """``feedpub check``: read every article file and topic definition, select nothing."""
-    cache = ParseCache(config.cache_folder()) if use_cache else None
+    cache = open_cache(config.cache_folder(), warn) if use_cache else None
     return check_articles(config, cache, progress or Progress(enabled=False))
 
 

@@ -7,9 +7,11 @@ module only adds where they go and who is told.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from feedpub.build import (
     BuildResult,
@@ -27,7 +29,9 @@ from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish import Target
 from feedpub.publish.folder import FolderTarget
+from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import PublishResult
+from feedpub.sigterm import stop_on_sigterm
 
 
 def publish_target(config: Config, target: str | None = None) -> str:
@@ -45,13 +49,18 @@ def publish_target(config: Config, target: str | None = None) -> str:
     return target
 
 
-def lock_path(target: str) -> Path:
-    """One lock file per target on this host, outside the published folder."""
-    import hashlib
-    import tempfile
+def lock_key(store: Target) -> str:
+    """What the run lock is keyed by: the place written, however the target was typed.
 
-    digest = hashlib.sha256(target.encode("utf-8")).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"feedpub-{digest}.lock"
+    A folder by its resolved path; a bucket by the endpoint the client uses (no user
+    info, scheme and host lower-cased), the bucket and the normalised prefix, so
+    ``s3://b/news`` and ``s3://b/news/`` are one lock.
+    """
+    if isinstance(store, FolderTarget):
+        return store.lock_key()
+    endpoint = urlsplit(str(getattr(store, "endpoint", "")))
+    where = endpoint._replace(scheme=endpoint.scheme.lower(), netloc=endpoint.netloc.lower(), path=endpoint.path.rstrip("/"))
+    return f"s3 {urlunsplit(where)} {getattr(store, 'bucket', '')} {getattr(store, 'prefix', '')}"
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
@@ -85,9 +94,10 @@ def publish(
     """Build at ``now`` and make ``target`` (see :func:`publish_target`) hold the files, then ping the hubs.
 
     The build and the upload happen under the target's lock (:class:`LockError` when
-    another run holds it). A target that fails is not raised here: ``published.failure``
-    holds the error, so the caller can report what was done before raising it. With
-    ``dry_run`` nothing is written and no hub is pinged.
+    another run holds it; a dry run takes none, see :func:`lock_key`). A target that
+    fails is not raised here: ``published.failure`` holds the error, so the caller can
+    report what was done before raising it. With ``dry_run`` nothing is written and no
+    hub is pinged.
 
     The whole run, lock wait included, ends by ``publish.deadline``: every network wait
     (image probes, the store, the hubs) stops there. A store still waited on fails the
@@ -95,13 +105,15 @@ def publish(
     raises :class:`~feedpub.deadline.DeadlineExceeded` from the build; a hub only
     becomes a WebSub problem.
     """
-    from feedpub.publish.lock import acquire_lock
-
     deadline = Deadline.after(config.publish.deadline)
     target = publish_target(config, target)
     store = make_target(config, target, deadline=deadline, warn=warn)
     progress = progress or Progress(enabled=False)
-    with acquire_lock(lock_path(target), wait=min(config.publish.lock_wait, max(0.0, deadline.remaining()))):
+    # A dry run writes nothing to the target: it neither waits for nor blocks a real run.
+    wait = min(config.publish.lock_wait, max(0.0, deadline.remaining()))
+    locked = nullcontext() if dry_run else acquire_lock(lock_file(lock_key(store)), wait=wait, what=target)
+    stopped = f"{store.describe()} holds each file whole (as it was, or new); the next run completes it"
+    with stop_on_sigterm(stopped), locked:
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
             progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline,

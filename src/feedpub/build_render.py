@@ -99,7 +99,7 @@ def render_all(
     # A feed whose inputs are unchanged since the last run is taken from the cache
     # instead of rendered: the same inputs give the same bytes. The key covers the
     # topic display names (categories) and the probed enclosure sizes too.
-    renders = RenderCache(config.cache_folder()) if cache is not None else None
+    renders = RenderCache(config.cache_folder(), on_error=cache.report) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
     for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
         topic_key = b""

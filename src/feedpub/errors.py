@@ -31,3 +31,9 @@ class LockError(FeedpubError):
     """Another feedpub run holds the lock on the same target (exit 4)."""
 
     exit_status = 4
+
+
+class Stopped(FeedpubError):
+    """The run was stopped by SIGTERM and cleaned up after itself (exit 143, as a shell reports SIGTERM)."""
+
+    exit_status = 143

@@ -23,6 +23,7 @@ from hostile_checks import SECRET, check_feed, check_json_feed, check_page
 from feedpub.cli import main
 from feedpub.collect.read import read_article
 from feedpub.collect.scan import iter_article_files
+from feedpub.publish.written import RECORD_NAME
 from feedpub.records import Article
 from feedpub.topics import SLUG_RE, topic_key
 
@@ -112,8 +113,10 @@ def test_every_good_article_is_published(build: dict[str, Any], mixed: Path) -> 
 def test_only_well_formed_sanitised_feeds_inside_the_output_folder(build: dict[str, Any], mixed: Path) -> None:
     output: Path = build["output"]
     top = mixed.parent
-    written = sorted(p for p in output.rglob("*"))
+    written = sorted(p for p in output.rglob("*") if p.name != RECORD_NAME)
     assert all(p.parent == output and p.is_file() for p in written)
+    # Beside the feeds, only feedpub's record of the names it wrote: those, exactly.
+    assert json.loads((output / RECORD_NAME).read_bytes())["written"] == [p.name for p in written]
     # Nothing was written beside the source, the output or anywhere else in the build's folder.
     assert sorted(p.name for p in top.iterdir()) == ["outside", "source"]
     assert [p.name for p in (top / "outside").iterdir()] == ["private.md"]

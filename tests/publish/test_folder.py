@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from feedpub.errors import PublishError
-from feedpub.publish.folder import FolderTarget
+from feedpub.publish.folder import TEMP_FOLDER, FolderTarget
+from feedpub.publish.written import RECORD_NAME
 from feedpub.records import OutputFile
 
 RSS = "application/rss+xml; charset=utf-8"
@@ -67,7 +69,8 @@ def test_failing_write_leaves_the_old_file_whole(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     assert "ai.xml" in proc.stdout
     assert (tmp_path / "ai.xml").read_bytes() == b"<rss>v1</rss>"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["ai.xml", "sub", "topics.opml"]
+    # No temporary file or folder is left: the failed write cleaned up after itself.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD_NAME, "ai.xml", "sub", "topics.opml"]
 
 
 @pytest.mark.parametrize("name", ["../escape.xml", "sub/../../escape.xml", "ABSOLUTE"])
@@ -87,3 +90,46 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     result = FolderTarget(out).publish(files(), dry_run=True)
     assert sorted(result.uploaded) == sorted(f.name for f in files())
     assert not out.exists()
+
+
+def test_the_record_lists_what_was_written(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    assert json.loads((tmp_path / RECORD_NAME).read_bytes())["written"] == sorted(f.name for f in files())
+    # A name feedpub no longer writes stays on record while its file is there, and is forgotten once it is gone.
+    FolderTarget(tmp_path).publish(files()[:1])
+    assert json.loads((tmp_path / RECORD_NAME).read_bytes())["written"] == sorted(f.name for f in files())
+    (tmp_path / "topics.opml").unlink()
+    FolderTarget(tmp_path).publish([OutputFile("ai.xml", b"<rss>v3</rss>", RSS)])
+    assert json.loads((tmp_path / RECORD_NAME).read_bytes())["written"] == ["ai.xml", "sub/vision.xml"]
+
+
+HOLD_TEMP = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_leftover_temporary_files_are_swept_but_a_live_writers_is_kept(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    temp = tmp_path / TEMP_FOLDER
+    temp.mkdir()
+    (temp / "0123456789abcdef.tmp").write_bytes(b"left by a killed run")
+    live = temp / "fedcba9876543210.tmp"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", HOLD_TEMP, str(live)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "held"
+        result = FolderTarget(tmp_path).publish(files())
+        assert result.uploaded == ()
+        assert [p.name for p in temp.iterdir()] == [live.name]  # the live writer's file: not debris
+    finally:
+        assert writer.stdin is not None
+        writer.stdin.close()
+        writer.wait(timeout=60)
+    FolderTarget(tmp_path).publish(files())
+    assert not temp.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD_NAME, "ai.xml", "sub", "topics.opml"]

@@ -43,7 +43,7 @@ def test_second_run_is_refused_with_path_and_pid(holder: tuple[subprocess.Popen[
     proc, lock = holder
     with pytest.raises(LockError) as info, acquire_lock(lock):
         pytest.fail("got a lock another process holds")
-    assert str(info.value) == f"another feedpub run holds {lock} (pid {proc.pid})"
+    assert str(info.value) == f"another feedpub run holds the lock (pid {proc.pid}, lock file {lock})"
     assert info.value.exit_status == 4
 
 
@@ -79,3 +79,20 @@ def test_unusable_lock_path_is_a_lock_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(LockError, match="cannot open the lock file"), acquire_lock(blocker / "feedpub.publish.lock"):
         pass
+
+
+def test_the_message_names_what_is_locked(holder: tuple[subprocess.Popen[str], Path]) -> None:
+    proc, lock = holder
+    with pytest.raises(LockError) as info, acquire_lock(lock, what="out/"):
+        pytest.fail("got a lock another process holds")
+    assert str(info.value) == f"another feedpub run holds the lock on out/ (pid {proc.pid}, lock file {lock})"
+
+
+def test_a_planted_link_is_never_opened_as_the_lock_file(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    lock = tmp_path / "feedpub.lock"
+    lock.symlink_to(victim)
+    with pytest.raises(LockError, match=r"cannot open the lock file .*: a link"), acquire_lock(lock):
+        pass
+    assert victim.read_bytes() == b"precious\n"

@@ -24,6 +24,10 @@ converted to and from those plain values where they are read and written. Every 
 carries a format version and the code stamp (:mod:`~feedpub.cache.stamp`: feedpub's
 version and modules, Python, the output-shaping libraries), the index CRCs, each
 record a digest; anything that does not check out is ignored and rebuilt, never
-trusted. Marshal is still not meant for data from strangers: the folder is the user's
+trusted. Anything at a cache file's name that is not a regular file (a folder, a
+link, a FIFO) is removed and rebuilt, and files are opened without blocking; when the
+folder cannot be written at all, the run goes without caches
+(:func:`~feedpub.cache.folder.open_cache`). Temporary files are flock()ed while
+written, so a run sweeps only what killed runs left. Marshal is still not meant for data from strangers: the folder is the user's
 own, do not share it.
 """

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from feedpub import __version__
 from feedpub.cache.stamp import code_stamp
+from feedpub.files import read_regular
 
 FORMAT_VERSION = 3
 """Bump when the stored layout or the meaning of a field changes: old caches are dropped."""
@@ -50,8 +51,8 @@ def unpack(data: bytes) -> object | None:
 
 
 def read_file(path: Path) -> object | None:
-    """:func:`unpack` of a file's bytes; None when it cannot be read."""
+    """:func:`unpack` of a file's bytes; None when it cannot be read or is not a regular file."""
     try:
-        return unpack(path.read_bytes())
+        return unpack(read_regular(path))
     except OSError:
         return None

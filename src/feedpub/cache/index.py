@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import marshal
 import os
+import stat
 import struct
 import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from feedpub.cache.codec import _MARSHAL, version_tag
 from feedpub.collect.scan import path_order
+from feedpub.files import TEMP_SUFFIX, clear
 from feedpub.records import ArticleRef, Rejection
 
 _Rec = tuple[str] | tuple[str, int, float, bool, tuple[str, ...], int, int, int, bytes]
@@ -67,9 +72,9 @@ class _IndexReader:
         self.next_segment = 1
         self.count = 0
         """How many entries the writer put in (what the run that wrote it scanned)."""
-        self._fh = None
+        self._fh: BinaryIO | None = None
         try:
-            self._fh = open(path, "rb")  # noqa: SIM115 - closed at the end of iteration
+            self._fh = _open_regular(path)
             head = self._block()
             if not (isinstance(head, tuple) and len(head) == 3 and head[0] == version_tag()):
                 raise ValueError("not an index of this version and code")
@@ -116,12 +121,26 @@ class _IndexReader:
             self._fh = None
 
 
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file (a FIFO there must not hang the run)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
+
+
 class _IndexWriter:
-    """Writes index entries in order into a temporary file; :meth:`commit` renames it into place."""
+    """Writes index entries in order into a temporary file; :meth:`commit` renames it into place.
+
+    The temporary file is flock()ed while it is written, so a run sweeping the debris
+    of killed runs (:func:`feedpub.files.sweep_temps`) never deletes a live one.
+    """
 
     def __init__(self, folder: Path, next_segment: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".index.bin.", suffix=".tmp", dir=folder)
+        fd, tmp = tempfile.mkstemp(prefix=".index.bin.", suffix=TEMP_SUFFIX, dir=folder)
+        fcntl.flock(fd, fcntl.LOCK_EX)
         self.path = Path(tmp)
         self._fh = os.fdopen(fd, "wb")
         self._buffer: list[Entry] = []
@@ -159,8 +178,18 @@ class _IndexWriter:
         self._fh.seek(0)
         self._write(self._head())  # now with the count
         self._fh.close()
-        os.replace(self.path, target)
+        try:
+            os.replace(self.path, target)
+        except OSError as exc:
+            if exc.errno not in (errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR) or target == self.path:
+                raise
+            clear(target)  # a folder where the index belongs: the cache folder is feedpub's own
+            os.replace(self.path, target)
 
     def abort(self) -> None:
-        self._fh.close()
+        """Drop the file being written (errors ignored: this runs on the way out of a failure)."""
+        try:
+            self._fh.close()
+        except OSError:
+            pass
         self.path.unlink(missing_ok=True)

@@ -6,7 +6,7 @@ import hashlib
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from feedpub.cache.index import (
@@ -19,6 +19,7 @@ from feedpub.cache.index import (
 )
 from feedpub.cache.segments import RecordFiles
 from feedpub.collect.encoded import decode, encode
+from feedpub.files import reason
 from feedpub.records import (
     Article,
     ArticleRef,
@@ -47,8 +48,12 @@ class ParseCache:
     is the only way from one to its :class:`~feedpub.records.Article`.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, warn: Callable[[str], None] | None = None) -> None:
         self.folder = Path(folder)
+        self._warn = warn
+        self.problem: str | None = None
+        """What kept the cache from being written this run (warned once), or None."""
+        self._broken = False
         self.hits = 0
         self.parsed = 0
         self.dropped = 0
@@ -113,20 +118,38 @@ class ParseCache:
         self._trusted = True
         self.hits = files
 
+    def report(self, what: str, exc: OSError) -> None:
+        """Warn (once a run, whichever cache file failed first) that the cache could not be written."""
+        if self.problem is None:
+            self.problem = f"{self.folder}: cannot write the cache ({what}: {reason(exc)}); this run goes on without saving it"
+            if self._warn is not None:
+                self._warn(self.problem)
+
+    def _fail(self, what: str, exc: OSError) -> None:
+        """Writing failed (a full disk, say): keep nothing more this run; the stored index stands."""
+        self.report(what, exc)
+        self._broken = self.unsettled = True  # unsettled: no selection snapshot claims this run's index
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+
     def _changed(self) -> None:
         """This run's index differs from the stored one: start writing it."""
-        if self._writer is not None:
+        if self._writer is not None or self._broken:
             return
         self._open()
-        self._writer = _IndexWriter(self.folder, max(self._records.next_segment, self._records.free()))
-        if self._kept:
-            # The entries passed so far were all taken over as they are: copy them.
-            replay = _IndexReader(self._index)
-            for n, entry in enumerate(replay, 1):
-                self._writer.add(entry)
-                if n == self._kept:
-                    break
-            replay.close()
+        try:
+            self._writer = _IndexWriter(self.folder, max(self._records.next_segment, self._records.free()))
+            if self._kept:
+                # The entries passed so far were all taken over as they are: copy them.
+                replay = _IndexReader(self._index)
+                for n, entry in enumerate(replay, 1):
+                    self._writer.add(entry)
+                    if n == self._kept:
+                        break
+                replay.close()
+        except OSError as exc:
+            self._fail("index", exc)
 
     def find(self, path: str, size: int, mtime_ns: int) -> ArticleRef | Rejection | None:
         """The stored result of a file whose size and mtime are unchanged, else None.
@@ -168,7 +191,10 @@ class ParseCache:
         if self._writer is None:
             self._kept += 1
         else:
-            self._writer.add((found.path, size, mtime_ns, stored(found)))
+            try:
+                self._writer.add((found.path, size, mtime_ns, stored(found)))
+            except OSError as exc:
+                self._fail("index", exc)
         if isinstance(found, Rejection):
             return Rejection(found.path, found.reason, known=True)
         return found
@@ -177,16 +203,27 @@ class ParseCache:
         """Keep a fresh parse result (from :func:`~feedpub.collect.encoded.encode`); returns what selection gets."""
         self._changed()
         self.parsed += 1
-        entry = self._entry(path, size, mtime_ns, encoded)
-        assert self._writer is not None
-        self._writer.add(entry)
-        found = result(path, entry[3])
-        assert found is not None
-        if isinstance(found, Rejection) and self._racy_reasons.pop(path, None) == found.reason:
-            # Rejected for the same reason by the last run, which could not mark its entry
-            # as settled: reported then, so not again.
-            return Rejection(path, found.reason, known=True)
-        return found
+        if isinstance(encoded, Rejection) and self._broken:
+            return encoded
+        if not self._broken:
+            try:
+                entry = self._entry(path, size, mtime_ns, encoded)
+                assert self._writer is not None
+                self._writer.add(entry)
+                found = result(path, entry[3])
+                assert found is not None
+                if isinstance(found, Rejection) and self._racy_reasons.pop(path, None) == found.reason:
+                    # Rejected for the same reason by the last run, which could not mark its
+                    # entry as settled: reported then, so not again.
+                    return Rejection(path, found.reason, known=True)
+                return found
+            except OSError as exc:
+                self._fail("records", exc)
+        # Nowhere to keep the record: a reference to none, so that an article in a feed is
+        # parsed again when rendered (memory holds no article per file, even now).
+        assert isinstance(encoded, EncodedArticle)
+        e = encoded
+        return ArticleRef(path, e.url, e.published_us, e.quality, e.published, e.topics, 0, 0, 0, e.digest)
 
     def _entry(self, path: str, size: int, mtime_ns: int, encoded: EncodedArticle | Rejection) -> Entry:
         """The index entry of a fresh parse result, its full record appended to a record file."""
@@ -265,8 +302,11 @@ class ParseCache:
             # its URL; the next run parses the file again.
             r = ref
             return Article(r.path, r.url, r.url, r.published_at, "", r.quality, r.published, r.topics)
-        if before is not None and not self._saved:
-            self._bad[ref.path] = self._entry(ref.path, before.st_size, before.st_mtime_ns, encode(fresh))
+        if before is not None and not self._saved and not self._broken:
+            try:
+                self._bad[ref.path] = self._entry(ref.path, before.st_size, before.st_mtime_ns, encode(fresh))
+            except OSError as exc:
+                self._fail("records", exc)
         return fresh
 
     def digest(self, item: Article | ArticleRef) -> bytes:
@@ -288,7 +328,10 @@ class ParseCache:
 
     def close(self) -> None:
         """Close the record files opened after :meth:`save` (to decode feeds' articles)."""
-        self._records.close()
+        try:
+            self._records.close()
+        except OSError as exc:
+            self._fail("records", exc)
 
     def discard(self) -> None:
         """End a run that stops before :meth:`save`: the stored index stays as it was, and
@@ -305,6 +348,17 @@ class ParseCache:
         if self._saved:
             return
         self._saved = True
+        try:
+            self._save()
+        except OSError as exc:
+            self._fail("index", exc)
+        if self._broken:
+            try:
+                self._records.close()
+            except OSError:
+                pass  # already reported; the stored index does not refer to these records
+
+    def _save(self) -> None:
         self._records.flush()
         if self._trusted:
             if not self._bad:
@@ -314,8 +368,8 @@ class ParseCache:
             self._changed()
             for entry in self._rest():
                 kept = self._bad.get(entry[0], entry)
-                if kept is not None:
-                    self._writer.add(kept)  # type: ignore[union-attr]
+                if kept is not None and self._writer is not None:
+                    self._writer.add(kept)
             self._bad.clear()
         self._open()
         for _ in self._rest():
@@ -324,20 +378,17 @@ class ParseCache:
         writer = self._writer
         if writer is None:
             self._records.close()
-            return  # every entry taken over as it was: the index on disk is this run's
+            return  # every entry taken over as it was (or nothing can be written): the index stands
         try:
             if self._bad or self._records.compact_due(writer.live):
-                writer = self._rewrite(writer)
-            self._records.close()
+                writer = self._writer = self._rewrite(writer)
+            self._records.close()  # every record on disk before the index that refers to them
             writer.commit(self._index)
         except BaseException:
             writer.abort()
             self._records.close()
             raise
         self._records.delete_unused(writer.live)
-        for path in self.folder.glob(".index.bin.*.tmp"):
-            if path != writer.path:
-                path.unlink(missing_ok=True)  # left by a run that was killed
 
     def _rewrite(self, written: _IndexWriter) -> _IndexWriter:
         """A second pass over this run's index: drop entries of damaged records and, when

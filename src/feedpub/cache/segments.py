@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import BinaryIO
+
+from feedpub.files import clear
 
 _COMPACT_BELOW = 0.5
 """Compact when less than this share of the record files' bytes is still referred to."""
@@ -43,10 +46,17 @@ class RecordFiles:
         """Store a record; ``(segment, offset)`` of where it went."""
         if self._out is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            self._segment = max(self.next_segment, self.free())
-            self.next_segment = self._segment + 1
-            # A new name no index refers to yet: writing it in place is safe.
-            self._out = open(self.path(self._segment), "wb")  # noqa: SIM115 - closed by close()
+            segment = max(self.next_segment, self.free())
+            fd: int | None = None
+            while fd is None:
+                # A new name no index refers to yet: writing it in place is safe. Created,
+                # never opened as found: another run may have just taken the number.
+                try:
+                    fd = os.open(self.path(segment), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+                except FileExistsError:
+                    segment += 1
+            self._segment, self.next_segment = segment, segment + 1
+            self._out = os.fdopen(fd, "wb")
             self._out_size = 0
         offset = self._out_size
         self._out.write(blob)
@@ -56,12 +66,17 @@ class RecordFiles:
 
     def read(self, segment: int, offset: int, length: int, digest: bytes) -> bytes | None:
         """The record stored there, or None when it is gone or does not match its digest."""
-        if segment == self._segment and self._out is not None:
-            self._out.flush()
         fd = self._readers.get(segment)
         try:
+            if segment == self._segment and self._out is not None:
+                self._out.flush()
             if fd is None:
-                fd = self._readers[segment] = os.open(self.path(segment), os.O_RDONLY)
+                # Without blocking, and only a regular file: a FIFO there must not hang the run.
+                fd = os.open(self.path(segment), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                if not stat.S_ISREG(os.fstat(fd).st_mode):
+                    os.close(fd)
+                    return None
+                self._readers[segment] = fd
             blob = os.pread(fd, length, offset)
         except (OSError, OverflowError, TypeError, ValueError):
             return None
@@ -76,19 +91,24 @@ class RecordFiles:
 
     def start_new(self) -> None:
         """Close the file being appended to: the next record starts a new one."""
-        if self._out is not None:
-            self._out.close()
-        self._segment, self._out = None, None
+        out, self._segment, self._out = self._out, None, None
+        if out is not None:
+            out.close()
         self.next_segment = max(self.next_segment, self.free())
 
     def close(self) -> None:
-        """Close the file being appended to and every file opened for reading."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        for fd in self._readers.values():
-            os.close(fd)
-        self._readers.clear()
+        """Close the file being appended to and every file opened for reading.
+
+        Raises OSError when the last appended records could not be written (a full disk).
+        """
+        out, self._out = self._out, None
+        try:
+            if out is not None:
+                out.close()
+        finally:
+            for fd in self._readers.values():
+                os.close(fd)
+            self._readers.clear()
 
     def compact_due(self, live: dict[int, int]) -> bool:
         """Whether the files hold mostly records no entry refers to, or are too many.
@@ -108,4 +128,7 @@ class RecordFiles:
         for path in self.folder.glob("records-*.bin"):
             n = path.name[8:-4]
             if not n.isdigit() or int(n) not in live:
-                path.unlink(missing_ok=True)
+                try:
+                    clear(path)  # whatever it is: a folder at that name too
+                except OSError:
+                    pass  # tried again by the next run that saves

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from feedpub.cache.codec import pack, read_file
-from feedpub.files import write_atomic
+from feedpub.files import clear, write_atomic
 from feedpub.records import (
     ArticleRef,
     FeedState,
@@ -121,9 +121,12 @@ class SelectionSnapshot:
             [(r.path, r.reason) for r in rejected],
         )
         self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(self.path, pack(body), durable=False)
+        write_atomic(self.path, pack(body), durable=False, clobber=True)  # a folder at its name is replaced
         return True
 
     def drop(self) -> None:
-        """Forget the stored selection (it no longer matches)."""
-        self.path.unlink(missing_ok=True)
+        """Forget the stored selection (it no longer matches), whatever is at its name."""
+        try:
+            clear(self.path)
+        except OSError:
+            pass  # a stale snapshot is never used: its key or the index token no longer matches

@@ -33,6 +33,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from stat import S_ISREG
 from typing import Any
 
 from feedpub import __version__
@@ -115,13 +116,16 @@ def save(path: str, stamp: dict[str, Any]) -> None:
     from feedpub.files import write_atomic
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    write_atomic(Path(path), marshal.dumps(stamp, _MARSHAL), durable=False)
+    write_atomic(Path(path), marshal.dumps(stamp, _MARSHAL), durable=False, clobber=True)
 
 
 def load(path: str) -> dict[str, Any] | None:
-    """A stamp written by this version of feedpub, or None."""
+    """A stamp written by this version of feedpub, or None (also for a folder or FIFO at its name)."""
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not hang the check
+        with os.fdopen(fd, "rb") as fh:
+            if not S_ISREG(os.fstat(fd).st_mode):
+                return None
             stamp = marshal.loads(fh.read())
     except (OSError, ValueError, EOFError, TypeError):
         return None

@@ -56,6 +56,23 @@ def _parse_chunk(paths: list[str]) -> list[Encoded]:
     return [_parse_encoded(p) for p in paths]
 
 
+def _end_with_parent(parent: int) -> None:
+    """Worker start-up: end when the build's process does, even by SIGKILL.
+
+    Else a worker of a killed build waits for work forever. Linux's prctl does it
+    (PR_SET_PDEATHSIG, option 1); elsewhere a worker lives until its queue breaks.
+    """
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(0)  # the build ended before the line above took effect
+
+
 _CHUNK = 200
 """Files per job sent to a worker process."""
 LOOKAHEAD = 2 * PARALLEL_ABOVE
@@ -71,7 +88,7 @@ class _Workers:
             ProcessPoolExecutor,  # multiprocessing: ~9 ms to import
         )
 
-        self._pool = ProcessPoolExecutor(max_workers=workers)
+        self._pool = ProcessPoolExecutor(max_workers=workers, initializer=_end_with_parent, initargs=(os.getpid(),))
         # The processes are forked at the first job: send one now, so that they are
         # copies of this process as it is at this point, not later and larger.
         self._pool.submit(int)

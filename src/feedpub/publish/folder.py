@@ -1,15 +1,42 @@
-"""A local folder as the publish target: atomic writes, unchanged files left alone."""
+"""A local folder as the publish target: atomic writes, never through a link, never over a file feedpub did not write.
+
+Every file is written as a temporary file in ``.feedpub-tmp/`` inside the folder (one
+file system, so the rename into place is atomic) and renamed over its name: a reader
+sees the old file or the new one. The temporary folder exists only while a run writes
+and is swept by the next run if a SIGKILL left something in it, so nothing half-written
+ever sits among the published names. The folder and its subfolders are used through
+open descriptors and every name is checked without following links: a link planted at
+a feed's name is never written through (see :meth:`FolderTarget.publish`).
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from feedpub.errors import PublishError
-from feedpub.files import write_atomic
-from feedpub.publish import Progress
+from feedpub.files import reason, sweep_temps, write_via
+from feedpub.publish import Progress, written
 from feedpub.records import OutputFile, PublishResult
+from feedpub.text import printable
+
+TEMP_FOLDER = ".feedpub-tmp"
+"""Where a run's temporary files are, inside the output folder; removed at the end of every run."""
+_RESERVED = (TEMP_FOLDER, written.RECORD_NAME)
+_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """What publish does with one file: write it, leave it (same bytes), or refuse (why)."""
+
+    item: OutputFile
+    write: bool
+    refusal: str | None = None
 
 
 class FolderTarget:
@@ -21,23 +48,13 @@ class FolderTarget:
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self._real: Path | None = None
 
     def describe(self) -> str:
         return str(self.root)
 
-    def _path(self, name: str) -> Path:
-        if self._real is None:
-            self._real = self.root.resolve()
-        root = self._real
-        if "/" not in name and os.sep not in name and name not in ("", ".", ".."):
-            path = root / name
-            if not path.is_symlink():
-                return path  # a plain name in the folder: no need to resolve it
-        path = (root / name).resolve()
-        if path.parent != root and root not in path.parents:
-            raise PublishError(f"{self.root}: refusing to write {name!r} outside the folder")
-        return path
+    def lock_key(self) -> str:
+        """What the run lock is keyed by: the folder's resolved path, however it was typed."""
+        return "folder " + os.path.realpath(self.root)
 
     def publish(
         self,
@@ -46,30 +63,238 @@ class FolderTarget:
         dry_run: bool = False,
         progress: Progress | None = None,
     ) -> PublishResult:
-        uploaded: list[str] = []
-        unchanged: list[str] = []
-        if not dry_run:
-            try:
-                self.root.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise PublishError(f"{self.root}: cannot create the output folder: {exc.strerror}") from exc
+        """Make the folder hold ``files``; :class:`PublishError` (one line) when it cannot.
+
+        Every name is checked before anything is written, and nothing is written if one
+        is refused: a name that is a link feedpub did not make, a folder, or a file
+        feedpub did not write (not in its record, :mod:`~feedpub.publish.written`) whose
+        bytes differ. A link at a name the record lists (feedpub's own file, swapped for
+        a link) is replaced by the file, the link itself removed and never followed. A
+        dry run checks the same and writes nothing.
+        """
         ordered = sorted(files, key=lambda f: (f.group, f.name))
-        for done, item in enumerate(ordered, 1):
-            path = self._path(item.name)
+        for item in ordered:
+            self._check_name(item.name)
+        root_fd = self._open_root(create=not dry_run)
+        if root_fd is None:  # a dry run for a folder not made yet: every file is new
+            return PublishResult(uploaded=tuple(f.name for f in ordered))
+        try:
+            record = written.load(root_fd)
+            steps = [self._step(root_fd, item, record) for item in ordered]
+            refused = [s.refusal for s in steps if s.refusal]
+            if refused:
+                more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+                raise PublishError(refused[0] + more)
+            if not dry_run:
+                self._sweep(root_fd)
+                self._write(root_fd, steps, self._new_record(root_fd, record, ordered), record, progress)
+        finally:
+            os.close(root_fd)
+        return PublishResult(
+            uploaded=tuple(s.item.name for s in steps if s.write),
+            unchanged=tuple(s.item.name for s in steps if not s.write),
+        )
+
+    def ready(self) -> None:
+        """:class:`PublishError` now, before a build's work, if the output exists but is no usable folder.
+
+        A missing folder is made only when files are written, so a run refused later
+        (a config error, nothing to publish) leaves no empty folder behind.
+        """
+        if not os.path.lexists(self.root):
+            # Made when the files are written; but a file where a parent folder must be
+            # can be told now, before the build's work.
+            parent = Path(os.path.abspath(self.root)).parent
+            while not os.path.lexists(parent) and parent != parent.parent:
+                parent = parent.parent
+            if not os.path.isdir(parent):
+                raise PublishError(f"{self.root}: cannot create the output folder: {os.strerror(errno.ENOTDIR)}")
+            return
+        fd = self._open_root(create=False)
+        if fd is not None:
+            os.close(fd)
+
+    def _check_name(self, name: str) -> None:
+        parts = name.split("/")
+        if name.startswith("/") or "\0" in name or any(p in ("", ".", "..") for p in parts):
+            raise PublishError(f"{self.root}: refusing to write {name!r} outside the folder")
+        if parts[0] in _RESERVED:
+            raise PublishError(f"{self.root}: refusing to write {name!r}: feedpub keeps its own files under that name")
+
+    def _open_root(self, *, create: bool) -> int | None:
+        if create:
             try:
-                same = path.is_file() and path.stat().st_size == len(item.data) and path.read_bytes() == item.data
+                os.makedirs(self.root, exist_ok=True)  # the output path itself may go through the user's links
+            except FileExistsError:
+                raise PublishError(f"{self.root}: not a folder (the output must be one)") from None
+            except OSError as exc:
+                raise PublishError(f"{self.root}: cannot create the output folder: {reason(exc)}") from exc
+        try:
+            return os.open(self.root, _DIR)
+        except FileNotFoundError:
+            if create:
+                raise PublishError(f"{self.root}: the output folder vanished") from None
+            return None
+        except NotADirectoryError:
+            raise PublishError(f"{self.root}: not a folder (the output must be one)") from None
+        except OSError as exc:
+            raise PublishError(f"{self.root}: cannot open the output folder: {reason(exc)}") from exc
+
+    def _step(self, root_fd: int, item: OutputFile, record: frozenset[str]) -> _Step:
+        """Check ``item``'s name in the folder, never following a link (see :meth:`publish`)."""
+        parts = item.name.split("/")
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            path = self.root / name
+            try:
+                # The folders before it were checked to be real ones: no link is on the way.
+                st = os.stat(name, dir_fd=root_fd, follow_symlinks=False)
+            except FileNotFoundError:
+                return _Step(item, write=True)
+            except OSError as exc:
+                return _Step(item, False, f"{path}: cannot be checked: {reason(exc)}")
+            mode = st.st_mode
+            if depth < len(parts):
+                if stat.S_ISLNK(mode):
+                    return _Step(item, False, f"{path}: is a link; feedpub never writes through one")
+                if not stat.S_ISDIR(mode):
+                    return _Step(item, False, f"{path}: is not a folder; {item.name} cannot be written")
+                continue
+            if stat.S_ISLNK(mode):
+                if item.name in record:
+                    return _Step(item, write=True)  # feedpub's file swapped for a link: the link goes
+                return _Step(item, False, f"{path}: is a link ({self._link(root_fd, name)}) feedpub did not make; not replaced")
+            if stat.S_ISDIR(mode):
+                return _Step(item, False, f"{path}: is a folder; not replaced")
+            if not stat.S_ISREG(mode):
+                return _Step(item, False, f"{path}: is not a regular file; not replaced")
+            if st.st_size == len(item.data) and self._read(root_fd, name) == item.data:
+                return _Step(item, write=False)
+            if item.name in record:
+                return _Step(item, write=True)
+            return _Step(
+                item,
+                False,
+                f"{path}: exists and feedpub did not write it (not in {written.RECORD_NAME}); not overwritten: "
+                "move it away to let feedpub write there",
+            )
+        raise AssertionError("unreachable: the loop returns at its last part")
+
+    @staticmethod
+    def _link(root_fd: int, name: str) -> str:
+        try:
+            return "to " + printable(os.readlink(name, dir_fd=root_fd))
+        except OSError:
+            return "unreadable"
+
+    @staticmethod
+    def _read(root_fd: int, name: str) -> bytes | None:
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=root_fd)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                return fh.read()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _new_record(root_fd: int, record: frozenset[str], files: Sequence[OutputFile]) -> frozenset[str]:
+        """This run's names and the recorded ones whose file is still there (a name gone is forgotten)."""
+        kept = set()
+        for name in record:
+            try:
+                os.stat(name, dir_fd=root_fd, follow_symlinks=False)
+                kept.add(name)
             except OSError:
-                same = False
-            if same:
-                unchanged.append(item.name)
-            else:
-                if not dry_run:
-                    try:
-                        path.parent.mkdir(parents=True, exist_ok=True)
-                        write_atomic(path, item.data)
-                    except OSError as exc:
-                        raise PublishError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-                uploaded.append(item.name)
+                pass
+        return frozenset(kept | {f.name for f in files})
+
+    def _sweep(self, root_fd: int) -> None:
+        """Remove what a killed run left in the temporary folder, and the folder (errors ignored)."""
+        try:
+            fd = os.open(TEMP_FOLDER, _DIR | os.O_NOFOLLOW, dir_fd=root_fd)
+        except OSError:
+            return
+        try:
+            sweep_temps(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.rmdir(TEMP_FOLDER, dir_fd=root_fd)
+        except OSError:
+            pass  # a live writer's file is still in it, or the folder is read-only
+
+    def _write(
+        self,
+        root_fd: int,
+        steps: Sequence[_Step],
+        record: frozenset[str],
+        old_record: frozenset[str],
+        progress: Progress | None,
+    ) -> None:
+        if record == old_record and not any(s.write for s in steps):
             if progress:
-                progress(done, len(ordered))
-        return PublishResult(uploaded=tuple(uploaded), unchanged=tuple(unchanged))
+                progress(len(steps), len(steps))
+            return  # nothing to write: not even the temporary folder is made
+        temp_fd = self._temp_folder(root_fd)
+        try:
+            if record != old_record:
+                # Before the files: a run killed after writing a file has it on record.
+                self._put(temp_fd, root_fd, written.RECORD_NAME, written.dump(record))
+            for done, step in enumerate(steps, 1):
+                if step.write:
+                    self._put(temp_fd, root_fd, step.item.name, step.item.data)
+                if progress:
+                    progress(done, len(steps))
+            try:
+                os.fsync(root_fd)  # the renames too, not only the data, survive a power cut
+            except OSError:
+                pass  # some file systems cannot sync a folder; the data itself is synced
+        finally:
+            os.close(temp_fd)
+            try:
+                os.rmdir(TEMP_FOLDER, dir_fd=root_fd)
+            except OSError:
+                pass  # swept by the next run
+
+    def _temp_folder(self, root_fd: int) -> int:
+        where = self.root / TEMP_FOLDER
+        try:
+            os.mkdir(TEMP_FOLDER, 0o700, dir_fd=root_fd)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise PublishError(f"{self.root}: cannot write in the output folder: {reason(exc)}") from exc
+        try:
+            return os.open(TEMP_FOLDER, _DIR | os.O_NOFOLLOW, dir_fd=root_fd)
+        except OSError as exc:
+            raise PublishError(
+                f"{where}: not a folder feedpub can keep its temporary files in ({reason(exc)}); remove it"
+            ) from exc
+
+    def _put(self, temp_fd: int, root_fd: int, name: str, data: bytes) -> None:
+        """Write one file at ``name``, making its subfolders, none of them reached through a link."""
+        parts = name.split("/")
+        parent = root_fd
+        try:
+            for part in parts[:-1]:
+                try:
+                    os.mkdir(part, dir_fd=parent)
+                except FileExistsError:
+                    pass
+                fd = os.open(part, _DIR | os.O_NOFOLLOW, dir_fd=parent)
+                if parent != root_fd:
+                    os.close(parent)
+                parent = fd
+            write_via(temp_fd, parent, parts[-1], data)
+        except OSError as exc:
+            raise PublishError(f"{self.root / name}: cannot write: {reason(exc)}") from exc
+        finally:
+            if parent != root_fd:
+                os.close(parent)
