@@ -23,7 +23,8 @@ from feedpub.build import (
     prepare,
 )
 from feedpub.build_report import target_fields
-from feedpub.config import Config, check_target, target_scheme
+from feedpub.config import Config
+from feedpub.config_values import check_target, target_scheme
 from feedpub.deadline import Deadline, DeadlineExceeded
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress

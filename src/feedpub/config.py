@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
@@ -72,25 +71,6 @@ MAX_PROBE_TIMEOUT = 120
 MAX_DEADLINE = 86_400
 """Longest ``publish.deadline`` in seconds (a day): a cron run must end."""
 
-TARGET_SCHEMES = ("s3",)
-"""URL schemes a publish target may have; anything else with no scheme is a folder."""
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-def target_scheme(target: str) -> str | None:
-    """The ``word`` of a ``word://...`` target, or None for a folder path."""
-    found = _SCHEME.match(target)
-    return found.group(1) if found else None
-
-
-def check_target(target: str, where: str) -> str:
-    """``target`` itself if it is a folder path or has a supported scheme; else ConfigError naming the scheme."""
-    scheme = target_scheme(target)
-    if scheme is not None and scheme not in TARGET_SCHEMES:
-        supported = ", ".join(f"{s}://" for s in TARGET_SCHEMES)
-        raise ConfigError(f"{where}: unsupported target scheme {scheme}:// (supported: {supported} or a folder path)")
-    return target
-
 
 def _setting(default: Any, check: v.Check) -> Any:
     """A settings field: its default, and the check its key passes (see :mod:`feedpub.config_values`)."""
@@ -140,7 +120,7 @@ class PublishSettings:
     def __post_init__(self) -> None:
         _check_settings(self, "publish")
         if self.target is not None:
-            check_target(self.target, "publish.target")
+            v.check_target(self.target, "publish.target")
 
 
 @dataclass(frozen=True)
@@ -322,7 +302,7 @@ def _config(raw: Any, path: Path) -> Config:
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
     publish = dict(v.mapping(raw.get("publish"), "publish", _keys(PublishSettings)))
     target = publish.get("target")
-    if target is not None and target_scheme(_check_of(PublishSettings, "target")(target, "publish.target")) is None:
+    if target is not None and v.target_scheme(_check_of(PublishSettings, "target")(target, "publish.target")) is None:
         publish["target"] = os.path.normpath(here / target)
     probe = dict(v.mapping(raw.get("probe"), "probe", _keys(ProbeSettings)))
     cache = _get(probe, "cache", _DEFAULT.image_probe.cache, _file, "probe.cache")

@@ -224,3 +224,23 @@ def items(check: Check, what: str, *, single: bool = False) -> Check:
         return out
 
     return check_list
+
+
+TARGET_SCHEMES = ("s3",)
+"""URL schemes a publish target may have; anything else with no scheme is a folder."""
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def target_scheme(target: str) -> str | None:
+    """The ``word`` of a ``word://...`` target, or None for a folder path."""
+    found = _SCHEME.match(target)
+    return found.group(1) if found else None
+
+
+def check_target(target: str, where: str) -> str:
+    """``target`` itself if it is a folder path or has a supported scheme; else ConfigError naming the scheme."""
+    scheme = target_scheme(target)
+    if scheme is not None and scheme not in TARGET_SCHEMES:
+        supported = ", ".join(f"{s}://" for s in TARGET_SCHEMES)
+        raise ConfigError(f"{where}: unsupported target scheme {scheme}:// (supported: {supported} or a folder path)")
+    return target

@@ -125,4 +125,4 @@ def test_any_shape_at_the_up_to_date_stamps_name_is_replaced(tmp_path: Path, cle
         assert done.returncode == 0, done.stderr
         assert feeds(tmp_path / "out") == clean
         reports.append(json.loads(done.stdout).get("up_to_date"))
-    assert reports == [None, True] and stamp.is_file()
+    assert reports == [False, True] and stamp.is_file()

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from feedpub.cli import main
-from feedpub.config import PublishSettings, check_target, load_config, target_scheme
+from feedpub.config import PublishSettings, load_config
+from feedpub.config_values import check_target, target_scheme
 from feedpub.errors import ConfigError
 
 from ..conftest import FIXTURE_SITE

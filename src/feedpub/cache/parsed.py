@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from feedpub.cache.compact import rewrite
 from feedpub.cache.index import (
     Entry,
     _descends,
@@ -381,7 +382,7 @@ class ParseCache:
             return  # every entry taken over as it was (or nothing can be written): the index stands
         try:
             if self._bad or self._records.compact_due(writer.live):
-                writer = self._writer = self._rewrite(writer)
+                writer = self._writer = rewrite(writer, self.folder, self._records, self._bad)
             self._records.close()  # every record on disk before the index that refers to them
             writer.commit(self._index)
         except BaseException:
@@ -389,32 +390,3 @@ class ParseCache:
             self._records.close()
             raise
         self._records.delete_unused(writer.live)
-
-    def _rewrite(self, written: _IndexWriter) -> _IndexWriter:
-        """A second pass over this run's index: drop entries of damaged records and, when
-        the record files hold mostly dead records, copy the live ones into a fresh one."""
-        compact = self._records.compact_due(written.live)
-        written.commit(written.path)  # finished, still under its temporary name
-        self._records.start_new()
-        out = _IndexWriter(self.folder, self._records.next_segment + 1)
-        reader = _IndexReader(written.path)
-        try:
-            for entry in reader:
-                kept = self._bad.get(entry[0], entry)
-                if kept is None:
-                    continue
-                rec = kept[3]
-                if compact and len(rec) > 1:
-                    blob = self._records.read(*rec[5:])
-                    if blob is None:
-                        continue  # a damaged record: parsed again next run
-                    segment, offset = self._records.append(blob)
-                    kept = (kept[0], kept[1], kept[2], (*rec[:5], segment, offset, *rec[7:]))
-                out.add(kept)
-        except BaseException:
-            out.abort()
-            raise
-        finally:
-            reader.close()
-            written.path.unlink(missing_ok=True)
-        return out
