@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from feedpub.build_render import render_all
 from feedpub.build_report import feeds, nothing_selected, rejection_json, topic_json
@@ -30,7 +30,6 @@ from feedpub.cache import uptodate
 from feedpub.cache.folder import open_cache
 from feedpub.cache.parsed import ParseCache
 from feedpub.config import Config
-from feedpub.deadline import Deadline
 from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
@@ -44,6 +43,9 @@ Warn = Callable[[str], None]
 """Called with each problem that does not stop the build (one line, no prefix)."""
 OnRejection = Callable[[Rejection], None]
 """Called with each file that could not be used, in path order, once selection is done."""
+
+if TYPE_CHECKING:
+    from feedpub.deadline import Deadline  # socket and threading: only a publish needs them
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
-from feedpub.deadline import Deadline
 from feedpub.formats import CONTENT_TYPES, EXTENSIONS
 from feedpub.progress import Progress
 from feedpub.records import OutputFile, Picked, Selection
@@ -25,6 +24,7 @@ from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
 
 if TYPE_CHECKING:
+    from feedpub.deadline import Deadline
     from feedpub.render.images import ProbeResult
 
 

@@ -12,7 +12,6 @@ folder. Command-line flags override the file; the CLI applies them with
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
@@ -371,6 +370,8 @@ def check_overrides(config: Config, topics: TopicIndex) -> None:
 
 def _no_topic(over: str, topics: TopicIndex) -> str:
     """Why an override matches no topic, with the closest topic name when there is one."""
+    import difflib  # only for this message: not on every run's start-up
+
     for topic in topics.by_key.values():
         if topic.slug == over:
             return f"{over!r} is the file name of topic {topic.name!r}: name the topic instead"

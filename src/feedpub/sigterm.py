@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -27,9 +26,6 @@ class _Terminated(BaseException):
 @contextmanager
 def stop_on_sigterm(what: str) -> Iterator[None]:
     """Within the block, SIGTERM unwinds the run and ends it as :class:`Stopped` saying ``what``."""
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers (serve rebuilds from a watcher thread)
-        return
     owner = os.getpid()
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -41,7 +37,13 @@ def stop_on_sigterm(what: str) -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one is enough: let the cleanups finish
         raise _Terminated
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        # Only the main thread may set handlers (serve rebuilds from a watcher thread).
+        # Asking signal, not threading: importing threading costs every cron run start-up.
+        yield
+        return
     try:
         yield
     except _Terminated:
