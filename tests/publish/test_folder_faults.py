@@ -197,3 +197,21 @@ def test_builds_into_one_folder_at_once_never_write_together(tmp_path: Path) -> 
         assert err.splitlines() == expected and len(expected) == (proc.returncode == 4)
     assert feeds(tmp_path / "out") == clean_build(big, tmp_path / "clean")
     assert not (tmp_path / "out" / TEMP_FOLDER).exists()
+
+
+def test_an_output_given_as_a_link_to_a_folder_not_made_yet(tmp_path: Path) -> None:
+    """``--output link`` where the link points at a folder that does not exist yet: the build
+    makes the folder the link names and writes there, as a clean build would."""
+    site = make_site(tmp_path / "site", 20)
+    (tmp_path / "link").symlink_to(tmp_path / "out")
+    done = subprocess.run(
+        [sys.executable, "-m", "feedpub", "build", "--quiet", "--source", str(site), "--output", "link"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == ""
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "out").is_dir()
+    assert feeds(tmp_path / "out") == clean_build(site, tmp_path / "clean")

@@ -124,7 +124,9 @@ class FolderTarget:
     def _open_root(self, *, create: bool) -> int | None:
         if create:
             try:
-                os.makedirs(self.root, exist_ok=True)  # the output path itself may go through the user's links
+                # The output path itself may go through the user's links, a dangling one too
+                # (``--output link`` before its folder exists): make the folder it names.
+                os.makedirs(os.path.realpath(self.root), exist_ok=True)
             except FileExistsError:
                 raise PublishError(f"{self.root}: not a folder (the output must be one)") from None
             except OSError as exc:
