@@ -179,3 +179,36 @@ def test_a_dry_run_reports_the_refusal_and_writes_nothing(site: Path, outside: P
     with pytest.raises(PublishError, match="is a link"):
         FolderTarget(site).publish([OutputFile("robots.xml", b"x", RSS)], dry_run=True)
     assert state(site) == before
+
+
+def test_a_folder_written_before_records_is_taken_over_after_an_upgrade(tmp_path: Path) -> None:
+    """A folder an earlier feedpub wrote has no record. Its feeds, OPML and directory page
+    carry their own identity (self link, feed_url, feed folder, the page's wording): a
+    build whose output changed takes them over instead of refusing every one once."""
+    site = Path(shutil.copytree(FIXTURE_SITE, tmp_path / "site"))
+    out = tmp_path / "out"
+    assert build("--source", str(site), "--output", str(out), cwd=tmp_path).returncode == 0
+    (out / RECORD_NAME).unlink()  # as a feedpub from before records left the folder
+    article = site / ARTICLE
+    article.write_text(article.read_text().replace("title: ", "title: Updated ", 1))
+    done = build("--source", str(site), "--output", str(out), cwd=tmp_path)
+    assert done.returncode == 0 and errors(done.stderr) == []
+    assert feeds(out) == clean_build(site, tmp_path / "clean")
+    assert "robots.xml" in json.loads((out / RECORD_NAME).read_text())["written"]
+
+
+def test_without_a_record_a_strangers_file_is_still_refused(tmp_path: Path) -> None:
+    """No record is no licence: a file at a feed's name that is not that feed (another
+    feed's self link, or no feed at all) stays untouched."""
+    site = Path(shutil.copytree(FIXTURE_SITE, tmp_path / "site"))
+    out = tmp_path / "out"
+    assert build("--source", str(site), "--output", str(out), cwd=tmp_path).returncode == 0
+    (out / RECORD_NAME).unlink()
+    other = (out / "home.xml").read_bytes()  # a feedpub feed, but of another topic
+    (out / "robots.xml").write_bytes(other)
+    (out / "robots.json").write_bytes(b'{"note": "mine"}\n')
+    done = build("--source", str(site), "--output", str(out), cwd=tmp_path)
+    assert done.returncode == 3
+    [line] = errors(done.stderr)
+    assert "robots.json: exists and feedpub did not write it" in line or "robots.xml: exists and feedpub did not write it" in line
+    assert (out / "robots.xml").read_bytes() == other and (out / "robots.json").read_bytes() == b'{"note": "mine"}\n'

@@ -80,7 +80,8 @@ class FolderTarget:
             return PublishResult(uploaded=tuple(f.name for f in ordered))
         try:
             record = written.load(root_fd)
-            steps = [self._step(root_fd, item, record) for item in ordered]
+            legacy = not record and written.absent(root_fd)
+            steps = [self._step(root_fd, item, record, legacy=legacy) for item in ordered]
             refused = [s.refusal for s in steps if s.refusal]
             if refused:
                 more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
@@ -142,7 +143,7 @@ class FolderTarget:
         except OSError as exc:
             raise PublishError(f"{self.root}: cannot open the output folder: {reason(exc)}") from exc
 
-    def _step(self, root_fd: int, item: OutputFile, record: frozenset[str]) -> _Step:
+    def _step(self, root_fd: int, item: OutputFile, record: frozenset[str], *, legacy: bool = False) -> _Step:
         """Check ``item``'s name in the folder, never following a link (see :meth:`publish`)."""
         parts = item.name.split("/")
         for depth in range(1, len(parts) + 1):
@@ -174,6 +175,8 @@ class FolderTarget:
                 return _Step(item, write=False)
             if item.name in record:
                 return _Step(item, write=True)
+            if legacy and written.earlier_own(item.name, self._read(root_fd, name) or b"", item.data):
+                return _Step(item, write=True)  # this feed as a feedpub from before records wrote it
             return _Step(
                 item,
                 False,

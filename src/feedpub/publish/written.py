@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 
 RECORD_NAME = ".feedpub-written"
@@ -46,3 +47,48 @@ def dump(names: frozenset[str]) -> bytes:
     """The record's bytes for ``names`` (sorted: the same names give the same file)."""
     body = {"version": _VERSION, "written_by": "feedpub", "written": sorted(names)}
     return (json.dumps(body, indent=1) + "\n").encode("ascii")
+
+
+def absent(root_fd: int) -> bool:
+    """Whether the folder has no record at all: written by a feedpub from before records, or never."""
+    try:
+        os.stat(RECORD_NAME, dir_fd=root_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+# What says "this file is feedpub's own, from before records": the same self link (RSS,
+# Atom), the same feed_url (JSON Feed), the same feed folder (OPML), the directory page's
+# own wording. A stranger's file at a feed's name carries none of these.
+_SELF = re.compile(rb'href="([^"]+)" rel="self"')
+_FEED_URL = re.compile(rb'"feed_url": "([^"]+)"')
+_XML_URL = re.compile(rb'xmlUrl="([^"]*/)[^"/]*"')
+_DIRECTORY = b"all feeds at once (OPML)"
+
+
+def _first(pattern: re.Pattern[bytes], data: bytes) -> bytes | None:
+    found = pattern.search(data, 0, 65536)
+    return found.group(1) if found else None
+
+
+def earlier_own(name: str, old: bytes, new: bytes) -> bool:
+    """Whether ``old``, at ``name`` in a folder with no record, is this feed as an earlier feedpub wrote it.
+
+    Used only when :func:`absent`: a folder written before records existed would
+    otherwise refuse every changed feed once after an upgrade.
+    """
+    if name.endswith((".xml", ".atom")):
+        mine = _first(_SELF, new)
+        return mine is not None and b"feedpub</generator>" in old[:65536] and _first(_SELF, old) == mine
+    if name.endswith(".json"):
+        mine = _first(_FEED_URL, new)
+        return mine is not None and _first(_FEED_URL, old) == mine
+    if name.endswith(".opml"):
+        mine = _first(_XML_URL, new)
+        return mine is not None and old.startswith(b"<?xml") and _first(_XML_URL, old) == mine
+    if name.endswith(".html"):
+        return _DIRECTORY in old and _DIRECTORY in new
+    return False
