@@ -11,7 +11,6 @@ from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from feedpub.build import (
     BuildResult,
@@ -22,7 +21,6 @@ from feedpub.build import (
     ignore,
     prepare,
 )
-from feedpub.build_report import target_fields
 from feedpub.config import Config
 from feedpub.config_values import check_target, target_scheme
 from feedpub.deadline import Deadline, DeadlineExceeded
@@ -48,20 +46,6 @@ def publish_target(config: Config, target: str | None = None) -> str:
     if target_scheme(target) == "s3" and not config.site.base_url:
         raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
-
-
-def lock_key(store: Target) -> str:
-    """What the run lock is keyed by: the place written, however the target was typed.
-
-    A folder by its resolved path; a bucket by the endpoint the client uses (no user
-    info, scheme and host lower-cased), the bucket and the normalised prefix, so
-    ``s3://b/news`` and ``s3://b/news/`` are one lock.
-    """
-    if isinstance(store, FolderTarget):
-        return store.lock_key()
-    endpoint = urlsplit(str(getattr(store, "endpoint", "")))
-    where = endpoint._replace(scheme=endpoint.scheme.lower(), netloc=endpoint.netloc.lower(), path=endpoint.path.rstrip("/"))
-    return f"s3 {urlunsplit(where)} {getattr(store, 'bucket', '')} {getattr(store, 'prefix', '')}"
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
@@ -95,7 +79,7 @@ def publish(
     """Build at ``now`` and make ``target`` (see :func:`publish_target`) hold the files, then ping the hubs.
 
     The build and the upload happen under the target's lock (:class:`LockError` when
-    another run holds it; a dry run takes none, see :func:`lock_key`). A target that
+    another run holds it; a dry run takes none, see ``Target.lock_key``). A target that
     fails is not raised here: ``published.failure`` holds the error, so the caller can
     report what was done before raising it. With ``dry_run`` nothing is written and no
     hub is pinged.
@@ -112,7 +96,7 @@ def publish(
     progress = progress or Progress(enabled=False)
     # A dry run writes nothing to the target: it neither waits for nor blocks a real run.
     wait = min(config.publish.lock_wait, max(0.0, deadline.remaining()))
-    locked = nullcontext() if dry_run else acquire_lock(lock_file(lock_key(store)), wait=wait, what=target)
+    locked = nullcontext() if dry_run else acquire_lock(lock_file(store.lock_key()), wait=wait, what=target)
     stopped = f"{store.describe()} holds each file whole (as it was, or new); the next run completes it"
     with stop_on_sigterm(stopped), locked:
         made = prepare(
@@ -139,5 +123,5 @@ def publish(
             hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, target_fields(store))
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields())
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from feedpub.formats import feed_files
-from feedpub.publish.folder import FolderTarget
 from feedpub.records import HELD_REASONS, HeldBack, Picked, Rejection
 from feedpub.select import SelectResult
 from feedpub.text import printable
@@ -64,15 +63,6 @@ def rejection_json(r: Rejection) -> dict[str, Any]:
     """A rejected file as the JSON reports give it; ``new``: not reported by an earlier run."""
     # File names need not be UTF-8: escape what a terminal or a JSON reader can't take.
     return {"path": printable(r.path), "reason": r.reason, "new": not r.known}
-
-
-def target_fields(store: object) -> dict[str, str]:
-    """Where a publish goes, as ``--json`` gives it: ``{"kind": "folder", "path"}`` or
-    ``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info), no secret."""
-    if isinstance(store, FolderTarget):
-        return {"kind": "folder", "path": str(store.root)}
-    # An S3Target (not imported here: boto3 loads only when publishing to S3).
-    return {"kind": "s3", **{k: str(getattr(store, k, "")) for k in ("bucket", "prefix", "endpoint")}}
 
 
 def topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.build_publish import lock_key
 from feedpub.config import PublishSettings
 from feedpub.publish.folder import FolderTarget
 from feedpub.publish.lock import acquire_lock, lock_file
@@ -132,13 +131,13 @@ def test_every_spelling_of_a_bucket_prefix_meets_the_lock(tmp_path: Path, monkey
     endpoint = "http://127.0.0.1:9"  # never reached
     settings = PublishSettings(endpoint_url=endpoint, addressing_style="path", region="us-east-1")
     same_place = PublishSettings(endpoint_url="HTTP://127.0.0.1:9/", addressing_style="path", region="us-east-1")
-    keys = {lock_key(S3Target(url, settings)) for url in ("s3://feeds/news", "s3://feeds/news/")}
-    keys.add(lock_key(S3Target("s3://feeds/news", same_place)))
+    keys = {S3Target(url, settings).lock_key() for url in ("s3://feeds/news", "s3://feeds/news/")}
+    keys.add(S3Target("s3://feeds/news", same_place).lock_key())
     assert len(keys) == 1
     elsewhere = PublishSettings(endpoint_url="http://127.0.0.1:10", addressing_style="path", region="us-east-1")
-    assert lock_key(S3Target("s3://feeds/news/", elsewhere)) not in keys
-    assert lock_key(S3Target("s3://other/news/", settings)) not in keys
-    assert lock_key(S3Target("s3://feeds/news/more/", settings)) not in keys
+    assert S3Target("s3://feeds/news/", elsewhere).lock_key() not in keys
+    assert S3Target("s3://other/news/", settings).lock_key() not in keys
+    assert S3Target("s3://feeds/news/more/", settings).lock_key() not in keys
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(lock_file(keys.pop()))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )

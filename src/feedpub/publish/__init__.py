@@ -23,6 +23,14 @@ class Target(Protocol):
         """A human name for messages, never containing a secret."""
         ...
 
+    def lock_key(self) -> str:
+        """What the run lock is keyed by: the place written, however the target was typed."""
+        ...
+
+    def fields(self) -> dict[str, str]:
+        """Where the files go, as ``--json`` reports it: ``kind`` and its parts, never a secret."""
+        ...
+
     def publish(
         self,
         files: Sequence[OutputFile],

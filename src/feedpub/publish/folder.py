@@ -56,6 +56,10 @@ class FolderTarget:
         """What the run lock is keyed by: the folder's resolved path, however it was typed."""
         return "folder " + os.path.realpath(self.root)
 
+    def fields(self) -> dict[str, str]:
+        """``{"kind": "folder", "path"}``, as ``--json`` reports the target."""
+        return {"kind": "folder", "path": str(self.root)}
+
     def publish(
         self,
         files: Sequence[OutputFile],

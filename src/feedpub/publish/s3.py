@@ -219,6 +219,17 @@ class S3Target:
         """``s3://BUCKET/PREFIX/ at ENDPOINT``, for messages; no credentials in it."""
         return f"s3://{self.bucket}/{self.prefix} at {self.endpoint}"
 
+    def lock_key(self) -> str:
+        """The endpoint the client uses (no user info, scheme and host lower-cased), the bucket
+        and the normalised prefix, so ``s3://b/news`` and ``s3://b/news/`` are one lock."""
+        endpoint = urlsplit(self.endpoint)
+        where = endpoint._replace(scheme=endpoint.scheme.lower(), netloc=endpoint.netloc.lower(), path=endpoint.path.rstrip("/"))
+        return f"s3 {urlunsplit(where)} {self.bucket} {self.prefix}"
+
+    def fields(self) -> dict[str, str]:
+        """``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info)."""
+        return {"kind": "s3", "bucket": self.bucket, "prefix": self.prefix, "endpoint": self.endpoint}
+
     # -- messages -------------------------------------------------------------------
 
     def where(self, key: str | None = None) -> str:
