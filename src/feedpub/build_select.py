@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from feedpub.cache import uptodate
+from feedpub.cache import reported, uptodate
 from feedpub.cache.parsed import ParseCache
-from feedpub.cache.reported import ReportedProblems
 from feedpub.cache.selection import SelectionSnapshot
 from feedpub.collect.scan import iter_article_files, large_folder, newest_first, scan_digest
 from feedpub.collect.stream import collect_articles
@@ -91,9 +90,9 @@ def _check_sources(config: Config, count: int, cache: ParseCache | None) -> None
 
 def _new_problems(config: Config, problems: list[Rejection], cache: ParseCache | None) -> list[Rejection]:
     """Topic definition problems, those reported by the last run marked ``known`` (with a cache)."""
-    if cache is None or (not problems and not (config.cache_folder() / "topic-problems.bin").exists()):
+    if cache is None or (not problems and not (config.cache_folder() / reported.FILE_NAME).exists()):
         return problems
-    return ReportedProblems(config.cache_folder()).mark(problems)
+    return reported.ReportedProblems(config.cache_folder()).mark(problems)
 
 
 def collect_and_select(

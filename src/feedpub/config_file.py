@@ -15,7 +15,6 @@ Every problem is a :class:`~feedpub.errors.ConfigError` of one line.
 from __future__ import annotations
 
 import os
-import stat
 from typing import Any
 
 CANDIDATES = ("feedpub.yaml", os.path.join("config", "feedpub.yaml"))
@@ -48,15 +47,18 @@ def read_bytes(path: str) -> bytes:
     Opened without blocking and checked before reading: a pipe or a device named as the
     config would otherwise hang a cron run.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError("not a regular file")
-        data = fh.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ValueError(f"larger than {MAX_BYTES:,} bytes")
-    return data
+    import errno
+
+    from feedpub.files import read_regular  # not at the top: the up-to-date check imports this module
+
+    try:
+        return read_regular(path, limit=MAX_BYTES)
+    except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise ValueError(f"larger than {MAX_BYTES:,} bytes") from None
+        if exc.strerror == "not a regular file":
+            raise ValueError(exc.strerror) from None
+        raise
 
 
 def load_yaml(path: str) -> Any:

@@ -146,7 +146,8 @@ def read_regular(path: Path | str, *, limit: int | None = None) -> bytes:
 
     Opened without blocking, so a FIFO or a device at a cache file's name never hangs a
     run, and refused unless it is a regular file (a link is followed: where the user
-    points a cache file is theirs). ``limit``: a longer file is refused (EFBIG).
+    points a cache file is theirs). ``limit``: a longer file is refused (EFBIG), also one
+    that grows past it while it is read.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
@@ -156,9 +157,12 @@ def read_regular(path: Path | str, *, limit: int | None = None) -> bytes:
         if limit is not None and st.st_size > limit:
             raise OSError(errno.EFBIG, "file too large", str(path))
         with os.fdopen(os.dup(fd), "rb") as fh:
-            return fh.read()
+            data = fh.read() if limit is None else fh.read(limit + 1)
     finally:
         os.close(fd)
+    if limit is not None and len(data) > limit:
+        raise OSError(errno.EFBIG, "file too large", str(path))
+    return data
 
 
 def clear(path: Path) -> None:

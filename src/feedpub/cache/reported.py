@@ -16,6 +16,9 @@ from feedpub.cache.codec import pack, read_file
 from feedpub.files import write_atomic
 from feedpub.records import Rejection
 
+FILE_NAME = "topic-problems.bin"
+"""The file in the cache folder that keeps the topic-definition problems already reported."""
+
 _Key = tuple[str, int, int, str]  # path, size, mtime_ns, reason
 
 
@@ -31,7 +34,7 @@ class ReportedProblems:
     """The topic definition problems of the last run, kept in the cache folder."""
 
     def __init__(self, folder: Path) -> None:
-        self.path = Path(folder) / "topic-problems.bin"
+        self.path = Path(folder) / FILE_NAME
 
     def _load(self) -> set[_Key]:
         payload = read_file(self.path)

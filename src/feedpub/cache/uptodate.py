@@ -121,6 +121,8 @@ def save(path: str, stamp: dict[str, Any]) -> None:
 
 def load(path: str) -> dict[str, Any] | None:
     """A stamp written by this version of feedpub, or None (also for a folder or FIFO at its name)."""
+    # Not files.read_regular: this runs on every cron run before anything else, and that
+    # module's imports (shutil, secrets, pathlib) would cost the no-change run its start-up.
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not hang the check
         with os.fdopen(fd, "rb") as fh:
