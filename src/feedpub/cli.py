@@ -58,12 +58,23 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
         "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable; replaces the config's)"
     )
     if report:
-        p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+        p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout, errors included")
         p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
     if strict:
-        p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected")
+        p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
     p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
+
+
+_EXIT_STATUSES = """exit status:
+  0    done (rejected article files, if any, are listed on stderr once, and in --json)
+  1    --strict (or check): an article file was rejected, or no feed has an item
+  2    usage or configuration error, or nothing to publish (a source folder with no
+       article file, every file rejected): nothing written, the last feeds are kept
+  3    the output folder or object store could not be written, or publish reached
+       publish.deadline still waiting on the network
+  4    another feedpub run holds the lock on the same folder or bucket prefix
+  143  stopped by SIGTERM: temporary files removed, every file whole"""
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -71,6 +82,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="feedpub",
         description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.",
+        epilog=_EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
