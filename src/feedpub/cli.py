@@ -117,7 +117,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
     _common(serve, report=False, strict=False)
-    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--bind", default="127.0.0.1", metavar="ADDRESS", help="IP address to listen on (default 127.0.0.1; 0.0.0.0: every one)"
+    )
+    serve.add_argument(
+        "--base-url", metavar="URL", help="URL the served links use (self links, OPML, index.html; default: the preview's own)"
+    )
     _selection_flags(serve)
 
     topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
@@ -295,10 +301,11 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     from feedpub.serve import preview
 
     config = _load(args)
+    links = f"; links use {config.site.base_url}" if args.base_url else ""
     preview(
-        config, _overrides(args), args.port, use_cache=not args.no_cache, warn=run.warn,
-        on_rejection=run.skipped(args),
-        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops"),
+        config, _overrides(args), args.port, bind=args.bind, base_url=config.site.base_url if args.base_url else None,
+        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args),
+        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
