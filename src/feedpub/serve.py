@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from feedpub import reload
-from feedpub.errors import ConfigError, FeedpubError
+from feedpub.errors import ConfigError, FeedpubError, Stopped
 from feedpub.formats import HTML, UNKNOWN_CONTENT_TYPE, content_type_of
+from feedpub.sigterm import stop_on_sigterm
 from feedpub.text import printable
 
 if TYPE_CHECKING:
@@ -321,10 +322,13 @@ def preview(
         site = replace(config.site, base_url=base_url or url)
         local = replace(config, output=folder, cache_dir=config.cache_folder(), site=site)
         try:
-            rebuild()
-            ready(url if base_path == "/" else url.rstrip("/") + base_path)
-            server.serve_forever()
-        except KeyboardInterrupt:
+            # SIGTERM (a service manager, a test) stops the preview as Ctrl-C does: quietly,
+            # with the temporary folder removed.
+            with stop_on_sigterm("the preview stopped"):
+                rebuild()
+                ready(url if base_path == "/" else url.rstrip("/") + base_path)
+                server.serve_forever()
+        except (KeyboardInterrupt, Stopped):
             pass
         finally:
             server.httpd.server_close()
