@@ -152,6 +152,7 @@ def collect_and_select(
             if not isinstance(item, Rejection):
                 note("read", printable(item.path))
             progress.update("reading articles", done, expected)
+        progress.update("reading articles", tally.count, tally.count)  # the true total, now known
         progress.clear()
         rejected.extend(reversed(bad))
         digest, read, marks = tally.digest(), tally.count, tally.marks
