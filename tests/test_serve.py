@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from feedpub.serve import changes, preview_url, rebuild_line
+
 from .cdp import CHROMIUM, Browser
 from .conftest import FIXTURE_SITE
 
@@ -208,3 +210,19 @@ def test_bad_bind_or_base_url_is_one_line(tmp_path: Path, args: list[str], messa
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 2 and done.stderr.startswith(message) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_preview_urls_and_change_lines() -> None:
+    assert preview_url("127.0.0.1", 8000) == "http://127.0.0.1:8000/"
+    assert preview_url("0.0.0.0", 8000) == "http://127.0.0.1:8000/"  # every interface: linked through loopback
+    assert preview_url("::", 8000) == "http://[::1]:8000/"
+    assert preview_url("fe80::1", 81) == "http://[fe80::1]:81/"
+    src = Path("site")
+    before = {"site/_news/a.md": (1, 1), "site/_news/b.md": (1, 1), "site/_news/c.md": (1, 1)}
+    after = {"site/_news/a.md": (2, 2), "site/_news/c.md": (1, 1), "site/_news/d.md": (1, 1)}
+    assert changes(before, after, (src,)) == "changed _news/a.md; added _news/d.md; removed _news/b.md"
+    many = {f"site/_news/{i}.md": (1, 1) for i in range(6)}
+    assert changes({}, many, (src,)) == "added _news/0.md, _news/1.md, _news/2.md, _news/3.md and 2 more"
+    one = rebuild_line("changed _news/a.md", 0.123, ["a.xml"])
+    assert one == "rebuilt in 0.12 s (changed _news/a.md): 1 file rewritten: a.xml"
+    assert rebuild_line("changed _news/a.md", 0.5, []) == "rebuilt in 0.50 s (changed _news/a.md): 0 files rewritten"
