@@ -20,6 +20,10 @@ from typing import Any
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+class DevToolsError(Exception):
+    """Chromium answered a command with an error (e.g. the page navigated meanwhile)."""
+
+
 class Browser:
     """One headless Chromium process; use as a context manager (it is killed on exit)."""
 
@@ -79,7 +83,8 @@ class Browser:
         while True:
             answer = self._message(deadline)
             if answer.get("id") == self._id:
-                assert "error" not in answer, answer["error"]
+                if "error" in answer:
+                    raise DevToolsError(answer["error"])
                 return answer["result"]
 
     def open(self, url: str) -> None:
@@ -89,5 +94,8 @@ class Browser:
 
     def evaluate(self, expression: str) -> Any:
         """The value of ``expression`` in the page (None while the page is between documents)."""
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]
+        try:
+            result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"]
+        except DevToolsError:
+            return None  # the page is being replaced (a reload): ask again
         return result.get("value")

@@ -159,7 +159,10 @@ def test_served_pages_reload_but_the_built_page_has_no_script(preview: Preview, 
 def test_an_edited_article_reloads_the_page_in_a_real_browser(preview: Preview, tmp_path: Path) -> None:
     with Browser(tmp_path / "profile") as browser:
         browser.open(preview.base)
-        wait_for(lambda: browser.evaluate("document.readyState") == "complete", "the page loaded")
+        # The page itself, loaded (not the blank page a new tab starts with).
+        loaded = f"document.readyState === 'complete' && location.href === {preview.base!r}"
+        wait_for(lambda: browser.evaluate(loaded) is True, "the page loaded")
+        assert "Robots" in browser.evaluate("document.body.innerText")
         assert "Gardening" not in browser.evaluate("document.body.innerText")
         browser.evaluate("window.feedpubMarker = 1")  # gone once the page reloads
         edit(preview.site, "  - Home\n", "  - Home\n  - Gardening\n")
