@@ -20,7 +20,9 @@ from feedpub.build import (
     Warn,
     ignore,
     prepare,
+    tell_done,
 )
+from feedpub.build_report import Note, no_note
 from feedpub.config import Config
 from feedpub.config_values import check_target, target_scheme
 from feedpub.deadline import Deadline, DeadlineExceeded
@@ -75,6 +77,7 @@ def publish(
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    note: Note = no_note,
 ) -> BuildResult:
     """Build at ``now`` and make ``target`` (see :func:`publish_target`) hold the files, then ping the hubs.
 
@@ -101,19 +104,23 @@ def publish(
     with stop_on_sigterm(stopped), locked:
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-            progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline,
+            progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline, note=note,
         )  # fmt: skip
         t = time.perf_counter()
         failure: FeedpubError | None = None
         try:
             if deadline.expired():
                 raise DeadlineExceeded(f"{store.describe()}: not written: the run reached its deadline ({deadline.describe()})")
-            result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("publishing", d, n))
+            result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("uploading", d, n))
         except FeedpubError as exc:
             failure = exc
             result = getattr(exc, "result", None) or PublishResult()
         progress.clear()
         seconds = time.perf_counter() - t
+    where = store.describe()
+    if not dry_run:  # a dry run prints what it would do itself
+        verbs = {"uploaded": "uploaded", "unchanged": "unchanged", "deleted": "deleted"}
+        tell_done(note, result, verbs, lambda name: f"{name} to {where}")
     hub_problems: list[str] = []
     if failure is None and not dry_run and config.hubs:
         from feedpub.publish.websub import notify_hubs

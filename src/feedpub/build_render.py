@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from feedpub.build_report import Note, no_note
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
@@ -79,11 +80,13 @@ def render_all(
     probe_network: bool,
     warn: Callable[[str], None],
     deadline: Deadline | None = None,
+    note: Note = no_note,
 ) -> Rendered:
     """Every feed of ``result`` in every configured format, then the OPML file and the index page.
 
     With ``cache``, a feed whose inputs are unchanged since the last run comes from the
-    render cache (kept beside the parse cache) and only the others are rendered.
+    render cache (kept beside the parse cache) and only the others are rendered; ``note``
+    is told of each file, ``rendered`` or ``reused`` (from the render cache).
     """
     files: list[OutputFile] = []
     picks = list(result.selections)
@@ -110,6 +113,7 @@ def render_all(
             if renders is None or cache is None:
                 sel = sel or resolve(pick)
                 files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
+                note("rendered", files[-1].name)
                 continue
             name = pick.topic.slug + EXTENSIONS[fmt]
             key = topic_key + fmt.encode()
@@ -119,8 +123,10 @@ def render_all(
                 out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
                 renders.put(name, key, out.data)
                 files.append(out)
+                note("rendered", name)
             else:
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
+                note("reused", f"{name} (render cache)")
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
     if cache is not None:
@@ -131,8 +137,10 @@ def render_all(
     # The listings read each feed's topic, item count and newest date, which a Picked
     # feed has without decoding its items.
     files.append(render_opml(result.selections, config.site, config.formats, updated))
+    note("rendered", files[-1].name)
     if config.directory:
         files.append(render_index_page(picks, config.site, config.formats, updated))
+        note("rendered", files[-1].name)
     if renders is None:
         return Rendered(tuple(files))
     return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedpub.build_report import Note, no_note
 from feedpub.cache import reported, uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.selection import SelectionSnapshot
@@ -23,6 +24,7 @@ from feedpub.errors import ConfigError
 from feedpub.progress import Progress
 from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
+from feedpub.text import printable
 from feedpub.topics import TopicIndex, resolve_topics, topic_key
 
 
@@ -102,9 +104,15 @@ def collect_and_select(
     cache: ParseCache | None,
     progress: Progress,
     warn: Callable[[str], None],
+    note: Note = no_note,
 ) -> Selected:
-    """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``."""
+    """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``.
+
+    ``note`` is told of each file read (``read``) or of the last run's selection reused.
+    """
     t0 = time.perf_counter()
+    # Said at once: finding the files of a large folder takes a while before the first is read.
+    progress.update("scanning article files", 0)
     defs, def_problems = load_topic_defs(config.sources)
     selector = Selector(rules_for, now=now, site_feed=config.site_feed)
     rejected: list[Rejection] = []
@@ -119,6 +127,7 @@ def collect_and_select(
         assert scanned is not None  # a selection is only loaded for a scan
         digest, read, marks = scanned
         cache.trust(read)
+        note("reused", f"the last run's selection ({read} article files unchanged since)")
         rejected.extend(stored.rejected)
         stored_state = None
     else:
@@ -137,10 +146,13 @@ def collect_and_select(
             if isinstance(item, ArticleRef):
                 add_ref(item)  # an article through the parse cache, not decoded
             elif isinstance(item, Rejection):
-                bad.append(item)
+                bad.append(item)  # told by the caller (on_rejection), in path order
             else:
                 add(item)
-            progress.update("reading articles", done, expected if expected and done < expected else None)
+            if not isinstance(item, Rejection):
+                note("read", printable(item.path))
+            progress.update("reading articles", done, expected)
+        progress.update("reading articles", tally.count, tally.count)  # the true total, now known
         progress.clear()
         rejected.extend(reversed(bad))
         digest, read, marks = tally.digest(), tally.count, tally.marks
@@ -191,20 +203,23 @@ def _save_snapshot(
         warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
 
 
-def check_articles(config: Config, cache: ParseCache | None, progress: Progress) -> Checked:
+def check_articles(config: Config, cache: ParseCache | None, progress: Progress, note: Note = no_note) -> Checked:
     """Parse every article file (from ``cache`` where unchanged) and every topic definition; no selection."""
+    progress.update("scanning article files", 0)
     defs, def_problems = load_topic_defs(config.sources)
     ok = 0
     bad: list[Rejection] = []
     names: set[str] = set()  # every topic name used, for the check of the config's overrides
     tally = newest_first(config.sources, config.pattern)  # the cache's order
+    expected = cache.expected if cache is not None else None  # as many as last time, roughly
     for done, item in enumerate(collect_articles(tally, cache), 1):
         if isinstance(item, Rejection):
             bad.append(item)
         else:
             ok += 1
             names.update(item.topics)
-        progress.update("checking articles", done)
+            note("read", printable(item.path))
+        progress.update("checking articles", done, expected)
     progress.clear()
     _check_sources(config, tally.count, cache)
     rejected = _new_problems(config, def_problems, cache)

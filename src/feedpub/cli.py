@@ -23,11 +23,11 @@ from typing import Any
 
 from feedpub import __version__, build, config_file, config_values, report
 from feedpub.build import BuildResult, Overrides
-from feedpub.build_report import nothing_selected, rejection_json
+from feedpub.build_report import no_note, nothing_selected, rejection_json
 from feedpub.cache import uptodate
 from feedpub.config import DEFAULT_BASE_URL, MAX_ITEMS, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
-from feedpub.progress import Progress
+from feedpub.progress import Progress, listing
 from feedpub.records import Rejection
 from feedpub.text import printable
 from feedpub.times import from_micros
@@ -59,7 +59,11 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
     )
     if report:
         p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout, errors included")
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness = p.add_mutually_exclusive_group()
+        loudness.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness.add_argument(
+            "--verbose", "-v", action="store_true", help="list each file read, skipped, selected, rendered, written, uploaded"
+        )
     if strict:
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
     p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
@@ -113,7 +117,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
     _common(serve, report=False, strict=False)
-    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--bind", default="127.0.0.1", metavar="ADDRESS", help="IP address to listen on (default 127.0.0.1; 0.0.0.0: every one)"
+    )
+    serve.add_argument(
+        "--base-url", metavar="URL", help="URL the served links use (self links, OPML, index.html; default: the preview's own)"
+    )
     _selection_flags(serve)
 
     topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
@@ -142,16 +152,18 @@ class _Run:
         print(f"feedpub: {message}", file=sys.stderr)
 
     def skipped(self, args: argparse.Namespace) -> Callable[[Rejection], None]:
-        """Reports a rejected file on stderr when it is new or changed since the last run.
+        """Reports a rejected file on stderr when it is new or changed since the last run
+        (with ``--verbose``: every one).
 
         A file still broken as it was is old news: told on every run, cron would mail it
         every ten minutes (``check`` and ``--json`` list them all). With ``--quiet --json``
         the JSON alone lists them.
         """
         silent = getattr(args, "quiet", False) and getattr(args, "json", False)
+        verbose = getattr(args, "verbose", False)
 
         def tell(r: Rejection) -> None:
-            if not r.known and not silent:
+            if (verbose or not r.known) and not silent:
                 print(f"feedpub: skipped {printable(r.path)}: {r.reason}", file=sys.stderr)
 
         return tell
@@ -200,6 +212,12 @@ def _overrides(args: argparse.Namespace) -> Overrides:
     return Overrides(min_quality=args.min_quality, max_items=args.max_items, include_unpublished=bool(args.include_unpublished))
 
 
+def _shown(args: argparse.Namespace) -> tuple[Progress, Callable[[str, str], None]]:
+    """The progress display (on a terminal, without ``--quiet``) and the ``--verbose`` listing."""
+    progress = Progress(enabled=not args.quiet)
+    return progress, listing(progress) if args.verbose else no_note
+
+
 def _now() -> datetime:
     """The one reading of the clock per build (where the up-to-date check reads it): everything
     downstream takes it as a parameter."""
@@ -226,14 +244,17 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
     config = _load(args)
     if not config.site.base_url and not args.quiet:
         run.warn(NO_BASE_URL)
+    progress, note = _shown(args)
     result = build.run(
         config, _overrides(args), _now(), use_cache=not args.no_cache, probe_network=not args.no_probe,
-        progress=Progress(enabled=not args.quiet), warn=run.warn, on_rejection=run.skipped(args),
+        progress=progress, warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     status = _status(result, config, run)
     if not args.json and not args.quiet and report.on_terminal():
         print(f"feedpub: {report.build_line(run.body)}", file=sys.stderr)
+    if args.verbose:
+        return status  # no up-to-date stamp: its replay could not list what this run did
     problem = build.save_stamp(
         result, argv=args.argv, config_path=None if args.config is None else str(args.config),
         quiet=args.quiet, json=args.json, warnings=run.lines, status=status,
@@ -251,10 +272,10 @@ def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
     target = publish_target(config, args.target)
     if not config.site.base_url and not args.quiet:
         run.warn(NO_BASE_URL)
+    progress, note = _shown(args)
     result = publish(
         config, _overrides(args), _now(), target=target, dry_run=args.dry_run, use_cache=not args.no_cache,
-        probe_network=not args.no_probe, progress=Progress(enabled=not args.quiet), warn=run.warn,
-        on_rejection=run.skipped(args),
+        probe_network=not args.no_probe, progress=progress, warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     done = run.body["publish"]
@@ -280,10 +301,11 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     from feedpub.serve import preview
 
     config = _load(args)
+    links = f"; links use {config.site.base_url}" if args.base_url else ""
     preview(
-        config, _overrides(args), args.port, use_cache=not args.no_cache, warn=run.warn,
-        on_rejection=run.skipped(args),
-        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops"),
+        config, _overrides(args), args.port, bind=args.bind, base_url=config.site.base_url if args.base_url else None,
+        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args),
+        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
@@ -291,7 +313,8 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
 def cmd_check(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub check``: parse every article file and report every one that can't be used."""
     config = _load(args)
-    checked = build.check(config, use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet))
+    progress, note = _shown(args)
+    checked = build.check(config, use_cache=not args.no_cache, progress=progress, note=note)
     run.body = {
         "read": checked.read,
         "accepted": checked.accepted,
@@ -313,9 +336,10 @@ def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub topics``: a table of every topic and what its feed would publish."""
     config = _load(args)
     args.quiet = args.quiet or args.json
+    progress, note = _shown(args)
     result = build.collect_and_select(
-        config, _overrides(args), _now(), use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet),
-        warn=run.warn, on_rejection=run.skipped(args),
+        config, _overrides(args), _now(), use_cache=not args.no_cache, progress=progress,
+        warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     if args.json:
