@@ -104,5 +104,7 @@ def test_server_stopped_exits_3_with_one_line(s3_env, bucket: str) -> None:
 def test_dry_run_writes_nothing(s3_env, bucket: str) -> None:
     p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/d/", "--base-url", "https://f.test/", "--dry-run")
     assert p.returncode == 0, p.stderr
-    assert "would upload robots.xml" in p.stdout
+    lines = p.stdout.splitlines()
+    assert f"(dryrun) upload: robots.xml to s3://{bucket}/d/robots.xml" in lines
+    assert lines[-1] == f"would upload {len(lines) - 1}, leave 0, delete 0"
     assert s3_env.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
