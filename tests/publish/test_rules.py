@@ -80,7 +80,7 @@ def test_gzip_bodies_are_deterministic_and_carry_no_time_or_name() -> None:
 
 
 def test_prepare_keeps_order_groups_and_gives_each_object_its_body() -> None:
-    settings = PublishSettings(rules=[{"match": "*.json", "gzip": True}])
+    settings = PublishSettings(rules=(PublishRule("*.json", gzip=True),))
     files = [out("ai.xml"), OutputFile("ai.json", b'{"a": 1}', JSON), OutputFile("index.html", b"<p>", "text/html", group=1)]
     objects = prepare(files, settings)
     assert [(o.name, o.group) for o in objects] == [("ai.xml", 0), ("ai.json", 0), ("index.html", 1)]
