@@ -7,6 +7,8 @@ manifest object; :mod:`feedpub.publish.manifest` decides from them, without the 
 what to upload, leave and delete (an unusable manifest is reported in one warning and
 rebuilt), and :mod:`feedpub.publish.apply` carries that out: topic feeds, then indexes,
 then deletes, then the manifest. A run where nothing changed makes no PUT at all.
+Each object's body and headers (``publish.rules``, gzip) come from
+:mod:`feedpub.publish.rules`; this module sends them as given.
 
 Each request, its retries included, has a total bound and ends by the run's deadline
 (:mod:`feedpub.deadline`). A single PutObject is atomic in S3: readers see the old
