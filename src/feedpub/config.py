@@ -133,6 +133,12 @@ def _publish_rules(value: Any, key: str) -> tuple[PublishRule, ...]:
         if entry.get("match") is None:
             raise ConfigError(f"{where}.match: missing: each rule names the objects it applies to (such as '*.xml')")
         checked: dict[str, Any] = {k: None if val is None else _RULE[k](val, f"{where}.{k}") for k, val in entry.items()}
+        first = next((j for j, r in enumerate(rules) if r.match == checked["match"]), None)
+        if first is not None:
+            raise ConfigError(
+                f"{where}.match: {v.shown(checked['match'])} is already {key}[{first}]'s: the first match wins, "
+                "so this rule would never apply"
+            )
         rules.append(PublishRule(**checked))
     return tuple(rules)
 

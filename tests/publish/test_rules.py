@@ -101,6 +101,10 @@ def test_prepare_keeps_order_groups_and_gives_each_object_its_body() -> None:
         ("- {match: '*.xml', cache_control: ''}", "publish.rules[0].cache_control: '': must be one non-empty header value"),
         ("{match: '*.xml'}", "publish.rules: expected a list of rules"),
         ("- '*.xml'", "publish.rules[0]: expected a mapping"),
+        (
+            "- {match: '*.xml'}\n    - {match: '*.xml', gzip: true}",
+            "publish.rules[1].match: '*.xml' is already publish.rules[0]'s: the first match wins",
+        ),
     ],
 )
 def test_a_bad_rule_stops_the_run_at_load_with_one_line_naming_the_key(
