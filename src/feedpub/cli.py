@@ -81,7 +81,7 @@ def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
     parser = _Parser(
         prog="feedpub",
-        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.",
+        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder, S3 or GCS.",
         epilog=_EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -251,7 +251,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3 or GCS), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)
