@@ -91,6 +91,7 @@ class TopicDef:
     parent: str | None = None
     description: str | None = None
     path: str | None = None
+    images: tuple[Image, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,8 @@ class Topic:
     slug: str
     description: str | None = None
     parent: str | None = None
+    images: tuple[Image, ...] = ()
+    """The definition's ``images``, checked as article images are; the first is the topic's image."""
 
 
 class ArticleRef(NamedTuple):
