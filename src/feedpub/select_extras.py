@@ -68,9 +68,7 @@ class _Top:
 class ExtraSelector:
     """Collects the articles of archives and top-stories feeds: pass :meth:`track` to the Selector."""
 
-    def __init__(
-        self, *, archive: ArchiveSettings, digest_for: Callable[[str], DigestSettings | None], now: datetime
-    ) -> None:
+    def __init__(self, *, archive: ArchiveSettings, digest_for: Callable[[str], DigestSettings | None], now: datetime) -> None:
         self._page = archive.page_size if archive.enabled else 0
         self._digest_for = digest_for
         self._now = micros(now)
