@@ -8,8 +8,8 @@ Both take their articles from the same stream as the subscription feeds, through
   memory grows with the archive while, and only while, ``archive.enabled`` is set. The
   documents hold ``page_size`` articles each, counted from the oldest: document 1 holds
   the oldest ``page_size`` articles, and a full document never changes as long as no
-  article older than its newest one is added or removed. Only the newest document
-  (the one not full yet) changes when a new article comes.
+  article older than its newest one is added or removed (or edited). Only the newest
+  document (never full: an empty one follows a full one) changes when a new article comes.
 - **Top stories** keep a feed's ``items`` best articles of the last ``days`` (quality,
   then the newer, then the URL and path), bounded like a subscription feed.
 """
@@ -133,14 +133,22 @@ class ExtraSelector:
 
 
 def _pages(pick: Picked, found: dict[str, tuple[_Order, Item]], size: int) -> list[ExtraFeed]:
-    """A feed's archive documents, oldest first; each holds its articles newest first."""
+    """A feed's archive documents, oldest first; each holds its articles newest first.
+
+    The newest document is never full: when the articles fill the last one exactly, an
+    empty one follows. So a full document links to the next one from the moment it is
+    full, and never changes afterwards.
+    """
+    if not found:
+        return []
     oldest_first = [item for _, item in sorted(found.values(), reverse=True)]
-    count = (len(oldest_first) + size - 1) // size
+    count = len(oldest_first) // size + 1
     base = f"{ARCHIVE_FOLDER}/{pick.topic.slug}/"
+    newest = oldest_first[-1].published_at
     out = []
     for n in range(1, count + 1):
         items = tuple(reversed(oldest_first[(n - 1) * size : n * size]))
-        picked = Picked(pick.topic, items, len(oldest_first), items[0].published_at)
+        picked = Picked(pick.topic, items, len(oldest_first), items[0].published_at if items else newest)
         prev = f"{base}{n - 1}" if n > 1 else None
         nxt = f"{base}{n + 1}" if n < count else None
         out.append(ExtraFeed("archive", picked, f"{base}{n}", prev, nxt))
