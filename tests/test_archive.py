@@ -19,6 +19,8 @@ from lxml import etree
 
 from feedpub.build import Overrides, run
 from feedpub.config import load_config
+from feedpub.progress import Progress
+from feedpub.records import ExtraFiles
 
 from .feedcheck import FH, check_feed
 
@@ -234,3 +236,17 @@ def test_off_by_default_no_archive_no_top_and_no_links(site: Path) -> None:
     files = tree(site / "plain")
     assert not any(n.startswith(("archive/", "top/")) for n in files)
     assert b"prev-archive" not in files["robots.atom"] + files["robots.xml"]
+
+
+def test_each_feed_tells_its_extra_files_and_when_its_top_stories_change(site: Path) -> None:
+    from feedpub.build import rules_for
+    from feedpub.build_select import collect_and_select
+
+    config = replace(load_config(site / "feedpub.yaml"), output=site / "out")
+    selected = collect_and_select(config, rules_for(config, Overrides()), NOW, None, Progress(enabled=False), lambda _: None)
+    files = selected.extras.files_of("robots", config.formats)
+    assert files.archive == tuple(f"archive/robots/{n}{e}" for n in (1, 2, 3) for e in (".xml", ".atom"))
+    assert files.top == ("top/robots.xml", "top/robots.atom", "top/robots.json")
+    assert selected.extras.files_of("robots", ("json",)) == ExtraFiles((), ("top/robots.json",))
+    # The oldest article in a 10-day window (s2, 22 March 22:00) leaves it ten days later.
+    assert selected.valid_until == datetime(2025, 4, 1, 22, tzinfo=UTC)
