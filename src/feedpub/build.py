@@ -233,7 +233,7 @@ def prepare(
     t = time.perf_counter()
     rendered = render_all(
         config, selected.result, selected.topics, cache, now, progress,
-        probe_network=probe_network, warn=warn, deadline=deadline, note=note,
+        extras=selected.extras, probe_network=probe_network, warn=warn, deadline=deadline, note=note,
     )  # fmt: skip
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)

@@ -60,7 +60,8 @@ def _handler(root: Path, state: _State, base_path: str) -> type[BaseHTTPRequestH
 
         def _file(self, name: str) -> Path | None:
             path = (root / (name or "index.html")).resolve()
-            if path.parent != root.resolve() or not path.is_file() or content_type_of(path.name) is None:
+            # Files in the build's folder and its subfolders (archive/, top/), nothing outside it.
+            if not path.is_relative_to(root.resolve()) or not path.is_file() or content_type_of(path.name) is None:
                 return None
             return path
 
