@@ -62,8 +62,11 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
         p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
     if strict:
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
-    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
-    p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
+    cache = p.add_mutually_exclusive_group()  # a cache folder means nothing to a run without the cache
+    cache.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)"
+    )
+    cache.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
 
 def make_parser() -> argparse.ArgumentParser:

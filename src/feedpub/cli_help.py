@@ -44,7 +44,7 @@ class Help:
 
 COMMANDS: dict[str, Help] = {
     "init": Help(
-        "make a new site: config/feedpub.yaml with every key, an article, a topic",
+        "start a site: a config with every key, an article, a topic",
         "Write config/feedpub.yaml (every key with its default, commented), one example article in\n"
         "content/ and one topic definition in content/_data/topics/, into DIR (default: here).\n"
         "Nothing that exists is overwritten: if any of these files is there, nothing is written.",
@@ -70,7 +70,7 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG, ENV_CACHE, ENV_PROXY),
     ),
     "publish": Help(
-        "build the feeds and push them to a folder or S3, then ping WebSub hubs",
+        "build, push to a folder or S3, then ping WebSub hubs",
         "Build the feeds, upload the ones that changed to the target (a folder, by default the\n"
         "output folder, or s3://BUCKET/PREFIX/), delete stale ones if configured, then ping the\n"
         "WebSub hubs for the feeds that changed.",
@@ -90,7 +90,7 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG, ENV_AWS, ENV_PROXY),
     ),
     "serve": Help(
-        "build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes",
+        "preview on 127.0.0.1, rebuilt when an article changes",
         "Build the feeds into a temporary folder and serve them on http://127.0.0.1:PORT/ with\n"
         "their Content-Types and 304 answers, rebuilding when an article file changes: point a\n"
         "feed reader at it before publishing. Ctrl-C stops it.",
@@ -99,7 +99,7 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG,),
     ),
     "check": Help(
-        "read and validate article files only; exit 1 if any is rejected",
+        "validate the article files only; exit 1 if any is rejected",
         "Read every article file and print 'PATH: reason' on stdout for each one that cannot be\n"
         "used, every time (build reports a file only while it is new or changed).",
         ("feedpub check", "feedpub check --source news --json"),
@@ -119,7 +119,7 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG,),
     ),
     "config": Help(
-        "print the effective configuration and where each value came from",
+        "print the effective config and where each value came from",
         "Print the configuration a run would use: the defaults, overridden by the config file,\n"
         "then by FEEDPUB_* variables, then by the flags given. YAML with\n"
         "each value's source as a comment, or JSON with --json. Secrets are never printed.",
