@@ -112,6 +112,14 @@ def test_a_bad_value_is_one_line_naming_the_variable(
     assert not (site / "out").exists()
 
 
+def test_a_topics_override_matching_no_topic_names_the_variable(site: Path) -> None:
+    done = feedpub("build", cwd=site, env={"FEEDPUB_TOPICS": "{Clmate: {max_items: 2}}"})
+    assert done.returncode == 2
+    assert [line for line in done.stderr.splitlines() if "error" in line] == [
+        "feedpub: error: FEEDPUB_TOPICS: topics.Clmate: no article or topic definition has this topic (did you mean 'Climate'?)"
+    ]
+
+
 def test_an_unknown_variable_is_one_warning_and_the_run_goes_on(site: Path) -> None:
     done = feedpub("build", cwd=site, env={"FEEDPUB_SITE_TITEL": "typo"})
     assert done.returncode == 0

@@ -158,6 +158,8 @@ class Config:
     """The ``topics`` overrides by topic key (:func:`~feedpub.topics.topic_key` of the name written)."""
     override_names: dict[str, str] = field(default_factory=dict)
     """Each override's topic key -> its name as written in the file, for messages."""
+    overrides_from: str | None = None
+    """The variable that set the ``topics`` overrides (``FEEDPUB_TOPICS``), for messages; None: the file."""
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
@@ -282,12 +284,14 @@ def load_config(path: Path | None, env: EnvOverrides | None = None) -> Config:
     if env is not None:
         raw = env.apply(raw)
     try:
-        return _config(raw, path)
+        config = _config(raw, path)
     except ConfigError as exc:
         blamed = env.blame(str(exc)) if env is not None else None
         if blamed is not None:
             raise ConfigError(blamed) from None
         raise ConfigError(f"{printable(str(path))}: {exc}" if path is not None else str(exc)) from None
+    topics = env.names.get(("topics",)) if env is not None else None
+    return replace(config, overrides_from=topics) if topics else config
 
 
 def _config(raw: Any, path: Path | None) -> Config:
@@ -394,5 +398,7 @@ def _no_topic(over: str, topics: TopicIndex) -> str:
 
 
 def _in(config: Config, message: str) -> ConfigError:
-    """A ConfigError about the config file (named when the config came from one)."""
-    return ConfigError(f"{printable(str(config.path))}: {message}" if config.path else message)
+    """A ConfigError about the ``topics`` overrides, naming where they were written: the variable
+    that set them, else the config file (when the config came from one)."""
+    where = config.overrides_from or (printable(str(config.path)) if config.path else None)
+    return ConfigError(f"{where}: {message}" if where else message)
