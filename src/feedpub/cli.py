@@ -358,11 +358,13 @@ def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
 
 def cmd_init(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub init [DIR]``: a new site (config, an article, a topic) that ``build`` turns into feeds."""
+    import shlex
+
     from feedpub.init import init
 
     for path in init(args.dir):
         print(f"wrote {printable(str(path))}")
-    here = "" if args.dir == Path() else f"cd {printable(str(args.dir))} && "
+    here = "" if args.dir == Path() else f"cd {shlex.quote(printable(str(args.dir)))} && "
     print(f"next: {here}feedpub build   (or feedpub serve for a preview)")
     return 0
 

@@ -39,7 +39,11 @@ The selection flags apply to every topic, above its ``topics`` rules too."""
 def _true_defaults() -> dict[KeyPath, Any]:
     """The defaults of the keys where the template shows the ``init`` layout instead."""
     default = Config()
-    found: dict[KeyPath, Any] = {("sources",): [str(s) for s in default.sources], ("output",): str(default.output)}
+    found: dict[KeyPath, Any] = {
+        ("sources",): [str(s) for s in default.sources],
+        ("output",): str(default.output),
+        ("probe", "cache"): str(default.image_probe.cache),
+    }
     assert set(found) == set(config_template.LAYOUT), "a key of LAYOUT without its default here"
     return found
 

@@ -19,6 +19,7 @@ KeyPath = tuple[str, ...]
 LAYOUT: dict[KeyPath, str] = {
     ("sources",): "no default: --source, or a config that lists them",
     ("output",): "default: output/ beside the config file",
+    ("probe", "cache"): "default: .feedpub-cache/images.json beside the config file",
 }
 """Keys where the template holds the folder layout ``feedpub init`` makes (``config/``
 beside ``content/`` and ``output/``) rather than the default, which its comment names."""
