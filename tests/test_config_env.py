@@ -152,5 +152,15 @@ def test_env_applies_inside_the_files_sections_and_leaves_a_bad_section_to_its_o
         load_config(path, config_env.read({"FEEDPUB_PUBLISH_WORKERS": "5"}))
 
 
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [("FEEDPUB_TARGET", " (did you mean FEEDPUB_PUBLISH_TARGET?)"),
+     ("FEEDPUB_PROBE_ENABLE", " (did you mean FEEDPUB_PROBE_ENABLED?)"),
+     ("FEEDPUB_PUBLISH_SECRET_ACCESS_KEY", "")],
+)  # fmt: skip
+def test_the_warning_hints_at_the_variable_meant(name: str, hint: str) -> None:
+    assert config_env.unknown_warning(name) == f"{name}: no such config key; ignored{hint}"
+
+
 def test_the_test_suites_own_switches_are_not_config() -> None:
     assert config_env.read({"FEEDPUB_UPDATE_GOLDEN": "1", "HOME": "x"}) == config_env.EnvOverrides()

@@ -120,6 +120,8 @@ def unknown_warning(name: str) -> str:
     """The one line for a ``FEEDPUB_`` variable that names no key, with the closest that does."""
     import difflib
 
-    close = difflib.get_close_matches(name, list(variables()), n=1)
+    # 0.75: a typo or a missing section (FEEDPUB_TARGET) finds its key; an unrelated name
+    # (FEEDPUB_PUBLISH_SECRET_ACCESS_KEY) gets no hint rather than a wrong one.
+    close = difflib.get_close_matches(name, list(variables()), n=1, cutoff=0.75)
     hint = f" (did you mean {close[0]}?)" if close else ""
     return f"{name}: no such config key; ignored{hint}"
