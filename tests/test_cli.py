@@ -168,7 +168,7 @@ def _readme_synopsis() -> dict[str, set[str]]:
             assert command not in flags, f"README synopsis lists {command or 'feedpub'} twice"
             flags[command] = set()
         assert command is not None, f"README synopsis line before any command: {line!r}"
-        flags[command] |= set(re.findall(r"(?<![\w/-])--?[a-z][a-z-]*", line))
+        flags[command] |= set(re.findall(r"(?<![\w/-])--?[a-zA-Z][a-z-]*", line))
     return flags
 
 

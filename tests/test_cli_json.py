@@ -30,6 +30,7 @@ SECTIONS = {
     "publish": {"articles", "topics", "timings", "cache", "publish"},
     "topics": {"articles", "topics", "timings", "cache"},
     "check": {"read", "accepted", "rejected"},
+    "config": {"config_file", "config", "sources", "credential_variables"},
 }
 NESTED = {
     "error": {"message", "exit_status"},

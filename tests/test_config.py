@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 import yaml
 
 from feedpub import config_values
-from feedpub.config import ArchiveSettings, Config, DigestSettings, ProbeSettings, PublishSettings, load_config
+from feedpub.config import Config, DigestSettings, ProbeSettings, PublishSettings, load_config
 from feedpub.errors import ConfigError
-from feedpub.select import Rules
 
 from .conftest import REPO
 
@@ -25,45 +23,6 @@ def readme_config() -> dict[str, Any]:
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the Configuration section has no yaml block"
     return yaml.safe_load(block.group(1))
-
-
-@pytest.mark.parametrize(
-    ("section", "cls"),
-    [("publish", PublishSettings), ("probe", ProbeSettings), ("archive", ArchiveSettings), ("digest", DigestSettings)],
-)
-def test_readme_lists_every_key_with_the_dataclass_default(section: str, cls: type) -> None:
-    shown = readme_config()[section]
-    assert set(shown) == {f.name for f in fields(cls)}
-    defaults = cls()
-    for key, value in shown.items():
-        if (section, key) == ("publish", "target"):
-            assert defaults.target is None  # the README shows an example; its default is the output folder
-            continue
-        default = getattr(defaults, key)
-        if isinstance(default, tuple):  # a list in YAML, kept as a tuple in the frozen settings
-            default = list(default)
-        assert value == (str(default) if isinstance(default, Path) else default), f"{section}.{key}"
-
-
-def test_readme_selection_and_site_feed_defaults_are_the_code_defaults() -> None:
-    shown, config, rules = readme_config(), Config(), Rules()
-    selection = shown["selection"]
-    assert selection["min_quality"] == rules.min_quality and selection["max_items"] == rules.max_items
-    assert selection["max_age_days"] is None and rules.max_age is None
-    assert selection["include_unpublished"] is rules.include_unpublished
-    assert shown["site_feed"] == {"enabled": config.site_feed, "slug": config.site_feed_slug, "title": config.site_feed_title}
-    assert tuple(shown["formats"]) == config.formats and shown["pattern"] == config.pattern
-    assert shown["directory"] is config.directory
-
-
-def test_the_readme_configuration_loads(tmp_path: Path) -> None:
-    path = tmp_path / "feedpub.yaml"
-    path.write_text(yaml.safe_dump(readme_config()), encoding="utf-8")
-    config = load_config(path)
-    # Keys shown as null (endpoint_url, region...) are their defaults, not type errors.
-    assert config.publish.endpoint_url is None and config.publish.addressing_style is None
-    assert config.publish.target == "s3://feeds/news/" and config.publish.workers == 8
-    assert config.image_probe.cache == tmp_path / ".feedpub-cache" / "images.json"
 
 
 def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feedpub import __version__, build, config_file, config_values, report
+from feedpub import __version__, build, cli_help, config_env, config_file, config_values, report
 from feedpub.build import BuildResult, Overrides
 from feedpub.build_report import no_note, nothing_selected, rejection_json
 from feedpub.cache import uptodate
@@ -66,41 +66,44 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
         )
     if strict:
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
-    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
-    p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
-
-
-_EXIT_STATUSES = """exit status:
-  0    done (rejected article files, if any, are listed on stderr once, and in --json)
-  1    --strict (or check): an article file was rejected, or no feed has an item
-  2    usage or configuration error, or nothing to publish (a source folder with no
-       article file, every file rejected): nothing written, the last feeds are kept
-  3    the output folder or object store could not be written, or publish reached
-       publish.deadline still waiting on the network
-  4    another feedpub run holds the lock on the same folder or bucket prefix
-  143  stopped by SIGTERM: temporary files removed, every file whole"""
+    cache = p.add_mutually_exclusive_group()  # a cache folder means nothing to a run without the cache
+    cache.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)"
+    )
+    cache.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
     parser = _Parser(
         prog="feedpub",
-        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder, S3 or GCS.",
-        epilog=_EXIT_STATUSES,
+        description=cli_help.DESCRIPTION,
+        epilog=cli_help.MAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"feedpub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    builder = sub.add_parser("build", help="write the feeds into a folder")
+    def command(name: str) -> argparse.ArgumentParser:
+        """A subcommand with its help from :mod:`feedpub.cli_help`: description, examples, exit statuses, environment."""
+        text = cli_help.COMMANDS[name]
+        return sub.add_parser(
+            name, help=text.line, description=text.description, epilog=text.epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    init = command("init")
+    init.add_argument("dir", nargs="?", type=Path, default=Path(), metavar="DIR", help="the new site's folder (default: here)")
+
+    builder = command("build")
     _common(builder)
     builder.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
     builder.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
-    publish = sub.add_parser("publish", help="build the feeds and push them to a folder, S3 or GCS, then ping WebSub hubs")
+    publish = command("publish")
     _common(publish)
     publish.add_argument(
         "--target",
@@ -119,10 +122,10 @@ def make_parser() -> argparse.ArgumentParser:
     publish.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(publish)
 
-    check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
+    check = command("check")
     _common(check, strict=False)
 
-    serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
+    serve = command("serve")
     _common(serve, report=False, strict=False)
     serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
     serve.add_argument(
@@ -133,9 +136,21 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _selection_flags(serve)
 
-    topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
+    topics = command("topics")
     _common(topics, strict=False)
     _selection_flags(topics)
+
+    shown = command("config")
+    shown.add_argument(
+        "--config", type=Path, metavar="FILE", help=f"config file (default: the first of {config_file.looked_for()} present)"
+    )
+    shown.add_argument("--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable)")
+    shown.add_argument("--output", type=Path, metavar="DIR", help="output folder, as build --output")
+    shown.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder, as build --cache-dir")
+    shown.add_argument("--base-url", metavar="URL", help="where the feeds are served, as build --base-url")
+    shown.add_argument("--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish, as publish --target")
+    _selection_flags(shown)
+    shown.add_argument("--json", action="store_true", help="print one JSON object: the values and a map of their sources")
     return parser
 
 
@@ -188,9 +203,10 @@ def _config_path(args: argparse.Namespace) -> Path | None:
     return args.config
 
 
-def _load(args: argparse.Namespace) -> Config:
+def _load(args: argparse.Namespace, *, need_sources: bool = True) -> Config:
+    """The config a command runs with: file, environment (``args.env``) and flags applied, every value checked."""
     path = _config_path(args)
-    config = load_config(path)
+    config = load_config(path, getattr(args, "env", None))
     if args.source:
         config = replace(config, sources=tuple(args.source))
     if getattr(args, "output", None):
@@ -205,10 +221,10 @@ def _load(args: argparse.Namespace) -> Config:
         config_values.whole(1, MAX_ITEMS)(args.max_items, "--max-items")
     if getattr(args, "min_quality", None) is not None:
         config_values.number()(args.min_quality, "--min-quality")
-    if not config.sources:
+    if need_sources and not config.sources:
         where = f"in {printable(str(path))}" if path else f"in a config file (looked for {config_file.looked_for()})"
         raise ConfigError(f"no sources: give --source DIR or list 'sources' {where}")
-    for source in config.sources:
+    for source in config.sources if need_sources else ():
         if not source.is_dir():
             raise ConfigError(f"{printable(str(source))}: source folder not found")
     return config
@@ -223,6 +239,14 @@ def _shown(args: argparse.Namespace) -> tuple[Progress, Callable[[str, str], Non
     """The progress display (on a terminal, without ``--quiet``) and the ``--verbose`` listing."""
     progress = Progress(enabled=not args.quiet)
     return progress, listing(progress) if args.verbose else no_note
+
+
+def _environment(run: _Run) -> config_env.EnvOverrides:
+    """The ``FEEDPUB_*`` overrides of this process's environment; one warning per variable that names no key."""
+    env = config_env.read(os.environ)
+    for name in env.unknown:
+        run.warn(config_env.unknown_warning(printable(name)))
+    return env
 
 
 def _now() -> datetime:
@@ -367,7 +391,39 @@ def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace, run: _Run) -> int:
+    """``feedpub init [DIR]``: a new site (config, an article, a topic) that ``build`` turns into feeds."""
+    import shlex
+
+    from feedpub.init import init
+
+    for path in init(args.dir):
+        print(f"wrote {printable(str(path))}")
+    here = "" if args.dir == Path() else f"cd {shlex.quote(printable(str(args.dir)))} && "
+    print(f"next: {here}feedpub build   (or feedpub serve for a preview)")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, run: _Run) -> int:
+    """``feedpub config``: the effective configuration, each value with where it came from."""
+    from feedpub import config_show
+    from feedpub.config_file import load_yaml
+
+    config = _load(args, need_sources=False)  # every value checked, as a run would
+    if args.target is not None:
+        config_values.check_target(args.target, "--target")
+    raw = load_yaml(str(config.path)) if config.path is not None else None
+    values, sources = config_show.effective(config.path, raw, args.env, config_show.flag_values(args))
+    if args.json:
+        run.body = config_show.as_json(config.path, values, sources, os.environ)
+    else:
+        print(config_show.as_yaml(config.path, values, sources, os.environ), end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, _Run], int]] = {
+    "init": cmd_init,
+    "config": cmd_config,
     "build": cmd_build,
     "check": cmd_check,
     "topics": cmd_topics,
@@ -394,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(words)
         args.argv = words
         command, wants_json = args.command, bool(getattr(args, "json", False))
+        if command != "init":  # every other command reads the config
+            args.env = _environment(run)
         status = COMMANDS[args.command](args, run)
     except FeedpubError as exc:
         print(f"feedpub: error: {exc}", file=sys.stderr)

@@ -6,8 +6,10 @@ the file loads (:mod:`feedpub.config_values`), and a ConfigError of one line nam
 file and the key; the ``topics`` overrides are checked again once the articles are
 collected (:func:`check_overrides`). Which file applies and how it is read is
 :mod:`feedpub.config_file`. Relative paths in the file are relative to the file's
-folder. Command-line flags override the file; the CLI applies them with
-:func:`dataclasses.replace`.
+folder. ``FEEDPUB_<SECTION>_<KEY>`` variables (:mod:`feedpub.config_env`) replace keys of
+the file before it is checked; command-line flags override both, applied by the CLI with
+:func:`dataclasses.replace`. Every key and its default is also in the template
+(:mod:`feedpub.config_template`), which tests hold equal to these dataclasses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from feedpub import config_values as v
+from feedpub.config_env import EnvOverrides
 from feedpub.config_file import load_yaml
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
@@ -246,6 +249,8 @@ class Config:
     """The ``topics`` overrides by topic key (:func:`~feedpub.topics.topic_key` of the name written)."""
     override_names: dict[str, str] = field(default_factory=dict)
     """Each override's topic key -> its name as written in the file, for messages."""
+    overrides_from: str | None = None
+    """The variable that set the ``topics`` overrides (``FEEDPUB_TOPICS``), for messages; None: the file."""
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
@@ -374,24 +379,32 @@ def _get(raw: dict[str, Any], key: str, default: Any, check: v.Check, where: str
     return check(raw[key], where or key)
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and check a config file; ``None`` gives the built-in defaults.
+def load_config(path: Path | None, env: EnvOverrides | None = None) -> Config:
+    """Read and check a config file, with the environment's overrides (:mod:`feedpub.config_env`)
+    applied; ``None`` and no override give the built-in defaults.
 
     Every value is checked now, before any article is read: a ConfigError of one line
-    names the file and the key.
+    names the file and the key, or the variable that set it.
     """
-    if path is None:
+    if path is None and (env is None or not env.values):
         return Config()
-    raw = load_yaml(str(path))
+    raw = load_yaml(str(path)) if path is not None else None
+    if env is not None:
+        raw = env.apply(raw)
     try:
-        return _config(raw, path)
+        config = _config(raw, path)
     except ConfigError as exc:
-        raise ConfigError(f"{printable(str(path))}: {exc}") from None
+        blamed = env.blame(str(exc)) if env is not None else None
+        if blamed is not None:
+            raise ConfigError(blamed) from None
+        raise ConfigError(f"{printable(str(path))}: {exc}" if path is not None else str(exc)) from None
+    topics = env.names.get(("topics",)) if env is not None else None
+    return replace(config, overrides_from=topics) if topics else config
 
 
-def _config(raw: Any, path: Path) -> Config:
+def _config(raw: Any, path: Path | None) -> Config:
     raw = v.mapping(raw, "", _TOP)
-    here = path.parent
+    here = path.parent if path is not None else Path()  # no file: relative to the current folder
     site_raw = v.mapping(raw.get("site"), "site", _keys(Site))
     site = Site(**{k: _get(site_raw, k, getattr(_DEFAULT.site, k), _SITE[k], f"site.{k}") for k in site_raw})
     sources = tuple(Path(os.path.normpath(here / s)) for s in _FOLDERS(raw.get("sources"), "sources"))
@@ -514,5 +527,7 @@ def _no_topic(over: str, topics: TopicIndex) -> str:
 
 
 def _in(config: Config, message: str) -> ConfigError:
-    """A ConfigError about the config file (named when the config came from one)."""
-    return ConfigError(f"{printable(str(config.path))}: {message}" if config.path else message)
+    """A ConfigError about the ``topics`` overrides, naming where they were written: the variable
+    that set them, else the config file (when the config came from one)."""
+    where = config.overrides_from or (printable(str(config.path)) if config.path else None)
+    return ConfigError(f"{where}: {message}" if where else message)

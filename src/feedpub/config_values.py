@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from feedpub import redact
 from feedpub.errors import ConfigError
 from feedpub.text import printable
 from feedpub.urls import http_url
@@ -45,8 +46,9 @@ MAX_PATH = 4096
 
 
 def shown(value: Any) -> str:
-    """A value as a message shows it: its repr, printable and at most 60 characters."""
-    text = printable(repr(value))
+    """A value as a message shows it: its repr, printable, at most 60 characters, and without
+    the credentials a URL may carry (:mod:`feedpub.redact`)."""
+    text = printable(repr(redact.value("", value)))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
