@@ -276,6 +276,9 @@ class FolderTarget:
             except OSError:
                 pass  # some file systems cannot sync a folder; the data itself is synced
         finally:
+            # Every write has ended, so a temporary file still here is debris: one a signal
+            # left when it arrived between the file's creation and the cleanup guarding it.
+            sweep_temps(temp_fd)
             os.close(temp_fd)
             try:
                 os.rmdir(TEMP_FOLDER, dir_fd=root_fd)
