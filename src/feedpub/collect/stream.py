@@ -73,7 +73,7 @@ def _end_with_parent(parent: int) -> None:
         os._exit(0)  # the build ended before the line above took effect
 
 
-_CHUNK = 200
+_CHUNK = 100
 """Files per job sent to a worker process."""
 LOOKAHEAD = 2 * PARALLEL_ABOVE
 """Files looked at ahead of the one handed out: how far ahead misses are counted, and
@@ -81,7 +81,7 @@ LOOKAHEAD = 2 * PARALLEL_ABOVE
 
 
 class _Job:
-    """One chunk of files: parsed by a worker process (``future``) or by this one (``future`` None)."""
+    """One chunk of files: parsed by a worker process (``future``) or, if none was given it, by this one."""
 
     __slots__ = ("future", "paths", "results")
 
@@ -105,10 +105,11 @@ class _Workers:
     """Parses files in ``workers`` processes, a few chunks ahead, results in submission order.
 
     This process is one of them: ``workers - 1`` are forked, and it parses the chunks
-    they are not given, instead of waiting for theirs. Each forked process counts in
-    the memory of the run (a copy of this one at the fork), so one process fewer is a
-    third less memory on two cores, at no cost in time: the work is the same and this
-    process had little else to do.
+    they are not given instead of waiting for theirs. Each forked process counts in the
+    memory of the run (a copy of this one at the fork), so one process fewer is a third
+    less memory on two cores, at no cost in time: the work is the same, and this process
+    had little else to do. The worker processes are given chunks as they ask for none
+    more than a few ahead, so the share of each follows its speed, whatever the load.
     """
 
     def __init__(self, workers: int) -> None:
@@ -121,8 +122,8 @@ class _Workers:
         # The processes are forked at the first job: send one now, so that they are
         # copies of this process as it is at this point, not later and larger.
         self._pool.submit(int)
-        self._queued = 2 * forked  # chunks a worker process has waiting at most: never idle, never far ahead
-        self._limit = self._queued + 4
+        self._queued = 2 * forked  # chunks given to the worker processes and not done: never idle, never far ahead
+        self._limit = self._queued + 8
         self._waiting: list[str] = []
         self._jobs: deque[_Job] = deque()
         self._done: deque[Encoded] = deque()
@@ -134,27 +135,40 @@ class _Workers:
 
     def _submit(self) -> None:
         if self._waiting:
-            paths, self._waiting = self._waiting, []
-            future = None
-            if sum(job.busy() for job in self._jobs) < self._queued:
-                future = self._pool.submit(_parse_chunk, paths)
-            self._jobs.append(_Job(paths, future))
+            self._jobs.append(_Job(self._waiting, None))
+            self._waiting = []
+            self._top_up()
         while len(self._jobs) > self._limit:  # bounded: never the whole archive in flight
             self._done.extend(self._jobs.popleft().finish())
 
+    def _top_up(self) -> None:
+        """Give the worker processes the first chunks no one has, up to ``_queued`` at a time."""
+        busy = sum(job.busy() for job in self._jobs)
+        for job in self._jobs:
+            if busy >= self._queued:
+                break
+            if job.future is None and job.results is None:
+                job.future = self._pool.submit(_parse_chunk, job.paths)
+                busy += 1
+
     def ready(self) -> bool:
-        """Whether the next result is in without waiting (a chunk of this process's share is parsed now)."""
-        while not self._done and self._jobs and not self._jobs[0].busy():
+        """Whether the next result is in without waiting or parsing."""
+        while not self._done and self._jobs:
+            self._top_up()
+            first = self._jobs[0]
+            if first.results is None and (first.future is None or not first.future.done()):
+                return False
             self._done.extend(self._jobs.popleft().finish())
         return bool(self._done)
 
     def next(self) -> Encoded:
-        """The next result in submission order (waits for it, parsing this process's share meanwhile)."""
+        """The next result in submission order (waits for it, parsing chunks no one has meanwhile)."""
         if not self._done:
             if not self._jobs:
                 self._submit()
             first = self._jobs[0]
             while first.busy():
+                self._top_up()
                 mine = next((job for job in self._jobs if job.future is None and job.results is None), None)
                 if mine is None:
                     break
