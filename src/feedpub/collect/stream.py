@@ -108,8 +108,8 @@ class _Workers:
     they are not given instead of waiting for theirs. Each forked process counts in the
     memory of the run (a copy of this one at the fork), so one process fewer is a third
     less memory on two cores, at no cost in time: the work is the same, and this process
-    had little else to do. The worker processes are given chunks as they ask for none
-    more than a few ahead, so the share of each follows its speed, whatever the load.
+    had little else to do. The worker processes are kept a few chunks ahead (topped up
+    whenever this process looks), so the share of each follows its speed, whatever the load.
     """
 
     def __init__(self, workers: int) -> None:
@@ -126,6 +126,7 @@ class _Workers:
         self._limit = self._queued + 8
         self._waiting: list[str] = []
         self._jobs: deque[_Job] = deque()
+        self._given: deque[_Job] = deque()  # given to the worker processes and maybe not done, oldest first
         self._done: deque[Encoded] = deque()
 
     def add(self, path: str) -> None:
@@ -143,13 +144,17 @@ class _Workers:
 
     def _top_up(self) -> None:
         """Give the worker processes the first chunks no one has, up to ``_queued`` at a time."""
-        busy = sum(job.busy() for job in self._jobs)
+        given = self._given
+        while given and not given[0].busy():
+            given.popleft()  # done (the processes take chunks in the order given)
+        if len(given) >= self._queued:
+            return
         for job in self._jobs:
-            if busy >= self._queued:
-                break
             if job.future is None and job.results is None:
                 job.future = self._pool.submit(_parse_chunk, job.paths)
-                busy += 1
+                given.append(job)
+                if len(given) >= self._queued:
+                    break
 
     def ready(self) -> bool:
         """Whether the next result is in without waiting or parsing."""
