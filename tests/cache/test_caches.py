@@ -388,3 +388,33 @@ def test_a_large_cold_build_and_a_one_percent_edit_equal_full_builds(tmp_path: P
     b = tree(tmp_path / "b")
     assert b == tree(tmp_path / "a")
     assert b"Edited 1100" in b["all.xml"]
+
+
+def test_a_rerun_after_an_edit_checks_the_stored_selection_only_up_to_the_edit(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedpub import build_select
+    from feedpub.cache.selection import SelectionSnapshot
+    from feedpub.collect.scan import Tally
+
+    monkeypatch.setattr(Tally, "MARK_EVERY", 4)  # 41 files: ten marks
+    counted: list[int] = []
+
+    def scan_digest(*args: object, **kwargs: object) -> Tally:
+        tally = real_scan_digest(*args, **kwargs)  # type: ignore[arg-type]
+        counted.append(tally.count)
+        return tally
+
+    real_scan_digest = build_select.scan_digest
+    monkeypatch.setattr(build_select, "scan_digest", scan_digest)
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted == [] and len(SelectionSnapshot(cache).marks() or []) == 10
+    unchanged = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted == [41] and unchanged["cache"]["feeds_rendered"] == 0  # the whole scan, and the selection reused
+    # Names are scanned newest (last) first: a change to the last name ends the check in the first block.
+    write(source / "_news" / "story-039.md", article(39, title="Edited headline"))
+    edited = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted[1] <= 4 and (edited["cache"]["parsed"], edited["cache"]["hits"]) == (1, 40)
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
