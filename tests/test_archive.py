@@ -260,6 +260,22 @@ def test_each_feed_tells_its_extra_files_and_when_its_top_stories_change(site: P
     assert selected.valid_until == datetime(2025, 4, 1, 22, tzinfo=UTC)
 
 
+def test_json_report_lists_every_file_of_each_feed(site: Path) -> None:
+    """``--json`` ``topics[].files``: a script finds every file of a feed, archives and top stories included."""
+    from feedpub.build import summary
+
+    cfg = replace(load_config(site / "feedpub.yaml"), output=site / "out")
+    topics = summary(run(cfg, Overrides(), NOW))["topics"]
+    files = {t["slug"]: t["files"] for t in topics}
+    robots = ["robots.xml", "robots.atom", "robots.json"]
+    robots += [f"archive/robots/{n}{e}" for n in (1, 2, 3) for e in (".xml", ".atom")]
+    assert files["robots"] == [*robots, "top/robots.xml", "top/robots.atom", "top/robots.json"]
+    assert files["space"][-2:] == ["top/space.atom", "top/space.json"]
+    listed = [name for names in files.values() for name in names]
+    written = set(tree(site / "out")) - {".feedpub-written", "index.opml", "index.html"}
+    assert sorted(listed) == sorted(written), "each file written is listed once, under its feed"
+
+
 def test_the_validator_rules_catch_what_the_validator_reports(site: Path) -> None:
     """The checks above can fail: each breakage the W3C validator reports is found."""
     build(site)
