@@ -217,9 +217,36 @@ def test_cached_builds_write_what_an_uncached_build_writes(site: Path) -> None:
     cached, fresh = tree(site / "out"), tree(site / "fresh")
     del cached[".feedpub-written"], fresh[".feedpub-written"]
     # Two articles fewer: the last page of a feed is gone, and left in the folder (as a
-    # topic's feeds are when it disappears; publish.delete_stale removes them from S3).
+    # topic's feeds are when it disappears; publish.delete_stale removes them, below).
     assert {n: cached[n] for n in fresh} == fresh
     assert set(cached) - set(fresh) == {"archive/all/4.atom", "archive/all/4.xml"}
+
+
+def test_a_shrinking_archive_with_delete_stale_leaves_no_document_behind(s3_env, bucket: str, site: Path) -> None:
+    """The folder target and S3 alike: the unlinked last document goes, the chain stays whole."""
+    from feedpub.build_publish import publish
+
+    more = "publish: {delete_stale: true}"
+    write(site / "feedpub.yaml", CONFIG.format(base=BASE, more=more))
+    cfg = replace(load_config(site / "feedpub.yaml"), output=site / "out")
+    targets = (str(site / "out"), f"s3://{bucket}/news/")
+    for target in targets:
+        publish(cfg, Overrides(), NOW, target=target)
+    assert (site / "out" / "archive" / "all" / "4.xml").exists()
+    news = site / "site" / "_news"
+    write(news / "s4.md", story("s4", 24, quality=10))  # below min_quality now
+    (news / "s6.md").unlink()
+    gone = ("archive/all/4.atom", "archive/all/4.xml")
+    for target in targets:
+        result = publish(cfg, Overrides(), NOW, target=target)
+        assert result.published is not None and result.published.failure is None
+        assert result.published.result.deleted == gone, target
+    listed = s3_env.client().list_objects_v2(Bucket=bucket, Prefix="news/")
+    keys = {o["Key"].removeprefix("news/") for o in listed["Contents"]} - {".feedpub-manifest.json"}
+    assert keys == set(tree(site / "out")) - {".feedpub-written"}, "the bucket holds what the folder holds"
+    assert not any(name in keys for name in gone)
+    left = [u for u in QUALIFYING if not u.endswith(("/s4", "/s6"))] + ["https://news.test/space"]
+    assert sorted(walk(site / "out", "all", ".xml")) == sorted(left)  # every article once, in three documents
 
 
 def test_top_stories_by_quality_then_date_then_url(site: Path) -> None:

@@ -264,7 +264,7 @@ def run(
     :class:`~feedpub.errors.LockError` when another run writes into it.
     """
     progress = progress or Progress(enabled=False)
-    target = FolderTarget(config.output)
+    target = FolderTarget(config.output, delete_stale=config.publish.delete_stale, max_deletes=config.publish.max_deletes)
     # Under the folder's lock (LockError when another run writes there) from the first
     # step: the write sweeps what a killed run left, which only a sole writer may do.
     with (
@@ -320,7 +320,12 @@ def summary(result: BuildResult) -> dict[str, Any]:
     }
     if result.written is not None:
         w = result.written
-        out["output"] = {"folder": str(result.config.output), "written": len(w.uploaded), "unchanged": len(w.unchanged)}
+        out["output"] = {
+            "folder": str(result.config.output),
+            "written": len(w.uploaded),
+            "unchanged": len(w.unchanged),
+            "deleted": len(w.deleted),
+        }
     if result.published is not None:
         p = result.published
         out["publish"] = {
@@ -369,6 +374,8 @@ def save_stamp(
     config = result.config
     if config.image_probe.enabled or result.cache is None or result.written is None:
         return None  # probing asks the network, whose answers change; --no-cache asks for work
+    if config.publish.delete_stale and len(result.written.deleted) >= config.publish.max_deletes:
+        return None  # stale files may remain past max_deletes: the next run must delete them
     path = uptodate.stamp_file(argv)
     if path is None:
         return None
