@@ -8,6 +8,7 @@ a build without caches writes.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -317,3 +318,33 @@ def test_the_validator_rules_catch_what_the_validator_reports(site: Path) -> Non
     assert any("RFC 822" in p for p in check_feed("robots.xml", rss.replace(b"+0000</pubDate>", b"UTC</pubDate>")))
     top = files["top/robots.json"]
     assert any("hub" in p for p in check_feed("t.json", top.replace(b'"url": "https://hub.test/"', b'"uri": "x"')))
+
+
+def test_the_shipped_example_with_every_extra_passes_the_validator_rules(tmp_path: Path) -> None:
+    """``feedpub build`` on the shipped config (archives on), with top stories, a favicon, a
+    logo and a hub turned on too: every feed file passes the validator's rules."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {
+        **os.environ,
+        "FEEDPUB_SITE_BASE_URL": "https://feeds.example.org/news/",
+        "FEEDPUB_SITE_FAVICON": "https://news.example.org/favicon.png",
+        "FEEDPUB_SITE_LOGO": "https://news.example.org/logo.png",
+        "FEEDPUB_WEBSUB_HUBS": "[https://hub.example.org/]",
+        "FEEDPUB_DIGEST_ENABLED": "true",
+        "FEEDPUB_DIGEST_DAYS": "3660",
+    }
+    out = tmp_path / "out"
+    command = ["build", "--config", str(REPO / "config" / "feedpub.yaml"), "--output", str(out), "--no-cache", "-q"]
+    p = subprocess.run([sys.executable, "-m", "feedpub", *command], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    files = tree(out)
+    feeds = [n for n in files if n.endswith((".xml", ".atom", ".json"))]
+    assert {"all.atom", "archive/all/1.atom", "archive/climate/2.xml", "top/all.json", "top/climate.xml"} <= set(feeds)
+    for name in feeds:
+        assert check_feed(name, files[name]) == [], name
+    assert b"<icon>https://news.example.org/favicon.png</icon>" in files["archive/all/1.atom"]
+    assert json.loads(files["top/climate.json"])["favicon"] == "https://news.example.org/favicon.png"
