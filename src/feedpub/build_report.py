@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from feedpub.formats import EXTENSIONS, feed_files, formats_of
+from feedpub.formats import feed_files
 from feedpub.records import HELD_REASONS, Extras, HeldBack, Picked, Rejection
 from feedpub.select import SelectResult
 from feedpub.text import printable
@@ -75,16 +75,8 @@ def rejection_json(r: Rejection) -> dict[str, Any]:
 
 
 def extra_files(extras: Extras, formats: Sequence[str]) -> dict[str, list[str]]:
-    """Feed slug -> the names of its archive documents (oldest first), then of its top-stories feeds.
-
-    One pass over every extra document, however many feeds there are.
-    """
-    archive: dict[str, list[str]] = {}
-    top: dict[str, list[str]] = {}
-    for feed in extras.feeds:
-        names = [feed.path + EXTENSIONS[f] for f in formats_of(feed.kind, formats)]
-        (archive if feed.kind == "archive" else top).setdefault(feed.picked.topic.slug, []).extend(names)
-    return {slug: archive.get(slug, []) + top.get(slug, []) for slug in archive.keys() | top.keys()}
+    """Feed slug -> the names of its archive documents (oldest first), then of its top-stories feeds."""
+    return {slug: [*files.archive, *files.top] for slug, files in extras.files_by_feed(formats).items()}
 
 
 def topic_json(pick: Picked, formats: Sequence[str], more: Sequence[str] = ()) -> dict[str, Any]:
