@@ -40,7 +40,7 @@ NESTED = {
     "topics": {"name", "slug", "articles", "items", "newest", "held_back", "files"},
     "topics.held_back": {"unpublished", "future", "too_old", "below_quality"},
     "cache": {"folder", "hits", "parsed", "dropped", "feeds_reused", "feeds_rendered"},
-    "output": {"folder", "written", "unchanged"},
+    "output": {"folder", "written", "unchanged", "deleted"},
     "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems", "actions"},
     "actions": {"action", "name", "location"},
     "target.s3": {"kind", "bucket", "prefix", "endpoint"},

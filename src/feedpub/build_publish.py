@@ -66,7 +66,7 @@ def make_target(config: Config, target: str, *, deadline: Deadline | None = None
         )
 
         return S3Target(target, config.publish, deadline=deadline, warn=warn)
-    return FolderTarget(Path(target))
+    return FolderTarget(Path(target), delete_stale=config.publish.delete_stale, max_deletes=config.publish.max_deletes)
 
 
 def publish(

@@ -43,6 +43,7 @@ class Site:
     description: str | None = None
     author: str | None = None
     logo: str | None = None
+    favicon: str | None = None
     topic_link: str | None = None
 
     def feeds_url(self) -> str:
@@ -339,6 +340,7 @@ _SITE: dict[str, v.Check] = {
     "description": v.prose,
     "author": v.name,
     "logo": v.url,
+    "favicon": v.url,
     "topic_link": _topic_link,
 }
 _FORMATS = v.items(v.choice(*FORMATS), "a list of formats")
