@@ -40,7 +40,7 @@ NESTED = {
     "topics.held_back": {"unpublished", "future", "too_old", "below_quality"},
     "cache": {"folder", "hits", "parsed", "dropped", "feeds_reused", "feeds_rendered"},
     "output": {"folder", "written", "unchanged"},
-    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems"},
+    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems", "purged", "purge_problems"},
     "target.s3": {"kind", "bucket", "prefix", "endpoint"},
     "target.folder": {"kind", "path"},
 }

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from feedpub import config_values
-from feedpub.config import Config, ProbeSettings, PublishSettings, load_config
+from feedpub.config import Config, ProbeSettings, PublishSettings, PurgeSettings, load_config
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
 
@@ -36,6 +36,12 @@ def test_readme_lists_every_key_with_the_dataclass_default(section: str, cls: ty
         if (section, key) == ("publish", "target"):
             assert defaults.target is None  # the README shows an example; its default is the output folder
             continue
+        if (section, key) == ("publish", "purge"):
+            # The README shows an example (the default is no purge); its other keys are the defaults.
+            assert defaults.purge is None and set(value) == {f.name for f in fields(PurgeSettings)}
+            example = PurgeSettings(url=value["url"])
+            assert all(value[k] == getattr(example, k) for k in value if k != "url"), "publish.purge"
+            continue
         default = getattr(defaults, key)
         assert value == (str(default) if isinstance(default, Path) else default), f"{section}.{key}"
 
@@ -58,6 +64,7 @@ def test_the_readme_configuration_loads(tmp_path: Path) -> None:
     # Keys shown as null (endpoint_url, region...) are their defaults, not type errors.
     assert config.publish.endpoint_url is None and config.publish.addressing_style is None
     assert config.publish.target == "s3://feeds/news/" and config.publish.workers == 8
+    assert config.publish.purge == PurgeSettings(url="http://cache:6081/feeds/{key}")
     assert config.image_probe.cache == tmp_path / ".feedpub-cache" / "images.json"
 
 

@@ -46,6 +46,7 @@ OnRejection = Callable[[Rejection], None]
 
 if TYPE_CHECKING:
     from feedpub.deadline import Deadline  # socket and threading: only a publish needs them
+    from feedpub.publish.purge import Purged
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class Published:
     websub_problems: tuple[str, ...] = ()
     failure: FeedpubError | None = None
     where: dict[str, str] = field(default_factory=dict)
+    purged: Purged | None = None
+    """The CDN purges sent after the publish; None when none were configured or the publish failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +296,8 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "deleted": list(p.result.deleted),
             "failed": list(p.result.failed),
             "websub_problems": list(p.websub_problems),
+            "purged": p.purged.purged if p.purged else 0,
+            "purge_problems": list(p.purged.problems) if p.purged else [],
         }
     return out
 

@@ -114,6 +114,15 @@ def publish(
             result = getattr(exc, "result", None) or PublishResult()
         progress.clear()
         seconds = time.perf_counter() - t
+    purged = None
+    if failure is None and not dry_run and config.publish.purge is not None:
+        # Before the hub pings: a subscriber the hub tells must fetch the new feed, not the cache's copy.
+        from feedpub.publish.purge import purge
+
+        changed = [*result.uploaded, *result.deleted]
+        purged = purge(config.publish.purge, store.fields().get("prefix", ""), changed, deadline=deadline)
+        for problem in purged.problems:
+            warn(problem)
     hub_problems: list[str] = []
     if failure is None and not dry_run and config.hubs:
         from feedpub.publish.websub import notify_hubs
@@ -123,5 +132,5 @@ def publish(
             hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields())
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), purged)
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)
