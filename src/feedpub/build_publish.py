@@ -43,23 +43,37 @@ def publish_target(config: Config, target: str | None = None) -> str:
     if target:
         check_target(target, "--target")
     target = target or config.publish.target or str(config.output)
-    if target_scheme(target) == "s3" and not config.site.base_url:
-        raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
+    scheme = target_scheme(target)
+    if scheme is not None and not config.site.base_url:
+        store = {"s3": "S3", "az": "Azure Blob Storage"}.get(scheme, scheme)
+        raise ConfigError(f"publishing to {store} needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
-    """The target a ``publish`` writes to: a bucket for ``s3://`` URLs, else a folder.
+    """The target a ``publish`` writes to: a bucket for ``s3://``, a container for ``az://``, else a folder.
 
     An S3 target ends every request by ``deadline`` and reports problems that do not
     stop it (a damaged manifest) to ``warn``.
     """
-    if target_scheme(check_target(target, "target")) == "s3":
+    scheme = target_scheme(check_target(target, "target"))
+    if scheme == "s3":
         from feedpub.publish.s3 import (
             S3Target,  # boto3 is imported only when publishing to S3
         )
 
         return S3Target(target, config.publish, deadline=deadline, warn=warn)
+    if scheme == "az":
+        try:
+            from feedpub.publish.azure import AzureTarget  # the optional extra, imported only for az://
+        except ImportError as exc:
+            if exc.name and not exc.name.startswith("azure"):
+                raise  # not the extra: a broken install, which must show
+            missing = exc.name or "azure-storage-blob"
+            raise ConfigError(
+                f"{target}: Azure Blob Storage needs the azure extra: pip install 'feedpub[azure]' ({missing} is missing)"
+            ) from None
+        return AzureTarget(target, config.publish, deadline=deadline, warn=warn)
     return FolderTarget(Path(target))
 
 

@@ -96,14 +96,14 @@ def make_parser() -> argparse.ArgumentParser:
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
-    publish = sub.add_parser("publish", help="build the feeds and push them to a folder or S3, then ping WebSub hubs")
+    publish = sub.add_parser("publish", help="build the feeds and push them to a folder, S3 or Azure, then ping WebSub hubs")
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/",
+        metavar="DIR|s3://BUCKET/PREFIX/|az://CONTAINER/PREFIX/",
         help="where to publish (default: the config's publish.target, else output/)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3)")
+    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3 and Azure)")
     publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded, left and deleted; write nothing")
     publish.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(publish)
@@ -244,7 +244,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3 or Azure), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)

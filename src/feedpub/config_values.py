@@ -262,7 +262,7 @@ def items(check: Check, what: str, *, single: bool = False) -> Check:
     return check_list
 
 
-TARGET_SCHEMES = ("s3",)
+TARGET_SCHEMES = ("s3", "az")
 """URL schemes a publish target may have; anything else with no scheme is a folder."""
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 

@@ -13,7 +13,7 @@ from feedpub.errors import ConfigError
 
 from ..conftest import FIXTURE_SITE
 
-SUPPORTED = "(supported: s3:// or a folder path)"
+SUPPORTED = "(supported: s3://, az:// or a folder path)"
 
 
 @pytest.mark.parametrize("target", ["gs://bucket/feeds/", "ftp://x/", "file:///srv/feeds/", "S3://bucket/feeds/"])
