@@ -40,8 +40,22 @@ NESTED = {
     "topics.held_back": {"unpublished", "future", "too_old", "below_quality"},
     "cache": {"folder", "hits", "parsed", "dropped", "feeds_reused", "feeds_rendered"},
     "output": {"folder", "written", "unchanged"},
-    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems", "purged", "purge_problems"},
+    "publish": {
+        "target",
+        "dry_run",
+        "uploaded",
+        "unchanged",
+        "deleted",
+        "failed",
+        "websub_problems",
+        "actions",
+        "purged",
+        "purge_problems",
+    },
+    "actions": {"action", "name", "location"},
+    "target.az": {"kind", "container", "prefix", "endpoint"},
     "target.s3": {"kind", "bucket", "prefix", "endpoint"},
+    "target.gs": {"kind", "bucket", "prefix", "endpoint"},
     "target.folder": {"kind", "path"},
 }
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -57,7 +71,7 @@ def documented_keys() -> set[str]:
 def test_the_readme_documents_every_key() -> None:
     keys = COMMON | set().union(*SECTIONS.values()) | set().union(*NESTED.values())
     assert keys <= documented_keys()
-    assert documented_keys() - keys == {"s3"}  # a value: {"kind": "s3", ...}
+    assert documented_keys() - keys == {"s3", "gs", "az"}  # values: {"kind": "s3", ...}
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
@@ -99,6 +113,8 @@ def check_schema(report: dict[str, Any], status: int) -> None:
         assert set(report["publish"]) == NESTED["publish"]
         target = report["publish"]["target"]
         assert set(target) == NESTED[f"target.{target['kind']}"]
+        for action in report["publish"]["actions"]:
+            assert set(action) == NESTED["actions"] and action["action"] in ("upload", "delete")
 
 
 def build_args(out: Path, *extra: str) -> list[str]:

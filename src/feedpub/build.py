@@ -82,8 +82,18 @@ class Published:
     websub_problems: tuple[str, ...] = ()
     failure: FeedpubError | None = None
     where: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    """Name -> where it went (``s3://BUCKET/KEY`` or a path) for every file uploaded or deleted."""
     purged: Purged | None = None
     """The CDN purges sent after the publish; None when none were configured or the publish failed."""
+
+    def actions(self) -> list[dict[str, str]]:
+        """One ``{"action", "name", "location"}`` per upload, then per delete, as done (or, in a dry run, as it would be)."""
+        return [
+            {"action": action, "name": name, "location": self.locations.get(name, name)}
+            for action, names in (("upload", self.result.uploaded), ("delete", self.result.deleted))
+            for name in names
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +306,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "deleted": list(p.result.deleted),
             "failed": list(p.result.failed),
             "websub_problems": list(p.websub_problems),
+            "actions": p.actions(),
             "purged": p.purged.purged if p.purged else 0,
             "purge_problems": list(p.purged.problems) if p.purged else [],
         }

@@ -32,32 +32,35 @@ from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import PublishResult
 from feedpub.sigterm import stop_on_sigterm
 
+BUCKET_SCHEMES = ("s3", "gs")
+"""Targets written through :class:`~feedpub.publish.s3.S3Target` (GCS through its S3-compatible API)."""
+
 
 def publish_target(config: Config, target: str | None = None) -> str:
     """Where to publish: ``target``, else the config's ``publish.target``, else the output folder.
 
-    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://`` (it is no
-    folder name), and for S3 without a base URL: the feeds' self links would point at a
-    local preview address.
+    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://``, ``gs://`` and ``az://``
+    (it is no folder name), and for a bucket without a base URL: the feeds' self links
+    would point at a local preview address.
     """
     if target:
         check_target(target, "--target")
     target = target or config.publish.target or str(config.output)
     scheme = target_scheme(target)
     if scheme is not None and not config.site.base_url:
-        store = {"s3": "S3", "az": "Azure Blob Storage"}.get(scheme, scheme)
+        store = "Azure Blob Storage" if scheme == "az" else "a bucket"
         raise ConfigError(f"publishing to {store} needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
-    """The target a ``publish`` writes to: a bucket for ``s3://``, a container for ``az://``, else a folder.
+    """The target a ``publish`` writes to: a bucket for ``s3://`` and ``gs://`` URLs, a container for ``az://``, else a folder.
 
     An S3 target ends every request by ``deadline`` and reports problems that do not
     stop it (a damaged manifest) to ``warn``.
     """
     scheme = target_scheme(check_target(target, "target"))
-    if scheme == "s3":
+    if scheme in BUCKET_SCHEMES:
         from feedpub.publish.s3 import (
             S3Target,  # boto3 is imported only when publishing to S3
         )
@@ -84,6 +87,7 @@ def publish(
     *,
     target: str | None = None,
     dry_run: bool = False,
+    force: bool = False,
     use_cache: bool = True,
     probe_network: bool = True,
     progress: Progress | None = None,
@@ -96,7 +100,7 @@ def publish(
     another run holds it; a dry run takes none, see ``Target.lock_key``). A target that
     fails is not raised here: ``published.failure`` holds the error, so the caller can
     report what was done before raising it. With ``dry_run`` nothing is written and no
-    hub is pinged.
+    hub is pinged. With ``force`` every file is uploaded again, changed or not.
 
     The whole run, lock wait included, ends by ``publish.deadline``: every network wait
     (image probes, the store, the hubs) stops there. A store still waited on fails the
@@ -122,7 +126,9 @@ def publish(
         try:
             if deadline.expired():
                 raise DeadlineExceeded(f"{store.describe()}: not written: the run reached its deadline ({deadline.describe()})")
-            result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("publishing", d, n))
+            result = store.publish(
+                made.files, dry_run=dry_run, force=force, progress=lambda d, n: progress.update("publishing", d, n)
+            )
         except FeedpubError as exc:
             failure = exc
             result = getattr(exc, "result", None) or PublishResult()
@@ -146,5 +152,8 @@ def publish(
             hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), purged)
+    locations = {name: store.location(name) for name in (*result.uploaded, *result.deleted)}
+    published = Published(
+        store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), locations, purged=purged
+    )
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

@@ -81,7 +81,7 @@ def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
     parser = _Parser(
         prog="feedpub",
-        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.",
+        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder, S3 or GCS.",
         epilog=_EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -96,15 +96,22 @@ def make_parser() -> argparse.ArgumentParser:
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
-    publish = sub.add_parser("publish", help="build the feeds and push them to a folder, S3 or Azure, then ping WebSub hubs")
+    publish = sub.add_parser("publish", help="build the feeds and push them to a folder, S3, GCS or Azure, then ping WebSub hubs")
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/|az://CONTAINER/PREFIX/",
+        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/|az://CONTAINER/PREFIX/",
         help="where to publish (default: the config's publish.target, else output/)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3 and Azure)")
-    publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded, left and deleted; write nothing")
+    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket or container)")
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each upload and delete as '(dryrun) upload: NAME to s3://BUCKET/KEY', then the counts; write nothing",
+    )
+    publish.add_argument(
+        "--force", action="store_true", help="upload every file again, changed or not (new headers, a repaired store)"
+    )
     publish.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(publish)
 
@@ -244,7 +251,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder, S3 or Azure), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3, GCS or Azure), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)
@@ -252,16 +259,20 @@ def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
     if not config.site.base_url and not args.quiet:
         run.warn(NO_BASE_URL)
     result = publish(
-        config, _overrides(args), _now(), target=target, dry_run=args.dry_run, use_cache=not args.no_cache,
+        config, _overrides(args), _now(), target=target, dry_run=args.dry_run, force=args.force, use_cache=not args.no_cache,
         probe_network=not args.no_probe, progress=Progress(enabled=not args.quiet), warn=run.warn,
         on_rejection=run.skipped(args),
     )  # fmt: skip
     run.body = build.summary(result)
     done = run.body["publish"]
     if args.dry_run and not args.json:
-        for verb, key in (("would upload", "uploaded"), ("would leave", "unchanged"), ("would delete", "deleted")):
-            for name in done[key]:
-                print(f"{verb} {name}")
+        # The lines of `aws s3 sync --dryrun`, so what users grep for keeps working.
+        for action in done["actions"]:
+            if action["action"] == "upload":
+                print(f"(dryrun) upload: {action['name']} to {action['location']}")
+            else:
+                print(f"(dryrun) delete: {action['location']}")
+        print(f"would upload {len(done['uploaded'])}, leave {len(done['unchanged'])}, delete {len(done['deleted'])}")
     published = result.published
     if published is not None and published.failure is not None:
         raise published.failure  # after the report of what was done (the JSON's "publish")

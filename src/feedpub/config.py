@@ -124,6 +124,55 @@ def _purge(value: Any, key: str) -> PurgeSettings:
     return PurgeSettings(**raw)
 
 
+@dataclass(frozen=True, slots=True)
+class PublishRule:
+    """One entry of ``publish.rules``: the objects it matches and the headers (and gzip) they get.
+
+    A key left out (None) keeps the default for that header: the file kind's Content-Type,
+    ``publish.cache_control``, no gzip. The first rule whose ``match`` fits a name wins.
+    """
+
+    match: str
+    cache_control: str | None = None
+    content_type: str | None = None
+    gzip: bool | None = None
+
+
+_RULE: dict[str, v.Check] = {
+    "match": v.glob,
+    "cache_control": v.header_value,
+    "content_type": v.media_type_value,
+    "gzip": v.flag,
+}
+
+
+def _publish_rules(value: Any, key: str) -> tuple[PublishRule, ...]:
+    """``publish.rules``: a list of ``{match, cache_control, content_type, gzip}``, each checked."""
+    if isinstance(value, tuple) and all(isinstance(r, PublishRule) for r in value):
+        raw: list[Any] = [{f.name: getattr(r, f.name) for f in fields(r) if getattr(r, f.name) is not None} for r in value]
+    elif value is None:
+        raw = []
+    else:
+        raw = v.of_type(value, list, key, "a list of rules ({match: GLOB, cache_control, content_type, gzip})")
+    rules: list[PublishRule] = []
+    for i, entry in enumerate(raw):
+        where = f"{key}[{i}]"
+        entry = v.mapping(entry, where, set(_RULE))
+        if not entry:
+            raise ConfigError(f"{where}: expected a mapping with at least 'match', got {v.shown(entry)}")
+        if entry.get("match") is None:
+            raise ConfigError(f"{where}.match: missing: each rule names the objects it applies to (such as '*.xml')")
+        checked: dict[str, Any] = {k: None if val is None else _RULE[k](val, f"{where}.{k}") for k, val in entry.items()}
+        first = next((j for j, r in enumerate(rules) if r.match == checked["match"]), None)
+        if first is not None:
+            raise ConfigError(
+                f"{where}.match: {v.shown(checked['match'])} is already {key}[{first}]'s: the first match wins, "
+                "so this rule would never apply"
+            )
+        rules.append(PublishRule(**checked))
+    return tuple(rules)
+
+
 @dataclass(frozen=True)
 class PublishSettings:
     """The ``publish`` section: how ``feedpub publish`` writes, every key with its default.
@@ -145,10 +194,14 @@ class PublishSettings:
     lock_wait: float = _setting(0, v.number(0, MAX_WAIT, "a number of seconds"))
     deadline: float = _setting(600, v.number(0, MAX_DEADLINE, "a number of seconds", above=True))
     """The longest one publish may take, start to end; past it the run stops waiting and exits 3."""
+    rules: tuple[PublishRule, ...] = _setting((), _publish_rules)
+    """Per-object headers and gzip (first match wins); a list of mappings is accepted and checked."""
     purge: PurgeSettings | None = _setting(None, _purge)  # noqa: RUF009 - a field()
     """CDN purges after a successful publish; None: none."""
 
     def __post_init__(self) -> None:
+        # The loader passes the file's list of mappings: keep them as checked records.
+        object.__setattr__(self, "rules", _publish_rules(self.rules, "publish.rules"))
         _check_settings(self, "publish")
         if self.target is not None:
             v.check_target(self.target, "publish.target")

@@ -263,3 +263,45 @@ def test_cli_without_the_extra_exits_2_naming_the_pip_command(tmp_path: Path) ->
 def test_cli_az_needs_base_url(azurite: Azurite) -> None:
     p = cli("--source", str(FIXTURE_SITE), "--target", "az://feeds/news/")
     assert p.returncode == 2 and "--base-url" in p.stderr
+
+
+# -- per-object rules, gzip, header changes, --force (the rules decided in publish/rules.py) --
+
+
+def test_rules_gzip_and_header_changes_reupload_exactly_what_they_affect(azurite: Azurite) -> None:
+    import gzip
+
+    container = azurite.make_container(public=True)
+    url = f"az://{container}/news/"
+    rules = [{"match": "*.atom", "gzip": True, "cache_control": "max-age=60"}]
+    files = build()
+    first = target(url, rules=rules).publish(files)
+    assert len(first.uploaded) == len(files)
+    props = blobs(azurite, container)
+    atom = next(f for f in files if f.name.endswith(".atom"))
+    stored = props["news/" + atom.name]
+    assert stored.content_settings.content_encoding == "gzip" and stored.content_settings.cache_control == "max-age=60"
+    raw = azurite.service().get_blob_client(container, "news/" + atom.name).download_blob(decompress=False).readall()
+    assert gzip.decompress(raw) == atom.data
+    answer = requests.get(f"{azurite.endpoint}/{container}/news/{atom.name}", timeout=10)  # decoded, as readers do
+    assert answer.headers["Content-Encoding"] == "gzip" and answer.content == atom.data
+    assert props["news/ai.xml"].content_settings.content_encoding in (None, "")
+
+    count = len(azurite.puts(container))
+    assert target(url, rules=rules).publish(files).uploaded == ()
+    assert len(azurite.puts(container)) == count  # gzip is deterministic: nothing to upload
+
+    changed = [{"match": "*.atom", "gzip": True, "cache_control": "max-age=120"}]
+    result = target(url, rules=changed).publish(files)
+    assert sorted(result.uploaded) == sorted(f.name for f in files if f.name.endswith(".atom"))
+    assert blobs(azurite, container)["news/" + atom.name].content_settings.cache_control == "max-age=120"
+
+    assert sorted(target(url, rules=changed).publish(files, force=True).uploaded) == sorted(f.name for f in files)
+
+
+def test_cli_dry_run_names_each_blob_and_writes_nothing(azurite: Azurite) -> None:
+    container = azurite.make_container()
+    p = cli("--source", str(FIXTURE_SITE), "--target", f"az://{container}/d/", "--base-url", "https://f.test/", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    assert f"(dryrun) upload: robots.xml to az://{container}/d/robots.xml" in p.stdout
+    assert blobs(azurite, container) == {} and azurite.puts(container) == []

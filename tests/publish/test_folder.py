@@ -47,6 +47,21 @@ def test_unchanged_file_keeps_its_mtime(tmp_path: Path) -> None:
     assert (tmp_path / "topics.opml").stat().st_mtime == old
 
 
+def test_force_rewrites_unchanged_files_and_a_dry_run_names_their_paths(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    old = 1_000_000_000
+    for item in files():
+        os.utime(tmp_path / item.name, (old, old))
+    target = FolderTarget(tmp_path)
+    assert target.publish(files(), dry_run=True, force=True).uploaded == tuple(f.name for f in files())
+    assert all((tmp_path / f.name).stat().st_mtime == old for f in files())  # a dry run writes nothing
+    assert target.location("sub/vision.xml") == str(tmp_path / "sub" / "vision.xml")
+    result = target.publish(files(), force=True)
+    assert sorted(result.uploaded) == sorted(f.name for f in files()) and result.unchanged == ()
+    assert all((tmp_path / f.name).stat().st_mtime != old for f in files())
+    assert all((tmp_path / f.name).read_bytes() == f.data for f in files())
+
+
 FAILING_WRITE = """
 import resource, signal, sys
 from feedpub.publish.folder import FolderTarget

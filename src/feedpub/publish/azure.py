@@ -41,6 +41,7 @@ from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
 from feedpub.publish.apply import NotOurs, apply
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan
+from feedpub.publish.rules import ObjectHeaders, StoredObject, prepare
 from feedpub.records import OutputFile, PublishResult
 from feedpub.urls import is_http, public_url
 
@@ -164,7 +165,7 @@ class AzureTarget:
     endpoint unreachable or too slow); when some blobs fail it finishes what it safely
     can, then raises :class:`~feedpub.publish.apply.PublishIncomplete`.
 
-    ``settings`` is the config's ``publish`` section (``cache_control``,
+    ``settings`` is the config's ``publish`` section (``cache_control``, ``rules``,
     ``delete_stale``, ``max_deletes``, ``workers``; the S3 keys are not read). The
     timeouts and attempts are no config keys: tests shorten them.
     """
@@ -186,7 +187,7 @@ class AzureTarget:
         self.container, self.prefix = parse_az_url(url)
         if max_attempts < 1:
             raise ConfigError("Azure target: max_attempts must be at least 1")
-        self.cache_control = settings.cache_control
+        self.settings = settings
         self.delete_stale = settings.delete_stale
         self.max_deletes = settings.max_deletes
         self.workers = settings.workers
@@ -233,6 +234,10 @@ class AzureTarget:
     def fields(self) -> dict[str, str]:
         """``{"kind": "az", "container", "prefix", "endpoint"}`` (the endpoint without credentials)."""
         return {"kind": "az", "container": self.container, "prefix": self.prefix, "endpoint": self.endpoint}
+
+    def location(self, name: str) -> str:
+        """``az://CONTAINER/KEY`` of the file ``name``, as a dry run shows it."""
+        return f"az://{self.container}/{self.prefix}{name}"
 
     # -- messages -------------------------------------------------------------------
 
@@ -296,7 +301,7 @@ class AzureTarget:
                 raise
             return None
 
-    def _plan(self, files: Sequence[OutputFile]) -> tuple[Plan, bool]:
+    def _plan(self, files: Sequence[StoredObject], *, force: bool) -> tuple[Plan, bool]:
         """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
         listing = self._list()
         manifest: dict[str, Entry] = {}
@@ -314,15 +319,19 @@ class AzureTarget:
                 f"{self.where(self.manifest_key)}: the manifest is unusable ({problem}); "
                 "every file is uploaded again and the manifest rebuilt"
             )
-        return mf.plan(files, listing, manifest, self.prefix, self.cache_control), problem is not None
+        return mf.plan(files, listing, manifest, self.prefix, force=force), problem is not None
 
-    def _put_blob(self, key: str, body: bytes, content_type: str, cache_control: str) -> str:
-        """One Put Blob with feedpub's mark and explicit headers; returns the ETag the store gave it."""
+    def _put_blob(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
+        """One Put Blob with feedpub's mark and the headers as given; returns the ETag the store gave it."""
         md5 = hashlib.md5(body).digest()
         settings = ContentSettings(
             # Without a type Azure serves the generic binary type, which readers refuse.
-            content_type=content_type or UNKNOWN_CONTENT_TYPE,
-            cache_control=cache_control,
+            content_type=headers.content_type or UNKNOWN_CONTENT_TYPE,
+            cache_control=headers.cache_control,
+            # Stored and served as given ("" sends none); the mark and MD5 are of these
+            # (maybe gzipped) bytes, which is what the listing reports. Azure never
+            # decompresses for a client, unlike GCS.
+            content_encoding=headers.content_encoding or None,
             # Stored as the blob's Content-MD5, which Azure serves and checks against.
             content_md5=bytearray(md5),
         )
@@ -339,10 +348,9 @@ class AzureTarget:
         )
         return _strip_etag(str(response.get("etag") or ""))
 
-    def put(self, item: OutputFile) -> Entry:
-        """Upload one file and return its manifest entry."""
-        etag = self._put_blob(self.prefix + item.name, item.data, item.content_type, self.cache_control)
-        return Entry(mf.sha256(item.data), len(item.data), etag, item.content_type, self.cache_control)
+    def put(self, item: StoredObject) -> Entry:
+        """Upload one object (body and headers as :mod:`~feedpub.publish.rules` gave them) and return its manifest entry."""
+        return Entry.of(item, self._put_blob(self.prefix + item.name, item.body, item.headers))
 
     def delete(self, name: str, entry: Entry) -> bool:
         """Delete one stale blob if it still carries feedpub's mark and ETag; False when already gone."""
@@ -367,7 +375,7 @@ class AzureTarget:
 
     def write_manifest(self, entries: Mapping[str, Entry]) -> None:
         """Store the manifest blob; readers must not cache it, it changes with every publish."""
-        self._put_blob(self.manifest_key, mf.dump(entries), "application/json", "no-cache")
+        self._put_blob(self.manifest_key, mf.dump(entries), ObjectHeaders("application/json", "no-cache"))
 
     # -- the run --------------------------------------------------------------------
 
@@ -376,14 +384,20 @@ class AzureTarget:
         files: Sequence[OutputFile],
         *,
         dry_run: bool = False,
+        force: bool = False,
         progress: Progress | None = None,
     ) -> PublishResult:
-        """Make the container/prefix hold ``files``; raise PublishError (see the class docstring) on failure."""
-        refused = mf.check_names(files, self.prefix)
+        """Make the container/prefix hold ``files``; raise PublishError (see the class docstring) on failure.
+
+        Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
+        it; ``force`` uploads every one, changed or not.
+        """
+        objects = prepare(files, self.settings)
+        refused = mf.check_names(objects, self.prefix)
         if refused:
             raise PublishError(f"{self.where()}: {refused}")
         try:
-            plan, rebuild = self._plan(files)
+            plan, rebuild = self._plan(objects, force=force)
         except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
             raise PublishError(f"{self.where()}: {self.cause(exc)[0]}") from None
         deletable = plan.stale[: self.max_deletes] if self.delete_stale else ()
