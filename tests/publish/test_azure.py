@@ -14,13 +14,16 @@ import pytest
 import requests
 
 from feedpub.config import PublishSettings
+from feedpub.deadline import Deadline
 from feedpub.errors import ConfigError, PublishError
 from feedpub.publish.apply import PublishIncomplete
 from feedpub.publish.azure import SHA_META, AzureTarget, parse_az_url
+from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.publish.manifest import MANIFEST_NAME
 
 from ..conftest import FIXTURE_SITE
 from .azurite import ACCOUNT, AZURE_VARIABLES, KEY, Azurite
+from .slowhttp import slow
 from .test_s3 import build
 
 
@@ -305,3 +308,36 @@ def test_cli_dry_run_names_each_blob_and_writes_nothing(azurite: Azurite) -> Non
     assert p.returncode == 0, p.stderr
     assert f"(dryrun) upload: robots.xml to az://{container}/d/robots.xml" in p.stdout
     assert blobs(azurite, container) == {} and azurite.puts(container) == []
+
+
+# -- bounds and the lock -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["trickle", "stall"])
+def test_an_endpoint_that_never_finishes_is_cut_at_the_request_bound(mode: str) -> None:
+    with slow(mode) as server:
+        env = {"AZURE_STORAGE_ACCOUNT_URL": f"{server.url}/{ACCOUNT}", "AZURE_STORAGE_KEY": KEY}
+        store = target("az://feeds/news/", env=env, request_timeout=2)
+        with pytest.raises(PublishError) as info:
+            store.publish(build())
+        assert server.wait_hung_up(1) >= 1  # the request was cut, not left reading in a stray thread
+    assert str(info.value) == f"Azure endpoint {server.url}/{ACCOUNT}, container feeds: no complete answer within 2 s"
+    assert info.value.exit_status == 3
+
+
+def test_the_run_deadline_is_named_when_it_comes_first() -> None:
+    with slow() as server:
+        env = {"AZURE_STORAGE_ACCOUNT_URL": f"{server.url}/{ACCOUNT}", "AZURE_STORAGE_KEY": KEY}
+        store = AzureTarget("az://feeds/news/", PublishSettings(), env=env, deadline=Deadline.after(2))
+        with pytest.raises(PublishError) as info:
+            store.publish(build())
+    assert str(info.value).endswith("still waiting for an answer at the deadline (publish.deadline: 2 s)")
+
+
+def test_a_second_run_on_the_same_container_and_prefix_exits_4(azurite: Azurite) -> None:
+    container = azurite.make_container()
+    held = target(f"az://{container}/news").lock_key()  # another spelling of the same place
+    with acquire_lock(lock_file(held)):
+        p = cli("--source", str(FIXTURE_SITE), "--target", f"az://{container}/news/", "--base-url", "https://f.test/")
+    assert p.returncode == 4 and "another feedpub run holds the lock" in p.stderr
+    assert azurite.puts(container) == []
