@@ -22,12 +22,15 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from azure.storage.blob import BlobServiceClient
 
 from ..conftest import REPO
 from ..s3server import free_port
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobServiceClient
 
 ACCOUNT = "devstoreaccount1"
 KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
@@ -117,6 +120,7 @@ class Azurite:
 
     def service(self) -> BlobServiceClient:
         """A client of the emulator's account, for the tests' own checks."""
+        from azure.storage.blob import BlobServiceClient  # the optional extra: only where these tests run
 
         return BlobServiceClient.from_connection_string(self.connection_string)
 
