@@ -19,6 +19,7 @@ import yaml
 
 from ..s3server import S3Server, free_port
 from ..test_cli_publish import public_read
+from .slowhttp import slow
 from .varnish import Varnish
 
 ARTICLE = """---
@@ -233,3 +234,23 @@ def test_bad_purge_settings_exit_2_with_one_line(tmp_path: Path, purge: dict[str
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"feedpub: error: {conf}: ") and message in lines[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_a_cache_that_never_answers_is_cut_at_the_purge_timeout(tmp_path: Path) -> None:
+    with slow("stall") as cache:
+        site(tmp_path / "site")
+        conf = config(tmp_path, str(tmp_path / "out"), {"url": f"{cache.url}/{{name}}", "timeout": 1, "workers": 2})
+        p = publish(conf, "--no-cache")
+        assert cache.wait_hung_up(1) >= 1  # each purge was cut, not left waiting in a stray thread
+    assert p.returncode == 0, p.stderr
+    problems = json.loads(p.stdout)["publish"]["purge_problems"]
+    assert problems and all("no complete answer within 1 s" in line for line in problems)
+
+
+def test_a_failed_publish_purges_nothing(recorder: Recorder, tmp_path: Path) -> None:
+    site(tmp_path / "site")
+    (tmp_path / "out").write_text("a file where the output folder should be")
+    conf = config(tmp_path, str(tmp_path / "out"), {"url": f"{recorder.url}/{{key}}"})
+    p = publish(conf)
+    assert p.returncode == 3
+    assert recorder.requests == [] and json.loads(p.stdout)["publish"]["purge_problems"] == []

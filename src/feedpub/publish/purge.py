@@ -92,7 +92,8 @@ def _purge_one(name: str, *, settings: PurgeSettings, prefix: str, deadline: Dea
     except TimedOut as exc:
         return shown, exc.cause()
     except requests.Timeout:
-        return shown, f"no answer within {settings.timeout:g} s"
+        # requests' own read timeout can fire a moment before the total bound: one cause, one wording.
+        return shown, TimedOut(settings.timeout).cause()
     except requests.ConnectionError:
         return shown, "cannot connect"
     except requests.RequestException as exc:
