@@ -222,6 +222,9 @@ def test_a_dry_run_purges_nothing(recorder: Recorder, tmp_path: Path) -> None:
         ({"url": "http://cache/{slug}/{key}"}, "only {key} and {name} may stand in braces"),
         ({"url": "http://cache/{key}", "method": "PUR GE"}, "publish.purge.method: 'PUR GE' is not an HTTP method"),
         ({"url": "http://cache/{key}", "timeout": 0}, "publish.purge.timeout: must be more than 0"),
+        ({"url": "http://cache/{key}", "timeout": 61}, "publish.purge.timeout: must be at most 60"),
+        ({"url": "http://cache/{key}", "workers": 65}, "publish.purge.workers: must be at most 64"),
+        ({"url": "http://u:pw-s3cret@cache/?t=tok-s3cret"}, "publish.purge.url: 'http://cache/' holds no {key}"),
         ({"method": "PURGE"}, "publish.purge.url: required"),
         ({"url": "http://cache/{key}", "secret": "x"}, "publish.purge.secret: unknown key"),
     ],
@@ -233,6 +236,7 @@ def test_bad_purge_settings_exit_2_with_one_line(tmp_path: Path, purge: dict[str
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"feedpub: error: {conf}: ") and message in lines[0]
+    assert "s3cret" not in p.stderr + p.stdout  # a URL's credentials never show, not even in a config error
     assert not (tmp_path / "out").exists()
 
 
