@@ -47,6 +47,7 @@ OnRejection = Callable[[Rejection], None]
 
 if TYPE_CHECKING:
     from feedpub.deadline import Deadline  # socket and threading: only a publish needs them
+    from feedpub.publish.purge import Purged
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class Published:
     where: dict[str, str] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)
     """Name -> where it went (``s3://BUCKET/KEY`` or a path) for every file uploaded or deleted."""
+    purged: Purged | None = None
+    """The CDN purges sent after the publish; None when none were configured or the publish failed."""
 
     def actions(self) -> list[dict[str, str]]:
         """One ``{"action", "name", "location"}`` per upload, then per delete, as done (or, in a dry run, as it would be)."""
@@ -337,6 +340,8 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "failed": list(p.result.failed),
             "websub_problems": list(p.websub_problems),
             "actions": p.actions(),
+            "purged": p.purged.purged if p.purged else 0,
+            "purge_problems": list(p.purged.problems) if p.purged else [],
         }
     return out
 
