@@ -74,7 +74,7 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG, ENV_CACHE, ENV_PROXY),
     ),
     "publish": Help(
-        "build, push to a folder, S3, GCS or Azure, then ping WebSub hubs",
+        "build, push to a folder, S3, GCS or Azure; ping WebSub hubs",
         "Build the feeds, upload the ones that changed to the target (a folder, by default the\n"
         "output folder, s3://BUCKET/PREFIX/, gs://BUCKET/PREFIX/ or az://CONTAINER/PREFIX/),\n"
         "delete stale ones if configured, purge the changed ones from a CDN if configured,\n"
