@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feedpub import __version__, build, cli_help, config_env, config_file, config_values, report
+from feedpub import __version__, build, cli_help, colour, config_env, config_file, config_values, report
 from feedpub.build import BuildResult, Overrides
 from feedpub.build_report import no_note, nothing_selected, rejection_json
 from feedpub.cache import uptodate
@@ -88,10 +88,16 @@ def make_parser() -> argparse.ArgumentParser:
     def command(name: str) -> argparse.ArgumentParser:
         """A subcommand with its help from :mod:`feedpub.cli_help`: description, examples, exit statuses, environment."""
         text = cli_help.COMMANDS[name]
-        return sub.add_parser(
+        made = sub.add_parser(
             name, help=text.line, description=text.description, epilog=text.epilog(),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )  # fmt: skip
+        # Every command can print an error line, so every one takes --color.
+        made.add_argument(
+            "--color", choices=colour.CHOICES, default=colour.CHOICES[0], metavar="WHEN",
+            help="colour errors and warnings on stderr: auto (a terminal, NO_COLOR unset), always, never",
+        )  # fmt: skip
+        return made
 
     init = command("init")
     init.add_argument("dir", nargs="?", type=Path, default=Path(), metavar="DIR", help="the new site's folder (default: here)")
@@ -165,12 +171,17 @@ class _Run:
     are not among them (the JSON lists those, and a rerun has none that is new).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, paint: colour.Paint) -> None:
         self.lines: list[str] = []
         self.body: dict[str, Any] = {}
+        self.paint = paint
 
     def warn(self, message: str) -> None:
         self.lines.append(message)
+        print(self.paint.problem(message), file=sys.stderr)
+
+    def say(self, message: str) -> None:
+        """A line that is news, not a problem (``serve``'s address and rebuilds): plain, and not a warning."""
         print(f"feedpub: {message}", file=sys.stderr)
 
     def skipped(self, args: argparse.Namespace) -> Callable[[Rejection], None]:
@@ -186,7 +197,7 @@ class _Run:
 
         def tell(r: Rejection) -> None:
             if (verbose or not r.known) and not silent:
-                print(f"feedpub: skipped {printable(r.path)}: {r.reason}", file=sys.stderr)
+                print(self.paint.problem(f"skipped {printable(r.path)}: {r.reason}"), file=sys.stderr)
 
         return tell
 
@@ -288,7 +299,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
         return status  # no up-to-date stamp: its replay could not list what this run did
     problem = build.save_stamp(
         result, argv=args.argv, config_path=None if args.config is None else str(args.config),
-        quiet=args.quiet, json=args.json, warnings=run.lines, status=status,
+        quiet=args.quiet, json=args.json, warnings=run.lines, status=status, color=args.color,
     )  # fmt: skip
     if problem and not args.quiet:
         run.warn(problem)
@@ -339,8 +350,8 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     links = f"; links use {config.site.base_url}" if args.base_url else ""
     preview(
         config, _overrides(args), args.port, bind=args.bind, base_url=config.site.base_url if args.base_url else None,
-        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args),
-        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
+        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args), told=run.say,
+        ready=lambda url: run.say(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
@@ -441,7 +452,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     started = time.perf_counter()
     words = list(sys.argv[1:] if argv is None else argv)
-    run = _Run()
+    run = _Run(colour.for_stderr(colour.choice_in(words)))
     # Until the arguments are parsed (a usage error may stop that): what they seem to ask.
     command = next((w for w in words if w in COMMANDS), None)
     wants_json = "--json" in words
@@ -450,11 +461,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(words)
         args.argv = words
         command, wants_json = args.command, bool(getattr(args, "json", False))
+        run.paint = colour.for_stderr(args.color)
         if command != "init":  # every other command reads the config
             args.env = _environment(run)
         status = COMMANDS[args.command](args, run)
     except FeedpubError as exc:
-        print(f"feedpub: error: {exc}", file=sys.stderr)
+        print(run.paint.error(str(exc)), file=sys.stderr)
         status, error = exc.exit_status, str(exc)
     except KeyboardInterrupt:
         print("feedpub: interrupted", file=sys.stderr)

@@ -13,6 +13,7 @@ ENV_AWS = (
     "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
     "  AWS_ENDPOINT_URL         the AWS credential chain and endpoint (HMAC keys for gs://)"
 )
+ENV_COLOUR = "  NO_COLOR                 set and not empty: no colour (unless --color always)"
 ENV_PROXY = "  HTTPS_PROXY, NO_PROXY     proxies for image probes and WebSub pings"
 
 STATUS_DONE = "  0    done (rejected article files, if any, are listed on stderr once, and in --json)"
@@ -54,7 +55,7 @@ COMMANDS: dict[str, Help] = {
             "  2    a file is already there (named), or DIR is not a folder: nothing written",
             "  3    a file could not be written",
         ),
-        ("  none: init reads no environment variable (nor any config file)",),
+        (ENV_COLOUR, "  (init reads no other variable, nor any config file)"),
     ),
     "build": Help(
         "write the feeds into a folder",
@@ -67,7 +68,7 @@ COMMANDS: dict[str, Help] = {
             "feedpub build --json --quiet > summary.json     # from cron",
         ),
         (STATUS_DONE, STATUS_STRICT, STATUS_USAGE, STATUS_TARGET, STATUS_LOCK, STATUS_TERM),
-        (ENV_CONFIG, ENV_CACHE, ENV_PROXY),
+        (ENV_CONFIG, ENV_CACHE, ENV_PROXY, ENV_COLOUR),
     ),
     "publish": Help(
         "build, push to a folder, S3 or GCS, then ping WebSub hubs",
@@ -88,7 +89,7 @@ COMMANDS: dict[str, Help] = {
             STATUS_LOCK,
             STATUS_TERM,
         ),
-        (ENV_CONFIG, ENV_AWS, ENV_PROXY),
+        (ENV_CONFIG, ENV_AWS, ENV_PROXY, ENV_COLOUR),
     ),
     "serve": Help(
         "preview on 127.0.0.1, rebuilt when an article changes",
@@ -101,7 +102,7 @@ COMMANDS: dict[str, Help] = {
             "feedpub serve --bind 0.0.0.0 --base-url http://laptop.local:8000/",
         ),
         ("  0    stopped with Ctrl-C", STATUS_USAGE),
-        (ENV_CONFIG,),
+        (ENV_CONFIG, ENV_COLOUR),
     ),
     "check": Help(
         "validate the article files only; exit 1 if any is rejected",
@@ -113,7 +114,7 @@ COMMANDS: dict[str, Help] = {
             "  1    at least one article file was rejected (listed on stdout)",
             "  2    usage or configuration error (one line naming the file and key, or the variable)",
         ),
-        (ENV_CONFIG,),
+        (ENV_CONFIG, ENV_COLOUR),
     ),
     "topics": Help(
         "list topics: name, slug, articles, selected, feed file",
@@ -121,7 +122,7 @@ COMMANDS: dict[str, Help] = {
         "selection rules keep, and its feed file. Nothing is written.",
         ("feedpub topics", "feedpub topics --min-quality 50", "feedpub topics --json"),
         ("  0    done", STATUS_USAGE),
-        (ENV_CONFIG,),
+        (ENV_CONFIG, ENV_COLOUR),
     ),
     "config": Help(
         "print the effective config and where each value came from",
@@ -134,7 +135,7 @@ COMMANDS: dict[str, Help] = {
             "feedpub config --json --output public",
         ),
         ("  0    done", "  2    usage or configuration error (one line naming the file and key, or the variable)"),
-        (ENV_CONFIG, "  AWS_*                    listed by name only, never by value"),
+        (ENV_CONFIG, "  AWS_*                    listed by name only, never by value", ENV_COLOUR),
     ),
 }
 
@@ -157,4 +158,5 @@ exit status:
   143  stopped by SIGTERM: temporary files removed, every file whole
 
 environment:
-  FEEDPUB_<SECTION>_<KEY>  override one config key; precedence: flags, environment, file, defaults"""
+  FEEDPUB_<SECTION>_<KEY>  override one config key; precedence: flags, environment, file, defaults
+  NO_COLOR                 set and not empty: no colour (unless --color always)"""
