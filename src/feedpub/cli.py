@@ -39,6 +39,19 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ConfigError(f"{message} (see '{self.prog} --help')")
 
+    def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
+        """As argparse's, but a subcommand's unknown flag points at that command's help.
+
+        argparse leaves flags a subcommand does not know to the top parser, whose error would
+        send a user of ``feedpub build --output-dir x`` to ``feedpub --help``.
+        """
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            raise ConfigError(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')")
+        return parsed
+
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-quality", type=float, metavar="N", help="only articles with quality >= N (all topics)")
