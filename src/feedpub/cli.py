@@ -53,6 +53,20 @@ class _Parser(argparse.ArgumentParser):
         return parsed
 
 
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Flags wrapped to the terminal, but never wider than the examples and statuses, which
+    are printed as written (:data:`feedpub.cli_help.WIDTH` columns)."""
+
+    def __init__(self, prog: str) -> None:
+        import shutil
+
+        super().__init__(prog, width=min(shutil.get_terminal_size().columns, cli_help.WIDTH) - 2)
+
+
+TARGET = "DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/"
+"""What ``--target`` takes, as usage lines show it."""
+
+
 def _selection_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--min-quality", type=float, metavar="N", help="only articles with quality >= N (all topics)")
     p.add_argument("--max-items", type=int, metavar="N", help="at most N items per feed (all topics)")
@@ -73,7 +87,7 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
     if report:
         p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout, errors included")
         loudness = p.add_mutually_exclusive_group()
-        loudness.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness.add_argument("--quiet", "-q", action="store_true", help="print only problems: no progress, summary or notices")
         loudness.add_argument(
             "--verbose", "-v", action="store_true", help="list each file read, skipped, selected, rendered, written, uploaded"
         )
@@ -81,7 +95,10 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
     cache = p.add_mutually_exclusive_group()  # a cache folder means nothing to a run without the cache
     cache.add_argument(
-        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)"
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="cache folder (default: the config's cache_dir, else .feedpub-cache next to the output folder)",
     )
     cache.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
@@ -92,10 +109,10 @@ def make_parser() -> argparse.ArgumentParser:
         prog="feedpub",
         description=cli_help.DESCRIPTION,
         epilog=cli_help.MAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Help,
     )
     parser.add_argument("-V", "--version", action="version", version=f"feedpub {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     def command(name: str) -> argparse.ArgumentParser:
@@ -103,7 +120,7 @@ def make_parser() -> argparse.ArgumentParser:
         text = cli_help.COMMANDS[name]
         made = sub.add_parser(
             name, help=text.line, description=text.description, epilog=text.epilog(),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Help,
         )  # fmt: skip
         # Every command can print an error line, so every one takes --color.
         made.add_argument(
@@ -117,8 +134,12 @@ def make_parser() -> argparse.ArgumentParser:
 
     builder = command("build")
     _common(builder)
-    builder.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
-    builder.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
+    builder.add_argument(
+        "--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/ beside the config file)"
+    )
+    builder.add_argument(
+        "--base-url", metavar="URL", help="where the feeds will be served, for self links and OPML (default: site.base_url)"
+    )
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
@@ -126,10 +147,12 @@ def make_parser() -> argparse.ArgumentParser:
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/",
-        help="where to publish (default: the config's publish.target, else output/)",
+        metavar=TARGET,
+        help="where to publish (default: the config's publish.target, else the output folder)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket)")
+    publish.add_argument(
+        "--base-url", metavar="URL", help="where the feeds will be served (default: site.base_url; a bucket needs one)"
+    )
     publish.add_argument(
         "--dry-run",
         action="store_true",
@@ -148,7 +171,10 @@ def make_parser() -> argparse.ArgumentParser:
     _common(serve, report=False, strict=False)
     serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
     serve.add_argument(
-        "--bind", default="127.0.0.1", metavar="ADDRESS", help="IP address to listen on (default 127.0.0.1; 0.0.0.0: every one)"
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="IP address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)",
     )
     serve.add_argument(
         "--base-url", metavar="URL", help="URL the served links use (self links, OPML, index.html; default: the preview's own)"
@@ -163,13 +189,17 @@ def make_parser() -> argparse.ArgumentParser:
     shown.add_argument(
         "--config", type=Path, metavar="FILE", help=f"config file (default: the first of {config_file.looked_for()} present)"
     )
-    shown.add_argument("--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable)")
+    shown.add_argument(
+        "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable), as build --source"
+    )
     shown.add_argument("--output", type=Path, metavar="DIR", help="output folder, as build --output")
     shown.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder, as build --cache-dir")
     shown.add_argument("--base-url", metavar="URL", help="where the feeds are served, as build --base-url")
-    shown.add_argument("--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish, as publish --target")
+    shown.add_argument("--target", metavar=TARGET, help="where to publish, as publish --target")
     _selection_flags(shown)
-    shown.add_argument("--json", action="store_true", help="print one JSON object: the values and a map of their sources")
+    shown.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object on stdout: the values and their sources"
+    )
     return parser
 
 
