@@ -63,8 +63,8 @@ class _Help(argparse.RawDescriptionHelpFormatter):
         super().__init__(prog, width=min(shutil.get_terminal_size().columns, cli_help.WIDTH) - 2)
 
 
-TARGET = "DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/"
-"""What ``--target`` takes, as usage lines show it."""
+TARGETS = "DIR, s3://BUCKET/PREFIX/, gs://BUCKET/PREFIX/ or az://CONTAINER/PREFIX/"
+"""What ``--target`` takes (the usage line says TARGET: this is too wide for it)."""
 
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
@@ -147,11 +147,13 @@ def make_parser() -> argparse.ArgumentParser:
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar=TARGET,
-        help="where to publish (default: the config's publish.target, else the output folder)",
+        metavar="TARGET",
+        help=f"where to publish: {TARGETS} (default: the config's publish.target, else the output folder)",
     )
     publish.add_argument(
-        "--base-url", metavar="URL", help="where the feeds will be served (default: site.base_url; a bucket needs one)"
+        "--base-url",
+        metavar="URL",
+        help="where the feeds will be served (default: site.base_url; a bucket or container needs one)",
     )
     publish.add_argument(
         "--dry-run",
@@ -195,7 +197,7 @@ def make_parser() -> argparse.ArgumentParser:
     shown.add_argument("--output", type=Path, metavar="DIR", help="output folder, as build --output")
     shown.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder, as build --cache-dir")
     shown.add_argument("--base-url", metavar="URL", help="where the feeds are served, as build --base-url")
-    shown.add_argument("--target", metavar=TARGET, help="where to publish, as publish --target")
+    shown.add_argument("--target", metavar="TARGET", help=f"where to publish: {TARGETS}, as publish --target")
     _selection_flags(shown)
     shown.add_argument(
         "--json", action="store_true", help="print exactly one JSON object on stdout: the values and their sources"
@@ -350,7 +352,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder, S3 or GCS), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3, GCS or Azure), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)

@@ -21,6 +21,11 @@ ENV_AWS = (
     "                           the AWS credential chain and endpoint (s3://; for\n"
     "                           gs://, a Cloud Storage HMAC key in the key variables)"
 )
+ENV_AZURE = (
+    "  AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL or\n"
+    "  AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN\n"
+    "                           the Azure credentials, for an az:// target"
+)
 ENV_COLOUR = "  NO_COLOR                 set and not empty: no colour (unless --color always)"
 ENV_PROXY = "  HTTPS_PROXY, NO_PROXY    proxies for image probes and WebSub pings"
 
@@ -91,12 +96,13 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG, ENV_CACHE, ENV_PROXY, ENV_COLOUR),
     ),
     "publish": Help(
-        "build, push to a folder, S3 or GCS, then ping WebSub hubs",
+        "build, push to a folder, S3, GCS or Azure, ping WebSub hubs",
         "Build the feeds and upload the files that changed (by checksum, as hugo deploy\n"
         "does) to the target: a folder (by default the output folder),\n"
-        "s3://BUCKET/PREFIX/ or gs://BUCKET/PREFIX/. The feeds of topics that are gone\n"
-        "are deleted if publish.delete_stale says so; then the WebSub hubs of the feeds\n"
-        "that changed are pinged. A bucket target needs --base-url (or site.base_url).",
+        "s3://BUCKET/PREFIX/, gs://BUCKET/PREFIX/ or az://CONTAINER/PREFIX/. Stale files\n"
+        "are deleted if publish.delete_stale says so, changed ones purged from a CDN if\n"
+        "configured; then the WebSub hubs of the feeds that changed are pinged. A bucket\n"
+        "or container target needs --base-url (or site.base_url).",
         (
             "feedpub publish --target s3://feeds/news/ --base-url https://example.org/news/",
             "feedpub publish --dry-run               # (dryrun) lines, then the counts",
@@ -110,7 +116,7 @@ COMMANDS: dict[str, Help] = {
             STATUS_LOCK,
             STATUS_TERM,
         ),
-        (ENV_CONFIG, ENV_AWS, ENV_PROXY, ENV_COLOUR),
+        (ENV_CONFIG, ENV_AWS, ENV_AZURE, ENV_PROXY, ENV_COLOUR),
     ),
     "serve": Help(
         "preview on 127.0.0.1, rebuilt when an article changes",
@@ -165,8 +171,8 @@ COMMANDS: dict[str, Help] = {
 
 DESCRIPTION = (
     "Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from a folder of news-article\n"
-    "files (Markdown with YAML front matter), published to a folder, S3 or Google\n"
-    "Cloud Storage."
+    "files (Markdown with YAML front matter), published to a folder, S3, Google Cloud\n"
+    "Storage or Azure Blob Storage."
 )
 
 MAIN_EPILOG = f"""examples:
