@@ -27,3 +27,38 @@ def feedpub(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subp
         errors="backslashreplace",
         timeout=120,
     )
+
+
+def on_a_terminal(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """``feedpub ARGS`` with stderr on a real pty, as a person at a terminal runs it:
+    (exit status, what stderr drew, stdout). The test's ``NO_COLOR`` and ``FEEDPUB_*``
+    are left out and ``TERM`` is a colour terminal's, so only ``env`` decides."""
+    import pty
+    import tempfile
+
+    assert SCRIPT.is_file(), f"the console script is not installed beside {sys.executable}"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FEEDPUB_") and k != "NO_COLOR"}
+    master, slave = pty.openpty()
+    # stdout to a file, not a pipe: a full pipe would stall the run while the pty is read.
+    with tempfile.TemporaryFile() as stdout:
+        try:
+            proc = subprocess.Popen(
+                [str(SCRIPT), *args], cwd=cwd, env={**base, "TERM": "xterm-256color", **(env or {})},
+                stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave,
+            )  # fmt: skip
+            os.close(slave)
+            chunks = []
+            while True:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: the other side is closed
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            status = proc.wait(timeout=120)
+        finally:
+            os.close(master)
+        stdout.seek(0)
+        out = stdout.read().decode("utf-8", "backslashreplace")
+    return status, b"".join(chunks).decode("utf-8", "backslashreplace"), out

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.cli import main, make_parser
+from feedpub.cli import COMMANDS, main, make_parser
 from feedpub.errors import ConfigError
 
 from .conftest import FIXTURE_SITE, REPO
+from .console import feedpub
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -209,3 +210,26 @@ def test_flags_that_would_change_nothing_are_not_offered(args: list[str]) -> Non
     # Parsed only: were the flag accepted, ``serve`` would go on serving.
     with pytest.raises(ConfigError, match=f"unrecognized arguments: {args[1]}"):
         make_parser().parse_args([*args, "--source", str(FIXTURE_SITE)])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "--max-items", "x"], "argument --max-items: invalid int value: 'x' (see 'feedpub build --help')"),
+        (["build", "--output-dir", "x"], "unrecognized arguments: --output-dir x (see 'feedpub build --help')"),
+        (["publish", "--output", "x"], "unrecognized arguments: --output x (see 'feedpub publish --help')"),
+        (["config", "--strict"], "unrecognized arguments: --strict (see 'feedpub config --help')"),
+        (["check", "-v", "-q"], "argument --quiet/-q: not allowed with argument --verbose/-v (see 'feedpub check --help')"),
+        (["serve", "--port"], "argument --port: expected one argument (see 'feedpub serve --help')"),
+        (["init", "a", "b"], "unrecognized arguments: b (see 'feedpub init --help')"),
+        (["buidl"], "argument COMMAND: invalid choice: 'buidl' (choose from "),
+        ([], "the following arguments are required: COMMAND (see 'feedpub --help')"),
+    ],
+)
+def test_a_usage_error_points_at_the_help_of_its_command(tmp_path: Path, args: list[str], message: str) -> None:
+    done = feedpub(*args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"feedpub: error: {message}")
+    if not args or args[0] not in COMMANDS:
+        assert line.endswith("(see 'feedpub --help')")

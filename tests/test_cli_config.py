@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from feedpub import config_template
+from feedpub import cli, config_env, config_show, config_template
+from feedpub.build_publish import publish_target
+from feedpub.config_values import target_scheme
 
 from .configsite import make_site
 from .console import feedpub
@@ -136,3 +139,86 @@ def test_relative_paths_are_shown_as_the_file_holds_them(site: Path) -> None:
     report = json.loads(done.stdout)
     assert report["config"]["sources"] == [os.path.join(str(site), "news")]  # a flag: made absolute
     assert report["sources"]["sources"] == "flag --source"
+
+
+# What a real run does with each key a flag of `feedpub config` sets: the config it loads,
+# the selection overrides it applies to every topic, the target it publishes to.
+_RUN_USES = {
+    ("sources",): lambda config, overrides, target: [os.path.abspath(s) for s in config.sources],
+    ("output",): lambda config, overrides, target: os.path.abspath(config.output),
+    ("cache_dir",): lambda config, overrides, target: os.path.abspath(config.cache_dir),
+    ("site", "base_url"): lambda config, overrides, target: config.site.base_url,
+    ("publish", "target"): lambda config, overrides, target: target if target_scheme(target) else os.path.abspath(target),
+    ("selection", "min_quality"): lambda config, overrides, target: overrides.min_quality,
+    ("selection", "max_items"): lambda config, overrides, target: overrides.max_items,
+    ("selection", "include_unpublished"): lambda config, overrides, target: overrides.include_unpublished,
+}
+_SAMPLES = {
+    "--source": "news",
+    "--output": "flag-out",
+    "--cache-dir": "flag-cache",
+    "--base-url": "https://flag.test/news/",
+    "--target": "flag-pub",
+    "--min-quality": "55",
+    "--max-items": "7",
+    "--include-unpublished": None,
+}
+_PATHS = {("sources",), ("output",), ("cache_dir",), ("publish", "target")}
+
+
+def test_config_flags_are_the_ones_config_show_maps() -> None:
+    [sub] = [a for a in cli.make_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    taken = {o for a in sub.choices["config"]._actions for o in a.option_strings}
+    assert taken - {"-h", "--help", "--config", "--json", "--color"} == {flag for _, flag, _ in config_show.FLAGS}
+    assert set(_RUN_USES) == {key for _, _, key in config_show.FLAGS}, "a flag of FLAGS that this test cannot check"
+    assert set(_SAMPLES) == {flag for _, flag, _ in config_show.FLAGS}
+
+
+@pytest.mark.parametrize(("dest", "flag", "key"), config_show.FLAGS, ids=[flag for _, flag, _ in config_show.FLAGS])
+def test_config_shows_for_each_flag_the_value_a_run_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dest: str, flag: str, key: tuple[str, ...]
+) -> None:
+    # The config file in a folder of its own (its relative paths are relative to it, a flag's
+    # to the current folder), and the environment setting every key to something else: the
+    # flag must win in both, and mean the same thing.
+    make_site(tmp_path / "news")
+    make_site(tmp_path / "env-news")
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "feedpub.yaml").write_text("sources: [../news]\n", encoding="utf-8")
+    env = {
+        "FEEDPUB_SOURCES": "[../env-news]", "FEEDPUB_OUTPUT": "env-out", "FEEDPUB_CACHE_DIR": "env-cache",
+        "FEEDPUB_SITE_BASE_URL": "https://env.test/", "FEEDPUB_PUBLISH_TARGET": "env-pub",
+        "FEEDPUB_SELECTION_MIN_QUALITY": "10", "FEEDPUB_SELECTION_MAX_ITEMS": "3",
+        "FEEDPUB_SELECTION_INCLUDE_UNPUBLISHED": "false",
+    }  # fmt: skip
+    given = [flag] if _SAMPLES[flag] is None else [flag, _SAMPLES[flag]]
+    words = ["--config", os.path.join("conf", "feedpub.yaml"), *given]
+
+    done = feedpub("config", "--json", *words, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["sources"][config_template.dotted(key)] == f"flag {flag}"
+    shown = report["config"]
+    for name in key:
+        shown = shown[name]
+    if key in _PATHS:  # as the file would hold it: relative to the config file's folder
+        folder = tmp_path / "conf"
+        shown = [os.path.abspath(folder / p) for p in shown] if isinstance(shown, list) else shown
+        if isinstance(shown, str) and not target_scheme(shown):
+            shown = os.path.abspath(folder / shown)
+
+    monkeypatch.chdir(tmp_path)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    args = cli.make_parser().parse_args(["publish" if flag != "--output" else "build", *words])
+    args.env = config_env.read(os.environ)
+    config = cli._load(args)
+    target = publish_target(config, getattr(args, "target", None))
+    assert shown == _RUN_USES[key](config, cli._overrides(args), target)
+
+
+def test_a_selection_flag_says_it_overrides_every_topic(site: Path) -> None:
+    (site / "feedpub.yaml").write_text("sources: [news]\ntopics:\n  Climate:\n    max_items: 10\n", encoding="utf-8")
+    shown = feedpub("config", "--max-items", "5", cwd=site).stdout
+    assert "# --max-items: for every topic, above its own rules under topics\n" in shown
+    assert "for every topic" not in feedpub("config", cwd=site).stdout

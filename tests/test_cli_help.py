@@ -88,3 +88,26 @@ def test_flags_that_mean_nothing_for_a_command_are_refused(tmp_path: Path, comma
     assert done.returncode == 2
     [line] = done.stderr.splitlines()
     assert f"unrecognized arguments: {flag}" in line or "not allowed with argument --no-cache" in line
+
+
+@pytest.mark.parametrize("columns", ["80", "200"])
+def test_no_help_line_is_wider_than_80_columns(tmp_path: Path, columns: str) -> None:
+    for command in ["", *cli_help.COMMANDS]:
+        done = feedpub(*command.split(), "--help", cwd=tmp_path, env={"COLUMNS": columns})
+        assert done.returncode == 0
+        wide = [line for line in done.stdout.splitlines() if len(line) > cli_help.WIDTH]
+        assert wide == [], f"feedpub {command} --help at COLUMNS={columns}"
+
+
+def test_every_target_a_command_takes_is_named_by_its_help_and_the_readme(tmp_path: Path) -> None:
+    from feedpub.build_publish import BUCKET_SCHEMES
+
+    from .conftest import REPO
+
+    synopsis = (REPO / "README.md").read_text(encoding="utf-8").split("\n## Commands\n", 1)[1].split("```\n", 2)[1]
+    for command in ("publish", "config"):
+        shown = feedpub(command, "--help", cwd=tmp_path).stdout
+        readme = synopsis.split(f"feedpub {command} ", 1)[1].split("\nfeedpub ", 1)[0]
+        for scheme in BUCKET_SCHEMES:
+            assert f"{scheme}://BUCKET/PREFIX/" in shown, (command, scheme)
+            assert f"{scheme}://BUCKET/PREFIX/" in readme, (command, scheme)

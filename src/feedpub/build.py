@@ -368,13 +368,15 @@ def save_stamp(
     json: bool,
     warnings: Sequence[str],
     status: int,
+    color: str = "auto",
 ) -> str | None:
     """Leave the up-to-date stamp of a :func:`run` (see :mod:`feedpub.cache.uptodate`).
 
     ``argv``, ``quiet`` and ``json`` are the command line the stamp answers; ``warnings``
     the problems it printed (without the ``feedpub:`` prefix; rejected files aside: an
     up-to-date rerun has nothing new to report) and ``status`` its exit status, which
-    the up-to-date rerun repeats. Returns a problem to report, or None; never raises for one.
+    the up-to-date rerun repeats; ``color`` the ``--color`` choice its lines are painted
+    under again. Returns a problem to report, or None; never raises for one.
     """
     config = result.config
     if config.image_probe.enabled or result.cache is None or result.written is None:
@@ -388,6 +390,7 @@ def save_stamp(
         "summary": {k: v for k, v in summary(result).items() if k != "timings"},
         "warnings": list(warnings),
         "status": status,
+        "color": color,
     }
     try:
         stamp = uptodate.new_stamp(

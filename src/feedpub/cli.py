@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feedpub import __version__, build, cli_help, config_env, config_file, config_values, report
+from feedpub import __version__, build, cli_help, colour, config_env, config_file, config_values, report
 from feedpub.build import BuildResult, Overrides
 from feedpub.build_report import no_note, nothing_selected, rejection_json
 from feedpub.cache import uptodate
@@ -38,6 +38,33 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: None = None) -> argparse.Namespace:  # type: ignore[override]
+        """As argparse's, but a subcommand's unknown flag points at that command's help.
+
+        argparse leaves flags a subcommand does not know to the top parser, whose error would
+        send a user of ``feedpub build --output-dir x`` to ``feedpub --help``.
+        """
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            raise ConfigError(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')")
+        return parsed
+
+
+class _Help(argparse.RawDescriptionHelpFormatter):
+    """Flags wrapped to the terminal, but never wider than the examples and statuses, which
+    are printed as written (:data:`feedpub.cli_help.WIDTH` columns)."""
+
+    def __init__(self, prog: str) -> None:
+        import shutil
+
+        super().__init__(prog, width=min(shutil.get_terminal_size().columns, cli_help.WIDTH) - 2)
+
+
+TARGETS = "DIR, s3://BUCKET/PREFIX/, gs://BUCKET/PREFIX/ or az://CONTAINER/PREFIX/"
+"""What ``--target`` takes (the usage line says TARGET: this is too wide for it)."""
 
 
 def _selection_flags(p: argparse.ArgumentParser) -> None:
@@ -60,7 +87,7 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
     if report:
         p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout, errors included")
         loudness = p.add_mutually_exclusive_group()
-        loudness.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness.add_argument("--quiet", "-q", action="store_true", help="print only problems: no progress, summary or notices")
         loudness.add_argument(
             "--verbose", "-v", action="store_true", help="list each file read, skipped, selected, rendered, written, uploaded"
         )
@@ -68,7 +95,10 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
     cache = p.add_mutually_exclusive_group()  # a cache folder means nothing to a run without the cache
     cache.add_argument(
-        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)"
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="cache folder (default: the config's cache_dir, else .feedpub-cache next to the output folder)",
     )
     cache.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
@@ -79,27 +109,37 @@ def make_parser() -> argparse.ArgumentParser:
         prog="feedpub",
         description=cli_help.DESCRIPTION,
         epilog=cli_help.MAIN_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Help,
     )
     parser.add_argument("-V", "--version", action="version", version=f"feedpub {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     def command(name: str) -> argparse.ArgumentParser:
         """A subcommand with its help from :mod:`feedpub.cli_help`: description, examples, exit statuses, environment."""
         text = cli_help.COMMANDS[name]
-        return sub.add_parser(
+        made = sub.add_parser(
             name, help=text.line, description=text.description, epilog=text.epilog(),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_Help,
         )  # fmt: skip
+        # Every command can print an error line, so every one takes --color.
+        made.add_argument(
+            "--color", choices=colour.CHOICES, default=colour.CHOICES[0], metavar="WHEN",
+            help="colour errors and warnings on stderr: auto (a terminal, NO_COLOR unset), always, never",
+        )  # fmt: skip
+        return made
 
     init = command("init")
     init.add_argument("dir", nargs="?", type=Path, default=Path(), metavar="DIR", help="the new site's folder (default: here)")
 
     builder = command("build")
     _common(builder)
-    builder.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
-    builder.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
+    builder.add_argument(
+        "--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/ beside the config file)"
+    )
+    builder.add_argument(
+        "--base-url", metavar="URL", help="where the feeds will be served, for self links and OPML (default: site.base_url)"
+    )
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
@@ -107,10 +147,14 @@ def make_parser() -> argparse.ArgumentParser:
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/|az://CONTAINER/PREFIX/",
-        help="where to publish (default: the config's publish.target, else output/)",
+        metavar="TARGET",
+        help=f"where to publish: {TARGETS} (default: the config's publish.target, else the output folder)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket or container)")
+    publish.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="where the feeds will be served (default: site.base_url; a bucket or container needs one)",
+    )
     publish.add_argument(
         "--dry-run",
         action="store_true",
@@ -129,7 +173,10 @@ def make_parser() -> argparse.ArgumentParser:
     _common(serve, report=False, strict=False)
     serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
     serve.add_argument(
-        "--bind", default="127.0.0.1", metavar="ADDRESS", help="IP address to listen on (default 127.0.0.1; 0.0.0.0: every one)"
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDRESS",
+        help="IP address to listen on (default 127.0.0.1; 0.0.0.0 or :: for every interface)",
     )
     serve.add_argument(
         "--base-url", metavar="URL", help="URL the served links use (self links, OPML, index.html; default: the preview's own)"
@@ -144,13 +191,17 @@ def make_parser() -> argparse.ArgumentParser:
     shown.add_argument(
         "--config", type=Path, metavar="FILE", help=f"config file (default: the first of {config_file.looked_for()} present)"
     )
-    shown.add_argument("--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable)")
+    shown.add_argument(
+        "--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable), as build --source"
+    )
     shown.add_argument("--output", type=Path, metavar="DIR", help="output folder, as build --output")
     shown.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder, as build --cache-dir")
     shown.add_argument("--base-url", metavar="URL", help="where the feeds are served, as build --base-url")
-    shown.add_argument("--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish, as publish --target")
+    shown.add_argument("--target", metavar="TARGET", help=f"where to publish: {TARGETS}, as publish --target")
     _selection_flags(shown)
-    shown.add_argument("--json", action="store_true", help="print one JSON object: the values and a map of their sources")
+    shown.add_argument(
+        "--json", action="store_true", help="print exactly one JSON object on stdout: the values and their sources"
+    )
     return parser
 
 
@@ -165,12 +216,17 @@ class _Run:
     are not among them (the JSON lists those, and a rerun has none that is new).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, paint: colour.Paint) -> None:
         self.lines: list[str] = []
         self.body: dict[str, Any] = {}
+        self.paint = paint
 
     def warn(self, message: str) -> None:
         self.lines.append(message)
+        print(self.paint.problem(message), file=sys.stderr)
+
+    def say(self, message: str) -> None:
+        """A line that is news, not a problem (``serve``'s address and rebuilds): plain, and not a warning."""
         print(f"feedpub: {message}", file=sys.stderr)
 
     def skipped(self, args: argparse.Namespace) -> Callable[[Rejection], None]:
@@ -186,7 +242,7 @@ class _Run:
 
         def tell(r: Rejection) -> None:
             if (verbose or not r.known) and not silent:
-                print(f"feedpub: skipped {printable(r.path)}: {r.reason}", file=sys.stderr)
+                print(self.paint.problem(f"skipped {printable(r.path)}: {r.reason}"), file=sys.stderr)
 
         return tell
 
@@ -288,7 +344,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
         return status  # no up-to-date stamp: its replay could not list what this run did
     problem = build.save_stamp(
         result, argv=args.argv, config_path=None if args.config is None else str(args.config),
-        quiet=args.quiet, json=args.json, warnings=run.lines, status=status,
+        quiet=args.quiet, json=args.json, warnings=run.lines, status=status, color=args.color,
     )  # fmt: skip
     if problem and not args.quiet:
         run.warn(problem)
@@ -339,8 +395,8 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     links = f"; links use {config.site.base_url}" if args.base_url else ""
     preview(
         config, _overrides(args), args.port, bind=args.bind, base_url=config.site.base_url if args.base_url else None,
-        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args),
-        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
+        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args), told=run.say,
+        ready=lambda url: run.say(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
@@ -441,7 +497,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     started = time.perf_counter()
     words = list(sys.argv[1:] if argv is None else argv)
-    run = _Run()
+    run = _Run(colour.for_stderr(colour.choice_in(words)))
     # Until the arguments are parsed (a usage error may stop that): what they seem to ask.
     command = next((w for w in words if w in COMMANDS), None)
     wants_json = "--json" in words
@@ -450,11 +506,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(words)
         args.argv = words
         command, wants_json = args.command, bool(getattr(args, "json", False))
+        run.paint = colour.for_stderr(args.color)
         if command != "init":  # every other command reads the config
             args.env = _environment(run)
         status = COMMANDS[args.command](args, run)
     except FeedpubError as exc:
-        print(f"feedpub: error: {exc}", file=sys.stderr)
+        print(run.paint.error(str(exc)), file=sys.stderr)
         status, error = exc.exit_status, str(exc)
     except KeyboardInterrupt:
         print("feedpub: interrupted", file=sys.stderr)

@@ -21,6 +21,7 @@ from feedpub import config_template, redact
 from feedpub.config import Config
 from feedpub.config_env import EnvOverrides
 from feedpub.config_template import KeyPath
+from feedpub.config_values import target_scheme
 
 FLAGS: tuple[tuple[str, str, KeyPath], ...] = (
     ("source", "--source", ("sources",)),
@@ -68,6 +69,10 @@ def flag_values(args: Any) -> dict[KeyPath, tuple[str, Any]]:
             value = os.path.abspath(value)
         elif isinstance(value, list):
             value = [os.path.abspath(v) if isinstance(v, Path) else v for v in value]
+        elif dest == "target" and target_scheme(value) is None:
+            # A folder target: a path the run reads from the current folder, like the Path
+            # flags; shown as given it would read as relative to the config file's folder.
+            value = os.path.abspath(value)
         out[key] = (flag, value)
     return out
 
@@ -132,6 +137,11 @@ def as_yaml(path: Path | None, values: dict[str, Any], sources: dict[str, str], 
         "# feedpub: the effective configuration (flags, then environment, then file, then defaults)",
         f"# config file: {path if path is not None else 'none'}; relative paths are relative to {folder}",
     ]
+    given = [source for key, source in sources.items() if key.startswith("selection.") and source.startswith("flag ")]
+    selection_flags = sorted(source[len("flag ") :] for source in given)
+    if selection_flags:
+        # A run applies these above every topic's own rules too, which the topics section below does not show.
+        lines.append(f"# {', '.join(selection_flags)}: for every topic, above its own rules under topics")
     aws = credential_variables(environ)
     if aws:
         lines.append(f"# credentials: the AWS chain ({', '.join(aws)} set; values never shown)")

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from stat import S_ISREG
 from typing import Any
 
-from feedpub import __version__
+from feedpub import __version__, colour
 from feedpub.cache.stamp import code_stamp
 from feedpub.collect.scan import scan_digest
 from feedpub.config_file import CANDIDATES, discover
@@ -228,8 +228,9 @@ def replay(stamp: dict[str, Any], files: int, started: float) -> int:
     body["timings"] = {"up_to_date_check": round(time.perf_counter() - started, 4)}
     body["up_to_date"] = True
     status = int(stamped["status"])
+    paint = colour.for_stderr(str(stamped.get("color", "auto")))  # a stamp from before --color: auto
     for line in stamped["warnings"]:
-        print(f"feedpub: {line}", file=sys.stderr)
+        print(paint.problem(line), file=sys.stderr)
     if stamp["json"]:
         duration = time.perf_counter() - started
         out.print_json(out.envelope("build", body, status=status, error=None, warnings=stamped["warnings"], duration=duration))
