@@ -8,6 +8,7 @@ records built from each file must be identical whichever reader is used.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from feedpub.errors import ArticleError
 
 from ..conftest import FIXTURE_SITE, REPO
 from . import plainyaml_before
-from .test_plainyaml import CI, DOCUMENTS, typed
+from .test_plainyaml import CI, DOCUMENTS, full, typed
 
 HOSTILE = REPO / "tests" / "hostile" / "cases"
 
@@ -92,7 +93,18 @@ def test_random_documents_give_the_same_values(text: str) -> None:
         "a:\nb: 1\na: 2\n",  # a duplicate of a key that had no value
         "a:\n  - x\n  - y\nb:\n  c:\nd: 1\n",  # a pending key closed by a line further left
         "a:\n  b:\n    c:\n",  # pending keys closed at the end
+        "d: 2019-07-01T22:16:51Z\ne: 2019-07-01T22:16:51Z  \n",  # UTC timestamps, built at once
+        "d: 2019-02-30T00:00:00Z\n",  # an impossible one: the full loader says why
+        "d: 2019-07-01t22:16:51Z\ne: 2019-07-01T22:16:51+00:00\n",  # other timestamp forms
+        "d: 2019-07-01T22:16:51Z#x\n",  # not a timestamp
     ],
 )
-def test_duplicates_and_pending_keys(text: str) -> None:
+def test_edge_cases_agree(text: str) -> None:
     same_value(text)
+
+
+def test_utc_timestamps_are_read_by_the_fast_reader_as_the_full_loader_reads_them() -> None:
+    text = "a: 2019-07-01T22:16:51Z\nb:\n  - c: 2021-06-30T00:00:00Z  \n"
+    assert same_value(text)
+    assert typed(plainyaml.load(text)) == typed(full(text))
+    assert plainyaml.load(text)["a"] == datetime(2019, 7, 1, 22, 16, 51, tzinfo=UTC)

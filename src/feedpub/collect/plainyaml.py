@@ -76,6 +76,17 @@ def _unescape(match: re.Match[str]) -> str:
     raise _Unsure  # an escape libyaml refuses: let it say so
 
 
+def _utc_seconds(text: str) -> datetime:
+    """What construct_yaml_timestamp builds for a text :data:`_UTC_SECONDS` matches, without its regex."""
+    try:
+        return datetime(
+            int(text[:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise _Unsure from exc
+
+
 class _Scalars:
     """Plain scalars resolved and built as the safe loader does, memoised per text."""
 
@@ -120,14 +131,7 @@ class _Scalars:
         elif tag == _CORE + "int" and len(text) < 19 and _INT.match(text):
             value = int(text)
         elif tag == _CORE + "timestamp" and _UTC_SECONDS.match(text):
-            # What construct_yaml_timestamp builds for this form, without its regex.
-            try:
-                value = datetime(
-                    int(text[:4]), int(text[5:7]), int(text[8:10]),
-                    int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
-                )  # fmt: skip
-            except ValueError as exc:
-                raise _Unsure from exc
+            value = _utc_seconds(text)
         elif tag in (_CORE + "null", _CORE + "bool", _CORE + "int", _CORE + "float", _CORE + "timestamp"):
             method = getattr(self._constructor, "construct_yaml_" + tag[len(_CORE) :])
             try:
@@ -163,6 +167,12 @@ def _scalar(rest: str) -> Any:
     text = rest.rstrip(" ")
     if text.endswith(":"):
         raise _Unsure
+    if len(text) == 20 and text[10] == "T" and _UTC_SECONDS.match(text):
+        # A date with a time in UTC (publishedDateTime; ~6 a file, with related items):
+        # the implicit resolvers take it for a timestamp (neither an int nor a float
+        # pattern matches a text with 'T' in it), and nearly every one is different, so
+        # it is built at once and not memoised, which would crowd out the values that repeat.
+        return _utc_seconds(text)
     value = _scalars.value(text)
     if len(_scalars.plain) < 4096:
         _scalars.plain[rest] = value
