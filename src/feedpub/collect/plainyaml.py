@@ -76,6 +76,17 @@ def _unescape(match: re.Match[str]) -> str:
     raise _Unsure  # an escape libyaml refuses: let it say so
 
 
+def _utc_seconds(text: str) -> datetime:
+    """What construct_yaml_timestamp builds for a text :data:`_UTC_SECONDS` matches, without its regex."""
+    try:
+        return datetime(
+            int(text[:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise _Unsure from exc
+
+
 class _Scalars:
     """Plain scalars resolved and built as the safe loader does, memoised per text."""
 
@@ -120,14 +131,7 @@ class _Scalars:
         elif tag == _CORE + "int" and len(text) < 19 and _INT.match(text):
             value = int(text)
         elif tag == _CORE + "timestamp" and _UTC_SECONDS.match(text):
-            # What construct_yaml_timestamp builds for this form, without its regex.
-            try:
-                value = datetime(
-                    int(text[:4]), int(text[5:7]), int(text[8:10]),
-                    int(text[11:13]), int(text[14:16]), int(text[17:19]), tzinfo=UTC,
-                )  # fmt: skip
-            except ValueError as exc:
-                raise _Unsure from exc
+            value = _utc_seconds(text)
         elif tag in (_CORE + "null", _CORE + "bool", _CORE + "int", _CORE + "float", _CORE + "timestamp"):
             method = getattr(self._constructor, "construct_yaml_" + tag[len(_CORE) :])
             try:
@@ -163,6 +167,12 @@ def _scalar(rest: str) -> Any:
     text = rest.rstrip(" ")
     if text.endswith(":"):
         raise _Unsure
+    if len(text) == 20 and text[10] == "T" and _UTC_SECONDS.match(text):
+        # A date with a time in UTC (publishedDateTime; ~6 a file, with related items):
+        # the implicit resolvers take it for a timestamp (neither an int nor a float
+        # pattern matches a text with 'T' in it), and nearly every one is different, so
+        # it is built at once and not memoised, which would crowd out the values that repeat.
+        return _utc_seconds(text)
     value = _scalars.value(text)
     if len(_scalars.plain) < 4096:
         _scalars.plain[rest] = value
@@ -187,12 +197,19 @@ _FAR = 1 << 30
 
 
 def _load(text: str) -> Any:
-    # Open collections, innermost last: [column, kind, container, keys seen, pending
-    # key]. A line at column `leaf` or right of it would continue the one-line scalar
-    # before it (a multi-line scalar: left to the full loader).
-    stack: list[list[Any]] = []
-    top: list[Any] | None = None
+    # The collection the lines go into is held in four locals (its column, kind,
+    # container and pending key: a mapping's key waiting for its value on the next
+    # lines), not in a frame list, as a list index costs as much as the rest of a
+    # line's work. The ones around it are frames [column, kind, container, pending],
+    # outermost first; their pending key is always the one the current collection
+    # was put under, so it is _NOTHING there. A line at column `leaf` or right of it
+    # would continue the one-line scalar before it (a multi-line scalar: left to the
+    # full loader).
+    outer: list[list[Any]] = []
+    current: Any = None  # a dict or a list; None before the first key
+    column, kind, pending = -1, _MAP, _NOTHING  # column -1: no collection yet
     root: dict[Any, Any] | None = None
+    odd_keys: set[tuple[int, str]] = set()  # (mapping's id, key text) of its null and boolean keys
     plain, keys_memo = _scalars.plain, _scalars.keys
     leaf = _FAR
     for indent, dash, key, quoted, closed, rest in _LINES.findall(text):
@@ -212,84 +229,91 @@ def _load(text: str) -> Any:
         if col >= leaf:
             raise _Unsure
         leaf = _FAR
-        if top is not None and top[0] > col:
+        if column > col:
             # Close what this line is left of; a pending key there had no value.
-            while stack and stack[-1][0] > col:
-                _close(stack.pop())
-            top = stack[-1] if stack else None
+            while True:
+                if pending is not _NOTHING:
+                    current[pending] = None
+                if not outer:
+                    column, kind, current, pending = -1, _MAP, None, _NOTHING
+                    break
+                column, kind, current, pending = outer.pop()
+                if column <= col:
+                    break
         if dash:
-            if top is None:
+            if current is None:
                 raise _Unsure  # a top-level list, or a quoted top-level scalar
-            if top[1] == _MAP:
+            if kind == _MAP:
                 # The pending key takes a list, at its own column ("key:\n- a") or deeper.
-                if top[4] is _NOTHING:
+                if pending is _NOTHING:
                     raise _Unsure
                 seq: list[Any] = []
-                top[2][top[4]] = seq
-                top[4] = _NOTHING
-                top = _push(stack, [col, _SEQ, seq, None, _NOTHING])
-            elif top[0] != col:
+                current[pending] = seq
+                if len(outer) + 1 >= MAX_DEPTH:
+                    raise _Unsure
+                outer.append([column, kind, current, _NOTHING])
+                column, kind, current, pending = col, _SEQ, seq, _NOTHING
+            elif column != col:
                 raise _Unsure
             if not key:
                 if value is _NOTHING:
                     raise _Unsure  # "-" alone: a nested block or a null item
-                top[2].append(value)
+                current.append(value)
                 leaf = col + 1
                 continue
             # "- key: ...": a mapping item whose keys line up after the dash.
             item: dict[Any, Any] = {}
-            top[2].append(item)
-            top = _push(stack, [col + len(dash), _MAP, item, set(), _NOTHING])
+            current.append(item)
+            if len(outer) + 1 >= MAX_DEPTH:
+                raise _Unsure
+            outer.append([column, kind, current, _NOTHING])
+            column, kind, current, pending = col + len(dash), _MAP, item, _NOTHING
         else:
             if not key:
                 raise _Unsure  # a quoted scalar on a line of its own
-            if top is None:
+            if current is None:
                 if root is not None or col:
                     raise _Unsure
                 root = {}
-                top = [0, _MAP, root, set(), _NOTHING]
-                stack.append(top)
-            elif top[1] == _SEQ:
+                column, kind, current, pending = 0, _MAP, root, _NOTHING
+            elif kind == _SEQ:
                 # The end of a list at its parent key's column ("key:\n- a\nnext:").
-                if top[0] != col:
+                if column != col:
                     raise _Unsure
-                stack.pop()
-                top = stack[-1]  # a list is never the root
-                if top[0] != col:
+                column, kind, current, pending = outer.pop()  # a list is never the root
+                if column != col:
                     raise _Unsure
-            if top[0] != col:
+            if column != col:
                 # A nested mapping as the value of the pending key.
-                if top[4] is _NOTHING:
+                if pending is _NOTHING:
                     raise _Unsure
                 child: dict[Any, Any] = {}
-                top[2][top[4]] = child
-                top[4] = _NOTHING
-                top = _push(stack, [col, _MAP, child, set(), _NOTHING])
-            elif top[4] is not _NOTHING:
-                top[2][top[4]] = None  # the previous key had no value
-                top[4] = _NOTHING
-        seen = top[3]
-        if key in seen:
-            raise _Unsure  # yamlrules' duplicate key rule: the event readers refuse it, naming the line
-        seen.add(key)
+                current[pending] = child
+                if len(outer) + 1 >= MAX_DEPTH:
+                    raise _Unsure
+                outer.append([column, kind, current, _NOTHING])
+                column, kind, current, pending = col, _MAP, child, _NOTHING
+            elif pending is not _NOTHING:
+                current[pending] = None  # the previous key had no value
+                pending = _NOTHING
         k = keys_memo[key] if key in keys_memo else _scalars.key(key)
-        if value is _NOTHING:
-            top[4] = k
+        # yamlrules' duplicate key rule is about a key's text: the event readers refuse
+        # it, naming the line. Every earlier key of this mapping is in it by now (a
+        # pending one is given its value or None before the next key of the mapping is
+        # read), and a text key is its own text; only a null or boolean key can equal an
+        # earlier one written differently ("true:", "True:"), so their texts are noted.
+        if k.__class__ is str:
+            if k in current:
+                raise _Unsure
         else:
-            top[2][k] = value
-            leaf = top[0] + 1
-    while stack:
-        _close(stack.pop())
+            if (id(current), key) in odd_keys:
+                raise _Unsure
+            odd_keys.add((id(current), key))
+        if value is _NOTHING:
+            pending = k
+        else:
+            current[k] = value
+            leaf = column + 1
+    if pending is not _NOTHING:
+        current[pending] = None  # "key:" with nothing under it is null (frames outside have none)
     return UNSURE if root is None else root
-
-
-def _push(stack: list[list[Any]], frame: list[Any]) -> list[Any]:
-    if len(stack) >= MAX_DEPTH:
-        raise _Unsure
-    stack.append(frame)
-    return frame
-
-
-def _close(frame: list[Any]) -> None:
-    if frame[1] == _MAP and frame[4] is not _NOTHING:
-        frame[2][frame[4]] = None  # "key:" with nothing under it is null
