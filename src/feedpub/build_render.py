@@ -7,19 +7,20 @@ stubs are decoded here, for the feeds that must be rendered) and gets the files 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
-from feedpub.formats import CONTENT_TYPES, EXTENSIONS
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS, HTML
 from feedpub.progress import Progress
-from feedpub.records import OutputFile, Picked, Selection
-from feedpub.render.directory import render_index_page
+from feedpub.records import Article, OutputFile, Picked, Selection
+from feedpub.render.directory import HEADLINES, render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
+from feedpub.render.page import page_name, render_topic_page
 from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
 
@@ -80,7 +81,7 @@ def render_all(
     warn: Callable[[str], None],
     deadline: Deadline | None = None,
 ) -> Rendered:
-    """Every feed of ``result`` in every configured format, then the OPML file and the index page.
+    """Every feed of ``result`` in every configured format and its page, then the OPML file and the index page.
 
     With ``cache``, a feed whose inputs are unchanged since the last run comes from the
     render cache (kept beside the parse cache) and only the others are rendered.
@@ -101,6 +102,7 @@ def render_all(
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder(), on_error=cache.report) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
+    headlines: dict[str, tuple[Article, ...]] = {}
     for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
         topic_key = b""
         if renders is not None and cache is not None:
@@ -121,6 +123,24 @@ def render_all(
                 files.append(out)
             else:
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
+        if config.directory:
+            # The topic's page, through the render cache like its feeds: it lists every
+            # item, so the same key applies, plus the formats whose addresses it shows.
+            held = pick.held
+            name = page_name(pick.topic.slug)
+            key = topic_key + b"html:" + ",".join(config.formats).encode()
+            data = renders.get(name, key) if renders is not None else None
+            if data is None:
+                sel = sel or resolve(pick)
+                page = render_topic_page(sel, config.site, config.formats, held=held)
+                if renders is not None:
+                    renders.put(name, key, page.data)
+                files.append(page)
+            else:
+                files.append(OutputFile(name=name, data=data, content_type=HTML.content_type, group=1))
+            # The index's cards show the newest headlines: only those few are decoded.
+            heads = sel.items[:HEADLINES] if sel is not None else resolve(replace(pick, items=pick.items[:HEADLINES])).items
+            headlines[pick.topic.slug] = heads
         progress.update("rendering feeds", (i + 1) * len(config.formats), total)
     progress.clear()
     if cache is not None:
@@ -132,7 +152,7 @@ def render_all(
     # feed has without decoding its items.
     files.append(render_opml(result.selections, config.site, config.formats, updated))
     if config.directory:
-        files.append(render_index_page(picks, config.site, config.formats, updated))
+        files.append(render_index_page(picks, config.site, config.formats, updated, headlines=headlines))
     if renders is None:
         return Rendered(tuple(files))
     return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)

@@ -18,7 +18,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from feedpub.records import HeldBack
-from feedpub.render.directory import DirectoryEntry, empty_reason, render_directory
+from feedpub.render.directory import DirectoryEntry, render_directory
+from feedpub.render.html import empty_reason
 
 UTC = UTC
 REPO = Path(__file__).resolve().parents[2]
