@@ -83,9 +83,10 @@ h2{font-size:1.2rem;margin:0 0 .75rem}
 .subscribe{background:var(--card);border:1px solid var(--line);border-radius:.75rem;padding:1rem 1.1rem;margin-bottom:1.5rem}
 .subscribe p{margin:0 0 .6rem}
 .feeds{list-style:none;margin:0;padding:0;display:grid;gap:.5rem}
-.feeds li{display:flex;flex-wrap:wrap;align-items:center;gap:.4rem .6rem}
-.feeds a{font-weight:600;min-width:5.5rem}
-.feeds input{flex:1 1 12rem;min-width:0;font:inherit;font-size:.9rem;padding:.3rem .5rem;
+.feeds li{display:grid;grid-template-columns:minmax(0,1fr) auto;align-items:center;gap:.3rem .6rem}
+.feeds a{font-weight:600;grid-column:1/-1}
+@media (min-width:40rem){.feeds li{grid-template-columns:6.5rem minmax(0,1fr) auto}.feeds a{grid-column:auto}}
+.feeds input{width:100%;min-width:0;font:inherit;font-size:.9rem;padding:.3rem .5rem;
 border:1px solid var(--line);border-radius:.4rem;background:var(--bg);color:var(--text)}
 .feeds button{font:inherit;font-size:.9rem;padding:.3rem .8rem;border-radius:999px;
 border:1px solid var(--accent);background:none;color:var(--accent);cursor:pointer;min-height:2rem}
