@@ -103,6 +103,7 @@ def render_all(
     renders = RenderCache(config.cache_folder(), on_error=cache.report) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
     headlines: dict[str, tuple[Article, ...]] = {}
+    pages = pages_reused = 0  # the cache's counts less these are the feeds' ("feeds_reused", "feeds_rendered")
     for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
         topic_key = b""
         if renders is not None and cache is not None:
@@ -125,19 +126,21 @@ def render_all(
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
         if config.directory:
             # The topic's page, through the render cache like its feeds: it lists every
-            # item, so the same key applies, plus the formats whose addresses it shows.
-            held = pick.held
+            # item, so the same key applies, plus the formats whose addresses it shows
+            # and why an empty feed is empty.
             name = page_name(pick.topic.slug)
-            key = topic_key + b"html:" + ",".join(config.formats).encode()
+            key = topic_key + repr(("html", config.formats, pick.held)).encode()
             data = renders.get(name, key) if renders is not None else None
+            pages += 1
             if data is None:
                 sel = sel or resolve(pick)
-                page = render_topic_page(sel, config.site, config.formats, held=held)
+                page = render_topic_page(sel, config.site, config.formats, held=pick.held)
                 if renders is not None:
                     renders.put(name, key, page.data)
                 files.append(page)
             else:
                 files.append(OutputFile(name=name, data=data, content_type=HTML.content_type, group=1))
+                pages_reused += 1
             # The index's cards show the newest headlines: only those few are decoded.
             heads = sel.items[:HEADLINES] if sel is not None else resolve(replace(pick, items=pick.items[:HEADLINES])).items
             headlines[pick.topic.slug] = heads
@@ -155,4 +158,5 @@ def render_all(
         files.append(render_index_page(picks, config.site, config.formats, updated, headlines=headlines))
     if renders is None:
         return Rendered(tuple(files))
-    return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)
+    reused = renders.reused - pages_reused
+    return Rendered(tuple(files), feeds_reused=reused, feeds_rendered=renders.rendered - (pages - pages_reused))

@@ -105,7 +105,10 @@ def _entry_html(entry: DirectoryEntry) -> str:
         for name, mime, label in _feeds(entry)
     ]
     if entry.page:
-        links.append(f'<a class="page" href="{local(entry.page)}" aria-label="{text(entry.name)}: the page">View page</a>')
+        links.append(
+            f'<a class="page" href="{local(entry.page)}" type="{HTML.media_type}" aria-label="{text(entry.name)}: the page">'
+            "View page</a>"
+        )
     if links:
         parts.append('<p class="links">' + "".join(links) + "</p>")
     parts.append("</li>")
