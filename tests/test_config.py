@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from feedpub import config_values
-from feedpub.config import Config, ProbeSettings, PublishSettings, load_config
+from feedpub.config import ArchiveSettings, Config, DigestSettings, ProbeSettings, PublishSettings, load_config
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
 
@@ -27,7 +27,10 @@ def readme_config() -> dict[str, Any]:
     return yaml.safe_load(block.group(1))
 
 
-@pytest.mark.parametrize(("section", "cls"), [("publish", PublishSettings), ("probe", ProbeSettings)])
+@pytest.mark.parametrize(
+    ("section", "cls"),
+    [("publish", PublishSettings), ("probe", ProbeSettings), ("archive", ArchiveSettings), ("digest", DigestSettings)],
+)
 def test_readme_lists_every_key_with_the_dataclass_default(section: str, cls: type) -> None:
     shown = readme_config()[section]
     assert set(shown) == {f.name for f in fields(cls)}
@@ -87,6 +90,14 @@ def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Pat
         ("probe:\n  max_age_days: -1\n", "probe.max_age_days: must not be negative"),
         ("probe:\n  max_per_run: 1.5\n", "probe.max_per_run: expected a whole number, got float"),
         ("probe:\n  cache: 7\n", "probe.cache: expected a file path, got int"),
+        ("archive:\n  page_size: 0\n", "archive.page_size: must be at least 1"),
+        ("archive:\n  enabled: yes please\n", "archive.enabled: expected true or false"),
+        ("archive:\n  pages: 3\n", "archive.pages: unknown key"),
+        ("digest:\n  days: 0\n", "digest.days: must be more than 0"),
+        ("digest:\n  items: 1001\n", "digest.items: must be at most 1,000"),
+        ("topics:\n  AI: {digest: {items: 0}}\n", "topics.AI.digest.items: must be at least 1"),
+        ("topics:\n  AI: {digest: {top: 3}}\n", "topics.AI.digest.top: unknown key"),
+        ("topics:\n  AI: {digest: 7}\n", "topics.AI.digest: expected a mapping"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
@@ -128,3 +139,25 @@ def test_settings_made_in_code_pass_the_same_checks(settings: Any, message: str)
     with pytest.raises(ConfigError) as info:
         settings()
     assert str(info.value).startswith(message)
+
+
+def test_digest_default_and_per_topic_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "feedpub.yaml"
+    path.write_text(
+        "digest: {days: 3}\n"
+        "topics:\n  AI: {digest: {items: 4}, max_items: 3}\n  Space: {digest: null}\n  Climate: {max_items: 2}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.digest_for("ai") == DigestSettings(enabled=True, days=3, items=4)  # a topic's section turns it on
+    assert config.digest_for("climate") is None and config.digest_for("space") is None  # off by default
+    assert config.rules_for("ai").max_items == 3  # the digest is not a selection rule
+    assert config.extras() and not Config().extras()
+    path.write_text("digest: {enabled: true}\ntopics:\n  Space: {digest: null}\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.digest_for("climate") == DigestSettings(enabled=True) and config.digest_for("space") is None
+
+
+def test_the_shipped_example_turns_archives_on() -> None:
+    config = load_config(REPO / "config" / "feedpub.yaml")
+    assert config.archive.enabled and not Config().archive.enabled

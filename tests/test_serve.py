@@ -74,3 +74,34 @@ def test_rebuilds_when_an_article_changes(server) -> None:
     else:
         pytest.fail("no rebuilt feed after 50 tries, 0.2 s apart")
     assert r.status_code == 200 and b"Edited vacuum robots map" in r.content
+
+
+def test_serves_archive_and_top_feeds_from_their_folders(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, site)
+    config = tmp_path / "feedpub.yaml"
+    config.write_text("sources: [site]\narchive: {enabled: true}\ndigest: {enabled: true, days: 3660}\n", encoding="utf-8")
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feedpub", "serve", "--config", str(config), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base, timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        r = requests.get(base + "archive/robots/1.atom", timeout=5)
+        assert r.status_code == 200 and r.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+        assert f"{base}robots.atom".encode() in r.content  # the current link points at the preview
+        assert requests.get(base + "top/robots.json", timeout=5).headers["Content-Type"].startswith("application/feed+json")
+        assert requests.get(base + "archive/../../feedpub.yaml", timeout=5).status_code == 404
+        assert requests.get(base + "archive/robots", timeout=5).status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -215,8 +215,9 @@ def prepare(
     selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
     t = time.perf_counter()
     rendered = render_all(
-        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn, deadline=deadline
-    )
+        config, selected.result, selected.topics, cache, now, progress,
+        extras=selected.extras, probe_network=probe_network, warn=warn, deadline=deadline,
+    )  # fmt: skip
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
     return replace(_result(config, now, selected, timings, stats), files=rendered.files)

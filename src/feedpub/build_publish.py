@@ -30,6 +30,7 @@ from feedpub.publish import Target
 from feedpub.publish.folder import FolderTarget
 from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import PublishResult
+from feedpub.select_extras import ARCHIVE_FOLDER
 from feedpub.sigterm import stop_on_sigterm
 
 
@@ -118,7 +119,9 @@ def publish(
     if failure is None and not dry_run and config.hubs:
         from feedpub.publish.websub import notify_hubs
 
-        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
+        # Archive documents announce no hub (they are static): no ping for them either.
+        skip = ("index.", ARCHIVE_FOLDER + "/")
+        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith(skip)]
         if changed:
             hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
-from feedpub.formats import CONTENT_TYPES, EXTENSIONS, HTML
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS, HTML, formats_of
 from feedpub.progress import Progress
-from feedpub.records import Article, OutputFile, Picked, Selection
+from feedpub.records import Article, Extras, OutputFile, Picked, Selection
 from feedpub.render.directory import HEADLINES, render_index_page
-from feedpub.render.feeds import render_feed
+from feedpub.render.feeds import Doc, render_feed
+from feedpub.render.images import topic_image
 from feedpub.render.opml import render_opml
-from feedpub.render.page import page_name, render_topic_page
+from feedpub.render.page import page_links, page_name, render_topic_page
 from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
 
@@ -77,6 +78,7 @@ def render_all(
     now: datetime,
     progress: Progress,
     *,
+    extras: Extras | None = None,
     probe_network: bool,
     warn: Callable[[str], None],
     deadline: Deadline | None = None,
@@ -87,15 +89,20 @@ def render_all(
     render cache (kept beside the parse cache) and only the others are rendered.
     """
     files: list[OutputFile] = []
+    extras = extras or Extras()
     picks = list(result.selections)
     if result.site is not None:
         picks.append(result.site)
     # Render takes Selections of full Articles: a feed's cached items are decoded into
     # them (resolved) only when it is rendered, or when probing reads every item's images.
     resolve = cache.resolve if cache is not None else Picked.selection
-    resolved: list[Selection | None] = [resolve(p) for p in picks] if config.image_probe.enabled else [None] * len(picks)
-    lookup = _probe(config, [s for s in resolved if s is not None], now, network=probe_network, warn=warn, deadline=deadline)
-    total = len(picks) * len(config.formats)
+    resolved: dict[int, Selection] = {}
+    if config.image_probe.enabled:
+        # Archive documents are not probed: their enclosures keep what the file says.
+        resolved = {id(p): resolve(p) for p in picks + [f.picked for f in extras.feeds if f.kind == "top"]}
+    lookup = _probe(config, list(resolved.values()), now, network=probe_network, warn=warn, deadline=deadline)
+    jobs = _jobs(config, picks, extras)
+    total = sum(len(fmts) for _, _, fmts in jobs)
     names = {t.key: t.name for t in topics}
     # A feed whose inputs are unchanged since the last run is taken from the cache
     # instead of rendered: the same inputs give the same bytes. The key covers the
@@ -104,37 +111,43 @@ def render_all(
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
     headlines: dict[str, tuple[Article, ...]] = {}
     pages = pages_reused = 0  # the cache's counts less these are the feeds' ("feeds_reused", "feeds_rendered")
-    for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
+    done = 0
+    for pick, doc, fmts in jobs:
+        # Archive documents take enclosure sizes from the article files alone: a probe
+        # answering differently later must not change a full document.
+        probe = None if doc.archive else lookup
+        sel = resolved.get(id(pick))
+        image = topic_image(pick.topic, config.site)
+        url = image.url if image else None
         topic_key = b""
         if renders is not None and cache is not None:
-            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup and sel else ()
-            topic_key = renders.key(pick, settings, probed, cache.digest)
-        for fmt in config.formats:
-            if renders is None or cache is None:
-                sel = sel or resolve(pick)
-                files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
-                continue
-            name = pick.topic.slug + EXTENSIONS[fmt]
-            key = topic_key + fmt.encode()
-            data = renders.get(name, key)
+            probed = tuple(probe(a.images[0].url) for a in sel.items if a.images) if probe and sel else ()
+            # What a document is (its name, title, archive links) and the topic's image count too.
+            topic_key = renders.key(pick, RenderCache.settings_key((settings, doc, url)), probed, cache.digest)
+        for fmt in fmts:
+            name = doc.path + EXTENSIONS[fmt]
+            data = renders.get(name, topic_key + fmt.encode()) if renders is not None else None
             if data is None:
                 sel = sel or resolve(pick)
-                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
-                renders.put(name, key, out.data)
+                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=probe, doc=doc, image=url)
+                if renders is not None:
+                    renders.put(name, topic_key + fmt.encode(), out.data)
                 files.append(out)
             else:
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
-        if config.directory:
-            # The topic's page, through the render cache like its feeds: it lists every
-            # item, so the same key applies, plus the formats whose addresses it shows
-            # and why an empty feed is empty.
+            done += 1
+        if config.directory and doc.path == pick.topic.slug:
+            # The topic's page, after its subscription feeds (whose items it shows) and
+            # through the render cache like them: the same key, plus the formats whose
+            # addresses it shows, the other files it links and why an empty feed is empty.
+            more = page_links(extras.files_of(pick.topic.slug, config.formats))
             name = page_name(pick.topic.slug)
-            key = topic_key + repr(("html", config.formats, pick.held)).encode()
+            key = topic_key + repr(("html", config.formats, more, pick.held)).encode()
             data = renders.get(name, key) if renders is not None else None
             pages += 1
             if data is None:
                 sel = sel or resolve(pick)
-                page = render_topic_page(sel, config.site, config.formats, held=pick.held)
+                page = render_topic_page(sel, config.site, config.formats, more=more, held=pick.held)
                 if renders is not None:
                     renders.put(name, key, page.data)
                 files.append(page)
@@ -144,7 +157,7 @@ def render_all(
             # The index's cards show the newest headlines: only those few are decoded.
             heads = sel.items[:HEADLINES] if sel is not None else resolve(replace(pick, items=pick.items[:HEADLINES])).items
             headlines[pick.topic.slug] = heads
-        progress.update("rendering feeds", (i + 1) * len(config.formats), total)
+        progress.update("rendering feeds", done, total)
     progress.clear()
     if cache is not None:
         cache.close()
@@ -153,10 +166,36 @@ def render_all(
     updated = result.newest or UNDATED  # no article due yet: a fixed date, never the clock
     # The listings read each feed's topic, item count and newest date, which a Picked
     # feed has without decoding its items.
-    files.append(render_opml(result.selections, config.site, config.formats, updated))
+    top = [f.picked for f in extras.feeds if f.kind == "top"]
+    files.append(render_opml(picks, config.site, config.formats, updated, top=top))
     if config.directory:
         files.append(render_index_page(picks, config.site, config.formats, updated, headlines=headlines))
     if renders is None:
         return Rendered(tuple(files))
     reused = renders.reused - pages_reused
     return Rendered(tuple(files), feeds_reused=reused, feeds_rendered=renders.rendered - (pages - pages_reused))
+
+
+def _jobs(config: Config, picks: list[Picked], extras: Extras) -> list[tuple[Picked, Doc, list[str]]]:
+    """Every feed document to render: each feed's subscription feeds, then the archive
+    documents and top-stories feeds, each with its name, title and RFC 5005 links."""
+    site = config.site
+    jobs = []
+    for pick in picks:
+        newest = extras.newest_archive.get(pick.topic.slug)
+        prev = (("prev-archive", newest),) if newest else ()
+        jobs.append((pick, Doc(pick.topic.slug, links=prev), formats_of("feed", config.formats)))
+    for feed in extras.feeds:
+        topic = feed.picked.topic
+        if feed.kind == "archive":
+            number = feed.path.rpartition("/")[2]
+            links = [("current", topic.slug)]
+            links += [("prev-archive", feed.prev)] if feed.prev else []
+            links += [("next-archive", feed.next)] if feed.next else []
+            doc = Doc(feed.path, f"{site.title}: {topic.name} (archive {number})", tuple(links), archive=True)
+        else:
+            doc = Doc(feed.path, f"{site.title}: {topic.name}, top stories")
+        fmts = formats_of(feed.kind, config.formats)
+        if fmts:
+            jobs.append((feed.picked, doc, fmts))
+    return jobs

@@ -21,8 +21,10 @@ from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.config import Config, check_overrides
 from feedpub.errors import ConfigError
 from feedpub.progress import Progress
-from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
+from feedpub.records import ArticleRef, Extras, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
+from feedpub.select_extras import ExtraSelector
+from feedpub.times import from_micros
 from feedpub.topics import TopicIndex, resolve_topics, topic_key
 
 
@@ -34,6 +36,7 @@ class Selected:
     rejected: tuple[Rejection, ...]
     result: SelectResult
     topics: TopicIndex
+    extras: Extras
     files_digest: bytes
     files_marks: tuple[bytes, ...]
     valid_until: datetime | None
@@ -106,9 +109,14 @@ def collect_and_select(
     """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``."""
     t0 = time.perf_counter()
     defs, def_problems = load_topic_defs(config.sources)
-    selector = Selector(rules_for, now=now, site_feed=config.site_feed)
+    extra = None
+    if config.extras():
+        extra = ExtraSelector(archive=config.archive, digest_for=config.digest_for, now=now)
+    selector = Selector(rules_for, now=now, site_feed=config.site_feed, track=extra.track if extra else None)
     rejected: list[Rejection] = []
-    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
+    # The snapshot keeps each feed's best items only, not what archives and top-stories
+    # feeds need: with those on, every article (from the parse cache) is offered again.
+    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None and extra is None else None
     stored = None
     scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
     if snapshot is not None and scanned is not None:
@@ -154,11 +162,17 @@ def collect_and_select(
     if config.site_feed:
         site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug)
     result = selector.finish(topics, site_topic)
+    extras = extra.finish(result) if extra is not None else Extras()
+    valid_until = selector.valid_until
+    if extra is not None and extra.valid_until_us is not None:
+        leaves = from_micros(extra.valid_until_us)
+        valid_until = leaves if valid_until is None else min(valid_until, leaves)
     if cache is not None:
         # Cached articles reach selection by their selection fields only; the full
         # records are decoded when a feed has to be rendered (build_render). Check now
         # that the records of every article in a feed are intact, then keep the cache.
         cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
+        cache.verify(a for feed in extras.feeds for a in feed.picked.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
             snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
@@ -166,8 +180,8 @@ def collect_and_select(
     rejected[:0] = _new_problems(config, def_problems, cache)
     check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
-        read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
-        valid_until=selector.valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
+        read, tuple(rejected), result, topics, extras, files_digest=digest, files_marks=tuple(marks),
+        valid_until=valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
     )  # fmt: skip
 
 

@@ -137,6 +137,44 @@ class ProbeSettings:
         _check_settings(self, "probe")
 
 
+MAX_PAGE = 10_000
+"""Most articles one archive document may hold (``archive.page_size``)."""
+MAX_DIGEST_DAYS = 3660
+"""Longest top-stories window (``digest.days``): ten years."""
+MAX_DIGEST_ITEMS = 1000
+"""Most items a top-stories feed may hold (``digest.items``)."""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """The ``archive`` section: RFC 5005 archived feeds of every topic, every key with its default.
+
+    Documents hold ``page_size`` articles each, counted from the oldest one, so a full
+    document never changes (README, "Feeds").
+    """
+
+    enabled: bool = _setting(False, v.flag)
+    page_size: int = _setting(100, v.whole(1, MAX_PAGE))
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "archive")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The ``digest`` section (and a topic's ``digest`` override): a top-stories feed per topic.
+
+    The ``items`` best articles (by quality, then date, then URL) of the last ``days``.
+    """
+
+    enabled: bool = _setting(False, v.flag)
+    days: float = _setting(7, v.number(0, MAX_DIGEST_DAYS, "a number of days", above=True))
+    items: int = _setting(10, v.whole(1, MAX_DIGEST_ITEMS))
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "digest")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a build needs to know besides the articles."""
@@ -162,6 +200,20 @@ class Config:
     image_probe: ProbeSettings = field(default_factory=ProbeSettings)
     """The ``probe`` section; ``image_probe.enabled`` is the on/off switch."""
     cache_dir: Path | None = None
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    """The default of every feed's top-stories feed; ``digests`` holds the topics' own."""
+    digests: dict[str, DigestSettings] = field(default_factory=dict)
+    """Each ``topics`` override's ``digest``, by topic key, complete (the defaults filled in)."""
+
+    def digest_for(self, key: str) -> DigestSettings | None:
+        """The top-stories settings of one feed (by topic key or slug), None when it has none."""
+        found = self.digests.get(key) or self.digests.get(slugify(key)) or self.digest
+        return found if found.enabled else None
+
+    def extras(self) -> bool:
+        """Whether any feed gets archive documents or a top-stories feed (each needs more than a feed's best items)."""
+        return self.archive.enabled or self.digest.enabled or any(d.enabled for d in self.digests.values())
 
     def cache_folder(self) -> Path:
         """Where the parse and render caches live: ``cache_dir``, else beside the output folder."""
@@ -170,6 +222,7 @@ class Config:
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
         over = self.overrides.get(key) or self.overrides.get(slugify(key)) or {}
+        over = {k: x for k, x in over.items() if k != "digest"}  # the top-stories feed's, not selection rules
         return _rules(over, self.defaults, "topics") if over else self.defaults
 
 
@@ -248,6 +301,8 @@ _TOP = {
     "directory",
     "probe",
     "cache_dir",
+    "archive",
+    "digest",
 }
 
 
@@ -307,7 +362,15 @@ def _config(raw: Any, path: Path) -> Config:
     cache = _get(probe, "cache", _DEFAULT.image_probe.cache, _file, "probe.cache")
     probe["cache"] = Path(os.path.normpath(here / cache))  # the default too: beside the config file
     cache_dir = _get(raw, "cache_dir", None, v.folder)
+    archive = ArchiveSettings(**v.mapping(raw.get("archive"), "archive", _keys(ArchiveSettings)))
+    digest = _digest(raw.get("digest"), DigestSettings(), "digest")
+    digests = {
+        key: _digest(over["digest"], digest, f"topics.{names[key]}.digest") for key, over in overrides.items() if "digest" in over
+    }
     return Config(
+        archive=archive,
+        digest=digest,
+        digests=digests,
         image_probe=ProbeSettings(**probe),
         directory=_get(raw, "directory", _DEFAULT.directory, v.flag),
         publish=PublishSettings(**publish),
@@ -328,6 +391,19 @@ def _config(raw: Any, path: Path) -> Config:
     )
 
 
+def _digest(raw: Any, base: DigestSettings, key: str) -> DigestSettings:
+    """``base`` with a ``digest`` section's values, each checked and named by ``key``."""
+    if raw is None and key != "digest":
+        return replace(base, enabled=False)  # a topic's ``digest: null``: none for it
+    changes = dict(v.mapping(raw, key, _keys(DigestSettings)))
+    if key != "digest":
+        changes.setdefault("enabled", True)  # a topic's own digest section turns its feed on
+    try:
+        return replace(base, **changes)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("digest.", f"{key}.", 1)) from None
+
+
 def _overrides(raw: Any, defaults: Rules) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """The ``topics`` section, checked: rules by topic key, and each key's name as written."""
     overrides: dict[str, dict[str, Any]] = {}
@@ -335,7 +411,7 @@ def _overrides(raw: Any, defaults: Rules) -> tuple[dict[str, dict[str, Any]], di
     for name, over in v.mapping(raw, "topics", None).items():
         key = f"topics.{name}" if name.strip() and printable(name) == name else f"topics.{v.shown(name)}"
         v.name(name, key)
-        _rules(over, defaults, key)  # checked now, to name the key
+        _rules({k: x for k, x in (over or {}).items() if k != "digest"} if isinstance(over, dict) else over, defaults, key)
         topic = topic_key(name)
         if topic in overrides:
             raise ConfigError(f"{key}: the same topic as topics.{names[topic]}")

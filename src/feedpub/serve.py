@@ -37,7 +37,8 @@ def _handler(root: Path, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
         def _file(self) -> Path | None:
             name = unquote(urlsplit(self.path).path).lstrip("/") or "index.html"
             path = (root / name).resolve()
-            if path.parent != root.resolve() or not path.is_file() or content_type_of(path.name) is None:
+            # Files in the build's folder and its subfolders (archive/, top/), nothing outside it.
+            if not path.is_relative_to(root.resolve()) or not path.is_file() or content_type_of(path.name) is None:
                 return None
             return path
 

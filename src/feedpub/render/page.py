@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feedpub.config import Site
-from feedpub.formats import FEEDS, HTML, OPML
-from feedpub.records import Article, HeldBack, OutputFile, Selection, Topic
+from feedpub.formats import BY_EXTENSION, FEEDS, HTML, OPML
+from feedpub.records import Article, ExtraFiles, HeldBack, OutputFile, Selection, Topic
 from feedpub.render.html import BASE_CSS, csp, empty_reason, external, img_tag, local, text, time_tag
 from feedpub.render.images import topic_image
 
@@ -39,6 +39,23 @@ class PageLink:
 def page_name(slug: str) -> str:
     """The file name of a topic's page."""
     return slug + HTML.extension
+
+
+def page_links(files: ExtraFiles) -> tuple[PageLink, ...]:
+    """What a topic page lists besides its feeds: the top-stories feed in each format, and
+    the newest archive document in each format (a reader follows its ``prev-archive``
+    links back to the oldest; listing every document would bury the page)."""
+    links = [PageLink(f"Top stories ({BY_EXTENSION[_ext(n)].label})", n, BY_EXTENSION[_ext(n)].media_type) for n in files.top]
+    newest: dict[str, str] = {}
+    for name in files.archive:  # oldest first: the last of each format is the newest
+        newest[_ext(name)] = name
+    for ext, name in sorted(newest.items(), key=lambda kv: [f.extension for f in FEEDS].index(kv[0])):
+        links.append(PageLink(f"Full archive ({BY_EXTENSION[ext].label})", name, BY_EXTENSION[ext].media_type))
+    return tuple(links)
+
+
+def _ext(name: str) -> str:
+    return name[name.rfind(".") :]
 
 
 def topic_description(topic: Topic, site: Site) -> str | None:
