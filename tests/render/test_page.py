@@ -12,9 +12,9 @@ from urllib.parse import urljoin, urlsplit
 
 from feedpub.cli import main
 from feedpub.config import Site
-from feedpub.records import Article, HeldBack, Image, Provider, Related, Selection, Topic
+from feedpub.records import Article, ExtraFiles, HeldBack, Image, Provider, Related, Selection, Topic
 from feedpub.render.directory import render_index_page
-from feedpub.render.page import COPY_SCRIPT, PageLink, render_page, render_topic_page
+from feedpub.render.page import COPY_SCRIPT, PageLink, page_links, render_page, render_topic_page
 
 from ..browser import ARTIFACTS, chromium_run, console_messages, fetch_status, needs_chromium, png_size, web_server
 
@@ -292,6 +292,20 @@ def test_more_files_are_listed_and_an_empty_topic_says_why() -> None:
     assert '<p class="empty">No published articles yet</p>' in text
 
 
+def test_the_page_links_each_top_feed_and_the_newest_archive_document() -> None:
+    files = ExtraFiles(
+        archive=("archive/robots/1.xml", "archive/robots/1.atom", "archive/robots/2.xml", "archive/robots/2.atom"),
+        top=("top/robots.xml", "top/robots.json"),
+    )
+    assert page_links(files) == (
+        PageLink("Top stories (RSS)", "top/robots.xml", "application/rss+xml"),
+        PageLink("Top stories (JSON Feed)", "top/robots.json", "application/feed+json"),
+        PageLink("Full archive (RSS)", "archive/robots/2.xml", "application/rss+xml"),
+        PageLink("Full archive (Atom)", "archive/robots/2.atom", "application/atom+xml"),
+    )
+    assert page_links(ExtraFiles()) == ()
+
+
 def test_the_page_is_deterministic_and_an_output_file() -> None:
     sel = Selection(TOPIC, (ARM, PLAIN), 2, WHEN)
     out = render_topic_page(sel, SITE, FORMATS)
@@ -362,7 +376,10 @@ def _site(root: Path, base: str, tmp_path: Path) -> None:
         (src / "_news" / f"2025-03-0{day}-{slug}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     config = tmp_path / "feedpub.yaml"
     config.write_text(
-        f"site: {{title: Test News, base_url: '{base}', link: '{base}', logo: '{base}img/logo.svg'}}\nsources: ['{src}']\n",
+        f"site: {{title: Test News, base_url: '{base}', link: '{base}', logo: '{base}img/logo.svg'}}\n"
+        f"sources: ['{src}']\n"
+        "archive: {enabled: true, page_size: 2}\n"
+        "digest: {enabled: true, days: 3660, items: 2}\n",
         encoding="utf-8",
     )
     assert main(["build", "--config", str(config), "--output", str(root), "--quiet", "--no-cache"]) == 0
@@ -390,6 +407,7 @@ def test_built_pages_in_chromium(tmp_path: Path) -> None:
                 assert fetch_status(url) == 200, url
             checked |= local
         assert {base + "robots.html", base + "robots.xml", base + "img/robots.svg", base + "index.opml"} <= checked
+        assert {base + "top/robots.atom", base + "archive/robots/2.xml", base + "archive/robots/2.atom"} <= checked
 
         # At phone and desktop widths: no sideways scrolling; the copy script runs under the CSP.
         for name in ("index.html", "robots.html"):
