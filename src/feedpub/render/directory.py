@@ -122,6 +122,7 @@ def render_directory(
     site_link: str,
     opml_name: str = "index.opml",
     generated: datetime,
+    language: str = "en",
 ) -> bytes:
     """The ``index.html`` listing ``entries`` in the order given, UTF-8.
 
@@ -131,7 +132,7 @@ def render_directory(
     title = text(site_title)
     head = [
         "<!doctype html>",
-        '<html lang="en">',
+        f'<html lang="{text(language)}">',
         "<head>",
         '<meta charset="utf-8">',
         csp(styles=[_CSS]),
@@ -206,5 +207,5 @@ def render_index_page(
         )
         for sel in selections
     ]
-    data = render_directory(entries, site_title=site.title, site_link=site.home(), generated=updated)
+    data = render_directory(entries, site_title=site.title, site_link=site.home(), generated=updated, language=site.language)
     return OutputFile(name="index.html", data=data, content_type=HTML.content_type, group=1)
