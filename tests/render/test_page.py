@@ -335,6 +335,17 @@ document.getElementById("f").addEventListener("load", function () {
 </script></body></html>
 """
 
+NO_SCRIPT_HARNESS = """<!doctype html><html><body>
+<iframe id="f" src="robots.html" sandbox="allow-same-origin" width="390" height="800"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument, shown = function (e) { return e.getClientRects().length > 0; };
+  document.body.setAttribute("data-addresses", String([].filter.call(d.querySelectorAll("input"), shown).length));
+  document.body.setAttribute("data-buttons", String([].filter.call(d.querySelectorAll("button"), shown).length));
+});
+</script></body></html>
+"""
+
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}"><rect width="100%" height="100%" fill="{c}"/></svg>\n'
 
 
@@ -424,6 +435,12 @@ def test_built_pages_in_chromium(tmp_path: Path) -> None:
                 else:
                     assert 'data-buttons="none"' in body.group(0)
                 assert console_messages(run.stderr) == [], f"{name}: console messages"
+
+        # Without JavaScript (a frame sandboxed without scripts): the addresses are shown to
+        # select, and the buttons that could not work stay hidden.
+        (root / "harness.html").write_text(NO_SCRIPT_HARNESS, encoding="utf-8")
+        run = chromium_run(tmp_path, "--virtual-time-budget=5000", "--dump-dom", base + "harness.html")
+        assert 'data-addresses="3"' in run.stdout and 'data-buttons="0"' in run.stdout, run.stdout[-300:]
 
         # Loaded on their own (no frame): no console message, no CSP violation; screenshots kept.
         ARTIFACTS.mkdir(exist_ok=True)
