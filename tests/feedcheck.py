@@ -3,8 +3,8 @@
 The validator itself cannot run here: it is not published on PyPI and the tests reach
 no network. These are the rules it reports that feedpub's feeds can break (gathered in
 the project's notes on feeds, from the RSS 2.0 and Atom specifications, RFC 5005 and
-the validator's own messages), plus the JSON Feed 1.1 specification's, and a real
-parser (feedparser) reading every file back. Each function returns the problems found,
+the validator's own messages and its RFC 5005 checks), plus the JSON Feed 1.1
+specification's, and a real parser (feedparser) reading every file back. Each function returns the problems found,
 an empty list for a clean file.
 """
 
@@ -55,6 +55,11 @@ def check_feed(name: str, data: bytes) -> list[str]:
     marks = list(root.iter(f"{{{FH}}}archive"))
     if len(marks) > 1 or any(len(m) or (m.text or "").strip() for m in marks):
         problems.append("fh:archive must be one empty element")
+    rels = {link.get("rel") for link in root.iter(f"{{{ATOM}}}link")}
+    if marks and not rels & {"prev-archive", "next-archive"}:
+        problems.append("Archive incomplete: an archive document without prev-archive or next-archive")
+    if marks and "current" not in rels:
+        problems.append("an archive document without a current link")
     return problems
 
 

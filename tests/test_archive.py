@@ -158,6 +158,14 @@ def test_every_file_written_passes_the_validator_rules(site: Path) -> None:
     for name in feeds:
         assert check_feed(name, files[name]) == [], name
     assert not any(n.startswith("archive/") and n.endswith(".json") for n in feeds), "archives: RSS and Atom only"
+    # One Space article: a chain of two all the same (a lone archive document has no archive link).
+    assert sorted(n for n in files if n.startswith("archive/space/")) == [
+        "archive/space/1.atom",
+        "archive/space/1.xml",
+        "archive/space/2.atom",
+        "archive/space/2.xml",
+    ]
+    assert walk(out, "space", ".atom") == ["https://news.test/space"]
 
 
 def full_documents(files: dict[str, bytes]) -> set[str]:
@@ -250,3 +258,19 @@ def test_each_feed_tells_its_extra_files_and_when_its_top_stories_change(site: P
     assert selected.extras.files_of("robots", ("json",)) == ExtraFiles((), ("top/robots.json",))
     # The oldest article in a 10-day window (s2, 22 March 22:00) leaves it ten days later.
     assert selected.valid_until == datetime(2025, 4, 1, 22, tzinfo=UTC)
+
+
+def test_the_validator_rules_catch_what_the_validator_reports(site: Path) -> None:
+    """The checks above can fail: each breakage the W3C validator reports is found."""
+    build(site)
+    files = tree(site / "out")
+    middle = files["archive/robots/2.atom"]
+    assert check_feed("2.atom", middle) == []
+    lone = middle.replace(b'rel="prev-archive"', b'rel="alternate"').replace(b'rel="next-archive"', b'rel="related"')
+    assert any("Archive incomplete" in p for p in check_feed("2.atom", lone))
+    assert any("unknown link relation" in p for p in check_feed("2.atom", middle.replace(b'"prev-archive"', b'"prev-archives"')))
+    rss = files["robots.xml"]
+    assert any("enclosure" in p for p in check_feed("robots.xml", rss.replace(b'length="0"', b'length="None"')))
+    assert any("RFC 822" in p for p in check_feed("robots.xml", rss.replace(b"+0000</pubDate>", b"UTC</pubDate>")))
+    top = files["top/robots.json"]
+    assert any("hub" in p for p in check_feed("t.json", top.replace(b'"url": "https://hub.test/"', b'"uri": "x"')))

@@ -9,7 +9,8 @@ Both take their articles from the same stream as the subscription feeds, through
   documents hold ``page_size`` articles each, counted from the oldest: document 1 holds
   the oldest ``page_size`` articles, and a full document never changes as long as no
   article older than its newest one is added or removed (or edited). Only the newest
-  document (never full: an empty one follows a full one) changes when a new article comes.
+  document (never full: an empty one follows a full one) changes when a new article
+  comes, and the first while it is not full (a chain has two documents at least).
 - **Top stories** keep a feed's ``items`` best articles of the last ``days`` (quality,
   then the newer, then the URL and path), bounded like a subscription feed.
 """
@@ -137,12 +138,15 @@ def _pages(pick: Picked, found: dict[str, tuple[_Order, Item]], size: int) -> li
 
     The newest document is never full: when the articles fill the last one exactly, an
     empty one follows. So a full document links to the next one from the moment it is
-    full, and never changes afterwards.
+    full, and never changes afterwards. There are always two documents at least: a lone
+    archive document would have no ``prev-archive`` or ``next-archive`` link, which the
+    W3C validator reports ("Archive incomplete"); so while every article fits in the
+    first, an empty second one follows it.
     """
     if not found:
         return []
     oldest_first = [item for _, item in sorted(found.values(), reverse=True)]
-    count = len(oldest_first) // size + 1
+    count = max(2, len(oldest_first) // size + 1)
     base = f"{ARCHIVE_FOLDER}/{pick.topic.slug}/"
     newest = oldest_first[-1].published_at
     out = []
