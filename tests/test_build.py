@@ -217,3 +217,21 @@ def test_the_up_to_date_shortcut_loads_no_pipeline(tmp_path: Path) -> None:
     second, report = loaded()
     assert report["up_to_date"] is True
     assert not second & {"feedpub.cli", "feedpub.build", "feedpub.select", "feedpub.render.feeds"}
+
+
+def test_each_feed_gets_a_page_unless_the_directory_is_off(config: Config, tmp_path: Path) -> None:
+    first = build.run(config, Overrides(), NOW)
+    feeds = {f.name.rsplit(".", 1)[0] for f in first.files if f.name.endswith(".xml")}
+    pages = {f.name for f in first.files if f.name.endswith(".html") and f.name != "index.html"}
+    assert pages == {slug + ".html" for slug in feeds} and "robots.html" in pages
+    assert b"Robot arm" in (config.output / "robots.html").read_bytes()
+    # An edited article re-renders its topics' pages (not the others), as a full build would.
+    write(tmp_path / "site" / "_news" / "arm.md", "Robot arm, edited", NOW - timedelta(days=2), quality=80)
+    again = build.run(config, Overrides(), NOW)
+    assert again.written is not None
+    assert {"robots.html", "all.html", "index.html"} <= set(again.written.uploaded)
+    assert "space.html" not in again.written.uploaded
+    full = build.run(replace(config, output=tmp_path / "full"), Overrides(), NOW, use_cache=False)
+    assert full.files == again.files
+    off = build.run(replace(config, directory=False, output=tmp_path / "off"), Overrides(), NOW)
+    assert not [f.name for f in off.files if f.name.endswith(".html")]

@@ -50,6 +50,9 @@ def test_publish_to_bucket_then_nothing_changes_then_one_edit(s3_env, bucket: st
     assert f"{base}robots.xml".encode() in r.content
     assert requests.get(base + "robots.atom", timeout=10).headers["Content-Type"] == "application/atom+xml; charset=utf-8"
     assert requests.get(base + "index.opml", timeout=10).headers["Content-Type"] == "text/x-opml; charset=utf-8"
+    page = requests.get(base + "robots.html", timeout=10)
+    assert page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert f'value="{base}robots.xml"'.encode() in page.content  # the address to copy is where the feed is
 
     client = s3_env.client()
 
@@ -72,6 +75,7 @@ def test_publish_to_bucket_then_nothing_changes_then_one_edit(s3_env, bucket: st
     # Only the feeds the article belongs to (Robots, Home, the site feed) and the indexes.
     assert {n.rsplit(".", 1)[0] for n in changed} <= {"robots", "home", "all", "index", ".feedpub-manifest"}
     assert {"robots.xml", "home.xml", "all.xml"} <= changed
+    assert {"robots.html", "home.html", "all.html", "index.html"} <= changed  # the pages show the new title
 
 
 def test_s3_needs_base_url(s3_env, bucket: str) -> None:

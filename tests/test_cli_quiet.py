@@ -157,13 +157,14 @@ def test_summaries_are_for_a_terminal(site: Path, tmp_path: Path) -> None:
     args = ["build", "--source", str(site), "--output", str(out), "--base-url", "https://f.test/"]
     status, stdout, shown = on_a_terminal(*args, cwd=tmp_path)
     assert status == 0 and stdout == ""
-    summary = f"feedpub: 3 articles, 1 rejected; 9 feeds for 3 topics in {out} (11 written, 0 unchanged)"
+    # Written: 9 feeds, their 3 pages, the OPML file and index.html.
+    summary = f"feedpub: 3 articles, 1 rejected; 9 feeds for 3 topics in {out} (14 written, 0 unchanged)"
     assert f"feedpub: skipped {site / '_news' / BROKEN}: " in shown and summary in shown
     status, _, shown = on_a_terminal(*args, cwd=tmp_path)  # the up-to-date replay: this run's counts
-    assert status == 0 and shown.strip().endswith(f"in {out} (0 written, 11 unchanged)") and "skipped" not in shown
+    assert status == 0 and shown.strip().endswith(f"in {out} (0 written, 14 unchanged)") and "skipped" not in shown
     status, _, shown = on_a_terminal(*args, "--quiet", cwd=tmp_path)
     assert status == 0 and shown == ""
     status, _, shown = on_a_terminal("publish", *args[1:3], "--target", str(tmp_path / "public"), *args[5:], cwd=tmp_path)
-    assert status == 0 and f"feedpub: published to {tmp_path / 'public'}: 11 uploaded, 0 unchanged, 0 deleted" in shown
+    assert status == 0 and f"feedpub: published to {tmp_path / 'public'}: 14 uploaded, 0 unchanged, 0 deleted" in shown
     status, stdout, shown = on_a_terminal("check", "--source", str(site), cwd=tmp_path)
     assert status == 1 and BROKEN in stdout and "feedpub: 4 article files: 3 usable, 1 rejected; 1 topic definitions" in shown

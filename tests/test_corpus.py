@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,19 @@ def test_whole_corpus(corpus: Path, tmp_path: Path) -> None:
     assert seed_rss.enclosures[0].href.startswith("https://i.guim.co.uk/")
     assert seed_rss.content[0].value.count("<li>") == len(expected)
 
+    # Each feed's page lists its items, links only http(s) or its own files, and shows the topic's image.
+    for slug in slugs:
+        page = (out / f"{slug}.html").read_text(encoding="utf-8")
+        entries = feedparser.parse((out / f"{slug}.atom").read_bytes()).entries
+        assert page.count('<li class="item') == len(entries), slug
+        for url in re.findall(r'(?:href|src)="([^"]*)"', page):
+            assert url.startswith(("https://", "http://")) or (out / html.unescape(url)).is_file(), (slug, url)
+    ai_page = (out / "ai.html").read_text(encoding="utf-8")
+    topic_images = "https://smartableai.github.io/artificial-intelligence/assets/images/topics/"
+    assert f'<img class="topic-image" src="{topic_images}ai.jpg"' in ai_page
+    assert "<summary>Related coverage (67)</summary>" in ai_page  # the dunnhumby file: 68, one URL twice
+    assert "topic-image" not in (out / "power-apps.html").read_text(encoding="utf-8").split("</style>")[1]
+
     # secured values never reach output
     secret = next(
         line for line in (corpus / "seed").rglob("*.md").__next__().read_text().splitlines() if line.startswith("secured:")
@@ -102,7 +117,7 @@ def test_second_run_is_byte_identical(corpus: Path, tmp_path: Path) -> None:
     build(corpus, tmp_path / "b")
     a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
     b = {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
-    assert a == b and len(a) == 3 * 29 + 2 + 1  # rss, atom, json per topic; OPML; index.html; the record
+    assert a == b and len(a) == 4 * 29 + 2 + 1  # rss, atom, json and page per topic; OPML; index.html; the record
 
 
 def test_whole_corpus_archives_top_feeds_and_topic_images(corpus: Path, tmp_path: Path) -> None:
@@ -152,3 +167,10 @@ def test_whole_corpus_archives_top_feeds_and_topic_images(corpus: Path, tmp_path
     assert json.loads((out / "top" / "ai.json").read_bytes())["icon"].endswith("/topics/ai.jpg")
     assert "<logo>https://site.test/logo.png</logo>" in (out / "all.atom").read_text(encoding="utf-8")
     assert "<icon>https://site.test/fav.png</icon>" in (out / "archive" / "all" / "8.atom").read_text(encoding="utf-8")
+    # Every topic page's links to its own files (top stories, the newest archive document) exist.
+    for slug in topics:
+        page = (out / f"{slug}.html").read_text(encoding="utf-8")
+        local = [u for u in re.findall(r'href="([^"]*)"', page) if not u.startswith(("https://", "http://"))]
+        assert all((out / html.unescape(u)).is_file() for u in local), slug
+        assert f'href="top/{slug}.xml"' in page or not (out / "top" / f"{slug}.xml").exists(), slug
+    assert 'href="archive/all/8.atom"' in (out / "all.html").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ from feedpub.records import Article, OutputFile, Selection, Topic
 from feedpub.render.directory import render_index_page
 from feedpub.render.feeds import render_feed
 from feedpub.render.opml import render_opml
+from feedpub.render.page import render_topic_page
 
 FEED_KEYS = tuple(f.key for f in FEEDS)
 
@@ -27,6 +28,7 @@ def build() -> list[OutputFile]:
     files = [render_feed(sel, SITE, fmt) for sel in SELECTIONS for fmt in FEED_KEYS]
     files.append(render_opml(SELECTIONS, SITE, FEED_KEYS, WHEN))
     files.append(render_index_page(SELECTIONS, SITE, FEED_KEYS, WHEN))
+    files += [render_topic_page(sel, SITE, FEED_KEYS) for sel in SELECTIONS]
     return files
 
 
@@ -56,7 +58,7 @@ def test_every_file_the_directory_page_links_is_typed_as_formats_says() -> None:
     links = Links()
     links.feed(page.data.decode("utf-8"))
     linked = {href for href, _ in links.found}
-    assert linked == {f.name for f in files if f.name != "index.html"}, "every feed and the OPML, nothing else"
+    assert linked == {f.name for f in files if f.name != "index.html"}, "every feed, page and the OPML, nothing else"
     for href, kind in links.found:
         assert kind == BY_EXTENSION[PurePosixPath(href).suffix].media_type, href
     assert any(href == "index.opml" and kind == OPML.media_type for href, kind in links.found)
@@ -67,3 +69,14 @@ def test_feeds_announce_their_own_type_in_their_self_link() -> None:
         parsed = feedparser.parse(render_feed(SELECTIONS[0], SITE, fmt).data)
         [self_link] = [link for link in parsed.feed.links if link.rel == "self"]
         assert self_link.type == BY_KEY[fmt].media_type
+
+
+def test_every_file_a_topic_page_links_is_typed_as_formats_says() -> None:
+    files = build()
+    page = next(f for f in files if f.name == "robots.html")
+    links = Links()
+    links.feed(page.data.decode("utf-8"))
+    linked = {href for href, _ in links.found}
+    assert linked == {"robots.xml", "robots.atom", "robots.json", "index.opml"}
+    for href, kind in links.found:
+        assert kind == BY_EXTENSION[PurePosixPath(href).suffix].media_type, href

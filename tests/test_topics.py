@@ -142,7 +142,7 @@ def test_build_gives_one_feed_for_both_forms(tmp_path: Path, capsys: pytest.Capt
     [topic] = [t for t in summary["topics"] if t["slug"] != "all"]
     assert (topic["name"], topic["slug"], topic["articles"], topic["items"]) == (CAFE_NFC, "cafe-culture", 2, 2)
     feeds = sorted(p.name for p in (tmp_path / "out").glob("cafe-culture*"))
-    assert feeds == ["cafe-culture.atom", "cafe-culture.json", "cafe-culture.xml"]
+    assert feeds == ["cafe-culture.atom", "cafe-culture.html", "cafe-culture.json", "cafe-culture.xml"]  # feeds and page
     # Both items carry the one display name as their category.
     rss = (tmp_path / "out" / "cafe-culture.xml").read_text(encoding="utf-8")
     assert rss.count(f"<category>{CAFE_NFC}</category>") == 2 and CAFE_NFD not in rss

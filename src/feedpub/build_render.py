@@ -7,7 +7,7 @@ stubs are decoded here, for the feeds that must be rendered) and gets the files 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -15,13 +15,14 @@ from feedpub.build_report import Note, no_note
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
-from feedpub.formats import CONTENT_TYPES, EXTENSIONS, formats_of
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS, HTML, formats_of
 from feedpub.progress import Progress
-from feedpub.records import Extras, OutputFile, Picked, Selection
-from feedpub.render.directory import render_index_page
+from feedpub.records import Article, Extras, OutputFile, Picked, Selection
+from feedpub.render.directory import HEADLINES, render_index_page
 from feedpub.render.feeds import Doc, render_feed
 from feedpub.render.images import topic_image
 from feedpub.render.opml import render_opml
+from feedpub.render.page import page_links, page_name, render_topic_page
 from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
 
@@ -84,7 +85,7 @@ def render_all(
     deadline: Deadline | None = None,
     note: Note = no_note,
 ) -> Rendered:
-    """Every feed of ``result`` in every configured format, then the OPML file and the index page.
+    """Every feed of ``result`` in every configured format and its page, then the OPML file and the index page.
 
     With ``cache``, a feed whose inputs are unchanged since the last run comes from the
     render cache (kept beside the parse cache) and only the others are rendered; ``note``
@@ -111,6 +112,8 @@ def render_all(
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder(), on_error=cache.report) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
+    headlines: dict[str, tuple[Article, ...]] = {}
+    pages = pages_reused = 0  # the cache's counts less these are the feeds' ("feeds_reused", "feeds_rendered")
     done = 0
     for pick, doc, fmts in jobs:
         # Archive documents take enclosure sizes from the article files alone: a probe
@@ -138,6 +141,29 @@ def render_all(
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
                 note("reused", f"{name} (render cache)")
             done += 1
+        if config.directory and doc.path == pick.topic.slug:
+            # The topic's page, after its subscription feeds (whose items it shows) and
+            # through the render cache like them: the same key, plus the formats whose
+            # addresses it shows, the other files it links and why an empty feed is empty.
+            more = page_links(extras.files_of(pick.topic.slug, config.formats))
+            name = page_name(pick.topic.slug)
+            key = topic_key + repr(("html", config.formats, more, pick.held)).encode()
+            data = renders.get(name, key) if renders is not None else None
+            pages += 1
+            if data is None:
+                sel = sel or resolve(pick)
+                page = render_topic_page(sel, config.site, config.formats, more=more, held=pick.held)
+                if renders is not None:
+                    renders.put(name, key, page.data)
+                files.append(page)
+                note("rendered", name)
+            else:
+                files.append(OutputFile(name=name, data=data, content_type=HTML.content_type, group=1))
+                pages_reused += 1
+                note("reused", f"{name} (render cache)")
+            # The index's cards show the newest headlines: only those few are decoded.
+            heads = sel.items[:HEADLINES] if sel is not None else resolve(replace(pick, items=pick.items[:HEADLINES])).items
+            headlines[pick.topic.slug] = heads
         progress.update("rendering feeds", done, total)
     progress.clear()
     if cache is not None:
@@ -151,11 +177,12 @@ def render_all(
     files.append(render_opml(picks, config.site, config.formats, updated, top=top))
     note("rendered", files[-1].name)
     if config.directory:
-        files.append(render_index_page(picks, config.site, config.formats, updated))
+        files.append(render_index_page(picks, config.site, config.formats, updated, headlines=headlines))
         note("rendered", files[-1].name)
     if renders is None:
         return Rendered(tuple(files))
-    return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)
+    reused = renders.reused - pages_reused
+    return Rendered(tuple(files), feeds_reused=reused, feeds_rendered=renders.rendered - (pages - pages_reused))
 
 
 def _jobs(config: Config, picks: list[Picked], extras: Extras) -> list[tuple[Picked, Doc, list[str]]]:

@@ -212,3 +212,20 @@ def test_without_a_record_a_strangers_file_is_still_refused(tmp_path: Path) -> N
     [line] = errors(done.stderr)
     assert "robots.json: exists and feedpub did not write it" in line or "robots.xml: exists and feedpub did not write it" in line
     assert (out / "robots.xml").read_bytes() == other and (out / "robots.json").read_bytes() == b'{"note": "mine"}\n'
+
+
+def test_without_a_record_a_strangers_page_is_refused(tmp_path: Path) -> None:
+    """A topic page is taken over only when it offers the same feed address: another
+    topic's page, or a page of one's own, at its name stays untouched."""
+    site = Path(shutil.copytree(FIXTURE_SITE, tmp_path / "site"))
+    out = tmp_path / "out"
+    assert build("--source", str(site), "--output", str(out), cwd=tmp_path).returncode == 0
+    (out / RECORD_NAME).unlink()
+    for mine in ((out / "home.html").read_bytes(), b"<!doctype html><p>my own robots page</p>\n"):
+        (out / "robots.html").write_bytes(mine)
+        article = site / ARTICLE
+        article.write_text(article.read_text().replace("title: ", "title: Again ", 1))
+        done = build("--source", str(site), "--output", str(out), cwd=tmp_path)
+        assert done.returncode == 3
+        assert "robots.html: exists and feedpub did not write it" in errors(done.stderr)[0]
+        assert (out / "robots.html").read_bytes() == mine

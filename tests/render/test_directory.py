@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import shutil
-import struct
-import subprocess
-import threading
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
 from feedpub.records import HeldBack
-from feedpub.render.directory import DirectoryEntry, empty_reason, render_directory
+from feedpub.render.directory import DirectoryEntry, render_directory
+from feedpub.render.html import empty_reason
+
+from ..browser import ARTIFACTS, chromium, fetch_status, needs_chromium, parse, png_size, web_server
 
 UTC = UTC
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
 GENERATED = datetime(2024, 5, 9, 7, 45, tzinfo=UTC)
 
 ENTRIES = (
@@ -65,42 +58,6 @@ def render(entries: tuple[DirectoryEntry, ...] = ENTRIES, **kw: object) -> str:
     args: dict[str, object] = {"site_title": "Example News", "site_link": "https://example.org/", "generated": GENERATED}
     args.update(kw)
     return render_directory(entries, **args).decode("utf-8")  # type: ignore[arg-type]
-
-
-class Links(HTMLParser):
-    """Collects <a href> and <link rel=alternate> (noting whether it sits in <head>)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.anchors: list[str] = []
-        self.alternates: list[dict[str, str | None]] = []
-        self.in_head = False
-        self.tags: set[str] = set()
-        self.srcs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        self.tags.add(tag)
-        if tag == "head":
-            self.in_head = True
-        elif tag == "body":
-            self.in_head = False
-        elif tag == "a" and a.get("href"):
-            self.anchors.append(a["href"] or "")
-        elif tag == "link" and a.get("rel") == "alternate":
-            self.alternates.append({**a, "in_head": "yes" if self.in_head else "no"})
-        if "src" in a:
-            self.srcs.append(a["src"] or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "head":
-            self.in_head = False
-
-
-def parse(page: str) -> Links:
-    links = Links()
-    links.feed(page)
-    return links
 
 
 def test_every_feed_is_linked_and_autodiscoverable() -> None:
@@ -191,9 +148,6 @@ def test_no_topics() -> None:
 
 # -- in a real browser ---------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
-
 # Measures the page at a narrow phone width inside a same-origin frame (the page
 # itself has no JavaScript) and writes the answer into the DOM for --dump-dom.
 HARNESS = """<!doctype html><html><body>
@@ -217,52 +171,11 @@ def site(tmp_path: Path) -> Iterator[str]:
             (root / name).write_text("<feed/>\n", encoding="utf-8")
     (root / "index.opml").write_text('<opml version="2.0"/>\n', encoding="utf-8")
     (root / "harness.html").write_text(HARNESS, encoding="utf-8")
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    (root / "index.html").write_bytes(render_directory(ENTRIES, site_title="Example News", site_link=base, generated=GENERATED))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with web_server(root) as base:
+        (root / "index.html").write_bytes(
+            render_directory(ENTRIES, site_title="Example News", site_link=base, generated=GENERATED)
+        )
         yield base
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name in the method overridden
-        pass
-
-
-def chromium(tmp_path: Path, *args: str) -> str:
-    assert CHROMIUM is not None
-    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    cmd = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        f"--user-data-dir={profile}",
-        *args,
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
 
 
 @needs_chromium
@@ -273,11 +186,9 @@ def test_page_renders_in_chromium_and_every_link_resolves(site: str, tmp_path: P
     assert len(links.alternates) == 11 and all(x["in_head"] == "yes" for x in links.alternates)
     hrefs = sorted({urljoin(page, h) for h in links.anchors} | {urljoin(page, x["href"] or "") for x in links.alternates})
     assert len(hrefs) == 13  # 11 feeds, the OPML file, the site link
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for href in hrefs:
         assert href.startswith(site), href
-        with opener.open(href, timeout=10) as resp:
-            assert resp.status == 200, href
+        assert fetch_status(href) == 200, href
 
 
 @needs_chromium

@@ -62,11 +62,14 @@ def absent(root_fd: int) -> bool:
 
 # What says "this file is feedpub's own, from before records": the same self link (RSS,
 # Atom), the same feed_url (JSON Feed), the same feed folder (OPML), the directory page's
-# own wording. A stranger's file at a feed's name carries none of these.
+# own wording, a topic page's same feed address. A stranger's file at a feed's name
+# carries none of these.
 _SELF = re.compile(rb'href="([^"]+)" rel="self"')
 _FEED_URL = re.compile(rb'"feed_url": "([^"]+)"')
 _XML_URL = re.compile(rb'xmlUrl="([^"]*/)[^"/]*"')
 _DIRECTORY = b"all feeds at once (OPML)"
+# A topic page: the address of its first feed, offered for copying (render/page.py).
+_PAGE_FEED = re.compile(rb'<input id="url-[a-z]+" type="url" readonly value="([^"]+)"')
 
 
 def _first(pattern: re.Pattern[bytes], data: bytes) -> bytes | None:
@@ -90,5 +93,8 @@ def earlier_own(name: str, old: bytes, new: bytes) -> bool:
         mine = _first(_XML_URL, new)
         return mine is not None and old.startswith(b"<?xml") and _first(_XML_URL, old) == mine
     if name.endswith(".html"):
-        return _DIRECTORY in old and _DIRECTORY in new
+        if _DIRECTORY in new:
+            return _DIRECTORY in old
+        mine = _first(_PAGE_FEED, new)
+        return mine is not None and _first(_PAGE_FEED, old) == mine
     return False
