@@ -12,6 +12,7 @@ from .conftest import FIXTURE_SITE
 
 FEEDPUB = str(Path(sys.executable).with_name("feedpub"))
 FEEDS = [f"{slug}.{ext}" for slug in ("all", "home", "robots") for ext in ("atom", "json", "xml")]
+PAGES = [f"{slug}.html" for slug in ("all", "home", "robots")]  # a page per feed, beside it
 
 
 def feedpub(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -37,8 +38,8 @@ def test_verbose_build_lists_every_step_one_line_each(tmp_path: Path) -> None:
         "site/_news/2025-03-04-broken.md: missing required field 'webUrl' (or 'originalUrl')"
     ]
     assert lines(said, "selected") == ["all: 2 of 3 articles", "home: 2 of 2 articles", "robots: 2 of 3 articles"]
-    assert lines(said, "rendered") == sorted([*FEEDS, "index.opml", "index.html"])
-    assert lines(said, "written") == sorted(f"out/{n}" for n in [*FEEDS, "index.opml", "index.html"])
+    assert lines(said, "rendered") == sorted([*FEEDS, *PAGES, "index.opml", "index.html"])
+    assert lines(said, "written") == sorted(f"out/{n}" for n in [*FEEDS, *PAGES, "index.opml", "index.html"])
     # Nothing else is said: without -v, only the skipped file.
     verbs = {"read", "feedpub: skipped", "selected", "rendered", "written"}
     assert all(any(line.startswith(v + " ") for v in verbs) for line in said.splitlines()), said
@@ -48,9 +49,9 @@ def test_verbose_build_lists_every_step_one_line_each(tmp_path: Path) -> None:
     # and the broken file (reported once without -v) is listed again.
     again = feedpub(*args, "-v", cwd=tmp_path).stderr
     assert lines(again, "reused") == sorted(
-        ["the last run's selection (4 article files unchanged since)"] + [f"{n} (render cache)" for n in FEEDS]
+        ["the last run's selection (4 article files unchanged since)"] + [f"{n} (render cache)" for n in [*FEEDS, *PAGES]]
     )
-    assert lines(again, "unchanged") == sorted(f"out/{n}" for n in [*FEEDS, "index.opml", "index.html"])
+    assert lines(again, "unchanged") == sorted(f"out/{n}" for n in [*FEEDS, *PAGES, "index.opml", "index.html"])
     assert lines(again, "written") == [] and len(lines(again, "feedpub: skipped")) == 1
     # An up-to-date run without -v says nothing, and -v is never answered from its stamp.
     assert feedpub(*args, cwd=tmp_path).stderr == ""
@@ -62,9 +63,9 @@ def test_verbose_publish_lists_uploads(tmp_path: Path) -> None:
     args = ["publish", "--source", str(FIXTURE_SITE), "--target", "pub", "--base-url", "https://feeds.test/", "-v", "--no-cache"]
     first = feedpub(*args, cwd=tmp_path)
     assert first.returncode == 0
-    assert lines(first.stderr, "uploaded") == sorted(f"{n} to pub" for n in [*FEEDS, "index.opml", "index.html"])
+    assert lines(first.stderr, "uploaded") == sorted(f"{n} to pub" for n in [*FEEDS, *PAGES, "index.opml", "index.html"])
     again = feedpub(*args, cwd=tmp_path).stderr
-    assert lines(again, "uploaded") == [] and len(lines(again, "unchanged")) == 11
+    assert lines(again, "uploaded") == [] and len(lines(again, "unchanged")) == len([*FEEDS, *PAGES, "index.opml", "index.html"])
 
 
 def test_verbose_and_quiet_together_is_a_usage_error(tmp_path: Path) -> None:

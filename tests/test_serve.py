@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from feedpub import reload
 from feedpub.serve import changes, preview_url, rebuild_line
 
 from .cdp import CHROMIUM, Browser
@@ -123,8 +125,9 @@ def test_each_rebuild_says_what_changed_how_long_and_what_was_rewritten(preview:
         r"feedpub: rebuilt in (\d+\.\d\d) s \(changed _news/2025-03-02-vacuum\.md\): (\d+) files rewritten: (.*)", line
     )
     assert found, line
-    # The article is in two topics and the site feed: their three feeds each, nothing else.
-    assert found.group(2) == "9" and found.group(3).startswith("all.atom, all.json, all.xml, home.atom and 5 more")
+    # The article is in two topics and the site feed: their three feeds and their page each,
+    # and index.html (its cards show the newest headlines); nothing else.
+    assert found.group(2) == "13" and found.group(3).startswith("all.atom, all.json, all.xml, home.atom and 9 more")
     preview.stop()
     assert "Traceback" not in preview.stderr()
 
@@ -144,7 +147,15 @@ def test_served_pages_reload_but_the_built_page_has_no_script(preview: Preview, 
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     built = (out / "index.html").read_text(encoding="utf-8")
-    assert "<script" not in built and served.text.replace(tag, "") == built
+    # The page's own policy (a <meta> tag, which would block the script) moves into the header.
+    meta = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', built)
+    assert meta is not None and "script-src 'none'" in meta.group(1)
+    assert "<script" not in built and served.text.replace(tag, "") == built.replace(meta.group(0), "")
+    assert policy == reload.allow_script(html.unescape(meta.group(1)))
+    # A topic page keeps its copy script (allowed by its hash) beside the reload script.
+    page = requests.get(preview.base + "robots.html", timeout=5)
+    sources = next(d for d in page.headers["Content-Security-Policy"].split("; ") if d.startswith("script-src"))
+    assert "'self'" in sources and "'sha256-" in sources and "'none'" not in sources
     # Feeds are sent as built: no tag in XML or JSON.
     assert b"<script" not in requests.get(preview.base + "robots.xml", timeout=5).content
     script = requests.get(preview.base + "__feedpub/reload.js", timeout=5)

@@ -7,7 +7,7 @@ script) that polls the server's build number and reloads the page when it change
 response carries a Content-Security-Policy header that allows that script and that
 request only (``'self'``). A policy the page sets in a ``<meta>`` tag would apply on top
 of the header and block the script, so the served copy moves it into the header, with
-only ``script-src`` and ``connect-src`` widened to ``'self'``.
+``'self'`` added to its ``script-src`` and ``connect-src`` (what it allowed stays allowed).
 """
 
 from __future__ import annotations
@@ -44,10 +44,21 @@ _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
 def allow_script(policy: str) -> str:
-    """``policy`` with ``script-src`` and ``connect-src`` set to ``'self'`` (the reload script and its poll)."""
+    """``policy`` with ``'self'`` added to ``script-src`` and ``connect-src`` (the reload script and its poll).
+
+    Sources the page already allows (a topic page's copy script, by its hash) stay
+    allowed; ``'none'`` gives way to ``'self'``.
+    """
     directives = [d.strip() for d in policy.split(";") if d.strip()]
-    kept = [d for d in directives if d.split()[0].lower() not in ("script-src", "connect-src")]
-    return "; ".join([*kept, "script-src 'self'", "connect-src 'self'"])
+    widened: dict[str, list[str]] = {"script-src": [], "connect-src": []}
+    kept = []
+    for directive in directives:
+        name, *sources = directive.split()
+        if name.lower() in widened:
+            widened[name.lower()] = [s for s in sources if s.lower() not in ("'none'", "'self'")]
+        else:
+            kept.append(directive)
+    return "; ".join([*kept, *(" ".join([name, "'self'", *sources]) for name, sources in widened.items())])
 
 
 def inject(page: bytes, build: int, base_path: str) -> tuple[bytes, str]:
