@@ -295,7 +295,7 @@ def test_json_report_lists_every_file_of_each_feed(site: Path) -> None:
     cfg = replace(load_config(site / "feedpub.yaml"), output=site / "out")
     topics = summary(run(cfg, Overrides(), NOW))["topics"]
     files = {t["slug"]: t["files"] for t in topics}
-    robots = ["robots.xml", "robots.atom", "robots.json"]
+    robots = ["robots.xml", "robots.atom", "robots.json", "robots.html"]  # then its page
     robots += [f"archive/robots/{n}{e}" for n in (1, 2, 3) for e in (".xml", ".atom")]
     assert files["robots"] == [*robots, "top/robots.xml", "top/robots.atom", "top/robots.json"]
     assert files["space"][-2:] == ["top/space.atom", "top/space.json"]

@@ -38,7 +38,7 @@ def test_build_json_summary(tmp_path: Path) -> None:
     assert rejected["path"].endswith("2025-03-04-broken.md")
     assert "webUrl" in rejected["reason"]
     topics = {t["slug"]: t for t in summary["topics"]}
-    assert topics["robots"]["files"] == ["robots.xml", "robots.atom", "robots.json"]
+    assert topics["robots"]["files"] == ["robots.xml", "robots.atom", "robots.json", "robots.html"]
     assert topics["robots"]["items"] == 2 and topics["robots"]["name"] == "Robots"
     assert set(summary["timings"]) >= {"collect", "render"}
     assert "2025-03-04-broken.md" in p.stderr  # the rejection is reported on stderr too

@@ -58,10 +58,10 @@ def test_the_up_to_date_answer_paints_its_lines_as_this_run_asks(tmp_path: Path)
     on_a_terminal(*_build(tmp_path), cwd=tmp_path, env=_env(tmp_path))
     status, screen, _ = on_a_terminal(*_build(tmp_path), cwd=tmp_path, env=_env(tmp_path))
     lines = _lines(screen)
-    assert status == 0 and "(0 written, 11 unchanged)" in lines[-1], "not answered from the up-to-date stamp"
+    assert status == 0 and "(0 written, 14 unchanged)" in lines[-1], "not answered from the up-to-date stamp"
     assert lines[0].startswith(YELLOW) and "no base URL" in lines[0]
     status, screen, _ = on_a_terminal(*_build(tmp_path), cwd=tmp_path, env=_env(tmp_path, NO_COLOR="1"))
-    assert status == 0 and "(0 written, 11 unchanged)" in screen and "no base URL" in screen
+    assert status == 0 and "(0 written, 14 unchanged)" in screen and "no base URL" in screen
     assert not SGR.search(screen)
 
 

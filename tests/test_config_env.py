@@ -73,7 +73,7 @@ def test_env_values_are_yaml_values(site: Path) -> None:
     topics = {t["slug"]: t for t in json.loads(done.stdout)["topics"]}
     assert set(topics) == {"climate", "computer-vision", "space"}  # no site feed
     assert topics["climate"]["items"] == 0 and topics["computer-vision"]["items"] == 1
-    assert topics["computer-vision"]["files"] == ["computer-vision.xml"]
+    assert topics["computer-vision"]["files"] == ["computer-vision.xml", "computer-vision.html"]  # rss, and its page
 
 
 def test_without_a_config_file_env_alone_configures(tmp_path: Path) -> None:

@@ -317,7 +317,10 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "held_back": {r: held.get(r, 0) for r in HELD_REASONS},
             "rejected": [rejection_json(r) for r in result.rejected],
         },
-        "topics": [topic_json(p, result.config.formats, more.get(p.topic.slug, ())) for p in feeds(result.selected)],
+        "topics": [
+            topic_json(p, result.config.formats, more.get(p.topic.slug, ()), page=result.config.directory)
+            for p in feeds(result.selected)
+        ],
         "timings": {k: round(v, 4) for k, v in result.timings},
         "cache": _cache_summary(result.cache),
     }

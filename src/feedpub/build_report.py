@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from feedpub.formats import feed_files
+from feedpub.formats import HTML, feed_files
 from feedpub.records import HELD_REASONS, Extras, HeldBack, Picked, Rejection
 from feedpub.select import SelectResult
 from feedpub.text import printable
@@ -79,11 +79,12 @@ def extra_files(extras: Extras, formats: Sequence[str]) -> dict[str, list[str]]:
     return {slug: [*files.archive, *files.top] for slug, files in extras.files_by_feed(formats).items()}
 
 
-def topic_json(pick: Picked, formats: Sequence[str], more: Sequence[str] = ()) -> dict[str, Any]:
+def topic_json(pick: Picked, formats: Sequence[str], more: Sequence[str] = (), *, page: bool = False) -> dict[str, Any]:
     """One feed as the ``topics`` section gives it: counts, the newest item's date (for staleness alerts), files.
 
     ``files`` is every file of the feed, so a script can find them all: the subscription
-    feeds, then ``more`` (its archive documents and top-stories feeds, :func:`extra_files`).
+    feeds, its page (``page``: written when ``directory`` is on), then ``more`` (its
+    archive documents and top-stories feeds, :func:`extra_files`).
     """
     h = pick.held
     return {
@@ -93,5 +94,5 @@ def topic_json(pick: Picked, formats: Sequence[str], more: Sequence[str] = ()) -
         "items": len(pick.items),
         "newest": rfc3339(pick.items[0].published_at) if pick.items else None,
         "held_back": {"unpublished": h.unpublished, "future": h.future, "too_old": h.too_old, "below_quality": h.below_quality},
-        "files": feed_files(pick.topic.slug, formats) + list(more),
+        "files": feed_files(pick.topic.slug, formats) + ([pick.topic.slug + HTML.extension] if page else []) + list(more),
     }

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from feedpub import __version__
+from feedpub.formats import HTML
 
 COMMON = ("version", "command", "status", "error", "duration", "warnings")
 """The keys of every ``--json`` object, usage errors included."""
@@ -75,7 +76,7 @@ def on_terminal() -> bool:
 def build_line(body: Mapping[str, Any]) -> str:
     """The one-line summary of ``feedpub build`` on a terminal (without ``--json`` or ``--quiet``)."""
     topics = body["topics"]
-    feeds = sum(len(t["files"]) for t in topics)
+    feeds = sum(not name.endswith(HTML.extension) for t in topics for name in t["files"])  # pages are not feeds
     articles, output = body["articles"], body["output"]
     return (
         f"{articles['accepted']} articles, {len(articles['rejected'])} rejected; {feeds} feeds for "
