@@ -991,7 +991,8 @@ def format_floor(floor: dict[str, Any], rows: list[dict[str, Any]]) -> str:
         "| floor | s |",
         "|---|---|",
         f"| an interpreter doing nothing (`python -c pass`, median) | {floor['python_startup_s']:.3f} |",
-        f"| `feedpub --version` (the interpreter and the command-line module's imports, median) | {floor['feedpub_version_s']:.3f} |",
+        "| `feedpub --version` (the interpreter and the command-line module's imports, median) | "
+        f"{floor['feedpub_version_s']:.3f} |",
         f"| lstat every file (median) | {floor['stat_s']:.3f} |",
         f"| read every file | {floor['read_s']:.3f} |",
         f"| parse every file's front matter with feedpub's parser, 1 process | {floor['parse_one_process_s']:.3f} |",
