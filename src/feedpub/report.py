@@ -12,12 +12,15 @@ can read every key of every run.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from feedpub import __version__
+
+# typing.TYPE_CHECKING without importing typing (start-up of the up-to-date check).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMON = ("version", "command", "status", "error", "duration", "warnings")
 """The keys of every ``--json`` object, usage errors included."""
@@ -60,6 +63,8 @@ def envelope(
 
 def print_json(data: object) -> None:
     """One JSON document on stdout (UTF-8 kept as is: file names and titles are for people)."""
+    import json  # here: an up-to-date run without --json (cron's) does not load it (with re)
+
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 

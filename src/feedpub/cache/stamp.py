@@ -18,11 +18,11 @@ changes no cached result. Computed once per process: about 50 stats.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
 from feedpub import __version__
+from feedpub.blake import blake2b
 
 LIBRARIES = ("feedgen", "lxml", "nh3", "yaml", "dateutil")
 """The libraries whose versions can change the bytes of a feed or of a parse result."""
@@ -71,5 +71,5 @@ def code_stamp() -> bytes:
     if _stamp is None:
         package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         state = (__version__, sys.version, modules(package), _libraries())
-        _stamp = hashlib.blake2b(repr(state).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        _stamp = blake2b(repr(state).encode("utf-8", "surrogatepass"), digest_size=16).digest()
     return _stamp
