@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,7 +51,7 @@ class Checked:
     definitions: int
 
 
-def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
+def _snapshot_digest(config: Config, snapshot: SelectionSnapshot) -> tuple[bytes, int, list[bytes]] | None:
     """``(digest, count, marks)`` of the article files (see :class:`~feedpub.collect.scan.Tally`),
     to compare with a stored selection; None when they are known to differ from the
     last build's.
@@ -66,8 +66,10 @@ def _snapshot_digest(config: Config) -> tuple[bytes, int, list[bytes]] | None:
     hint, uptodate.last_scan = uptodate.last_scan, None
     if hint is not None and hint[:2] == (sources, config.pattern):
         return None if hint[2] is None else (hint[2], hint[3], hint[4])
-    tally = scan_digest(config.sources, config.pattern)
-    return tally.digest(), tally.count, tally.marks
+    # Stopped at the first block of files not as the selection saw them (a run after an
+    # edit then scans once more, beside the index, but not the whole archive twice).
+    tally = scan_digest(config.sources, config.pattern, expect=snapshot.marks())
+    return None if tally.differs else (tally.digest(), tally.count, tally.marks)
 
 
 def _check_sources(config: Config, count: int, cache: ParseCache | None) -> None:
@@ -110,7 +112,7 @@ def collect_and_select(
     rejected: list[Rejection] = []
     snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
     stored = None
-    scanned = _snapshot_digest(config) if snapshot is not None and snapshot.path.is_file() else None
+    scanned = _snapshot_digest(config, snapshot) if snapshot is not None and snapshot.path.is_file() else None
     if snapshot is not None and scanned is not None:
         stored = snapshot.load(SelectionSnapshot.key(scanned[0], (config.site_feed,)), now)
     if cache is not None and stored is not None and selector.restore(stored.state):
@@ -162,7 +164,7 @@ def collect_and_select(
         cache.save()
         if snapshot is not None and stored_state is not None:
             snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
-            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected, now, warn)
+            _save_snapshot(snapshot, snapshot_key, stored_state, cache, rejected, now, warn, marks)
     rejected[:0] = _new_problems(config, def_problems, cache)
     check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
@@ -179,13 +181,14 @@ def _save_snapshot(
     rejected: list[Rejection],
     made: datetime,
     warn: Callable[[str], None],
+    marks: Sequence[bytes],
 ) -> None:
     """Keep this run's selection for the next run, unless something in it cannot be trusted."""
     if cache.racy or cache.unsettled:
         snapshot.drop()  # a file written moments ago, or one that changed during the run
         return
     try:
-        if not snapshot.save(key, state, rejected, made):
+        if not snapshot.save(key, state, rejected, made, marks):
             snapshot.drop()
     except OSError as exc:
         warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -361,3 +362,59 @@ def test_a_rerun_holds_no_entry_per_file(tmp_path: Path, capsys: pytest.CaptureF
 
     small, large = rerun_peak(1500), rerun_peak(4500)
     assert large - small < 500_000, (small, large)
+
+
+def test_a_large_cold_build_and_a_one_percent_edit_equal_full_builds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Enough files to be parsed by worker processes and this one together, then 1% edited."""
+    news = tmp_path / "site" / "_news"
+    count = 1_200
+    for i in range(count):
+        write(news / f"2024-{i:05d}-story.md", article(i))
+    cache = tmp_path / "cache"
+    cold = build(tmp_path / "site", tmp_path / "b", cache=cache, capsys=capsys)
+    assert (cold["cache"]["parsed"], cold["articles"]["read"]) == (count, count)
+    build(tmp_path / "site", tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    # Every 100th file: another title, quality and date (the newest now), as a cron run after a day's edits sees.
+    for i in range(0, count, 100):
+        text = article(i, title=f"Edited {i}").replace(f"quality: {i * 7 % 100}\n", "quality: 99\n")
+        text = re.sub(r"publishedDateTime: .*", f"publishedDateTime: 2024-12-{i // 100 + 1:02d}T00:00:00Z", text, count=1)
+        write(news / f"2024-{i:05d}-story.md", text)
+    edit = build(tmp_path / "site", tmp_path / "b", cache=cache, capsys=capsys)
+    assert (edit["cache"]["parsed"], edit["cache"]["hits"]) == (12, count - 12)
+    assert edit["cache"]["feeds_rendered"] > 0
+    shutil.rmtree(tmp_path / "a")
+    build(tmp_path / "site", tmp_path / "a", capsys=capsys)
+    b = tree(tmp_path / "b")
+    assert b == tree(tmp_path / "a")
+    assert b"Edited 1100" in b["all.xml"]
+
+
+def test_a_rerun_after_an_edit_checks_the_stored_selection_only_up_to_the_edit(
+    source: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from feedpub import build_select
+    from feedpub.cache.selection import SelectionSnapshot
+    from feedpub.collect.scan import Tally
+
+    monkeypatch.setattr(Tally, "MARK_EVERY", 4)  # 41 files: ten marks
+    counted: list[int] = []
+
+    def scan_digest(*args: object, **kwargs: object) -> Tally:
+        tally = real_scan_digest(*args, **kwargs)  # type: ignore[arg-type]
+        counted.append(tally.count)
+        return tally
+
+    real_scan_digest = build_select.scan_digest
+    monkeypatch.setattr(build_select, "scan_digest", scan_digest)
+    cache = tmp_path / "cache"
+    build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted == [] and len(SelectionSnapshot(cache).marks() or []) == 10
+    unchanged = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted == [41] and unchanged["cache"]["feeds_rendered"] == 0  # the whole scan, and the selection reused
+    # Names are scanned newest (last) first: a change to the last name ends the check in the first block.
+    write(source / "_news" / "story-039.md", article(39, title="Edited headline"))
+    edited = build(source, tmp_path / "b", cache=cache, capsys=capsys)
+    assert counted[1] <= 4 and (edited["cache"]["parsed"], edited["cache"]["hits"]) == (1, 40)
+    build(source, tmp_path / "a", capsys=capsys)
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")

@@ -110,3 +110,21 @@ def test_rejections_say_why() -> None:
     for expected, result in cases.items():
         assert isinstance(result, Rejection), expected
         assert expected in result.reason, (expected, result.reason)
+
+
+def test_each_provider_is_read_from_its_own_fields_however_often_it_recurs() -> None:
+    """Providers are remembered by what is written, and what is written is all that counts."""
+    cases = [
+        ("provider:\n  name: CNET\n  domain: cnet.com\n", ("CNET", "cnet.com")),
+        ("provider:\n  name: CNET\n  domain: CNET.com.\n", ("CNET", "cnet.com")),
+        ("provider:\n  name: 5\n  domain: cnet.com\n", ("cnet.com", "cnet.com")),
+        ("provider:\n  name: CNET\n", ("CNET", None)),
+        ("provider:\n  name: '<b>CNET</b>'\n  domain: 'not a host'\n", ("CNET", None)),
+        ("provider:\n  name: ''\n  domain: ''\n", None),
+    ]
+    for _ in range(2):  # the second time from what the first remembered
+        for front, expected in cases:
+            a = parse(BASE + front)
+            assert isinstance(a, Article)
+            got = None if a.provider is None else (a.provider.name, a.provider.domain)
+            assert got == expected, front

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import given
+from hypothesis import strategies as st
 
 from feedpub.collect import frontmatter
 from feedpub.errors import ArticleError
@@ -78,3 +79,24 @@ def test_corpus_files_build_the_same(corpus: Path) -> None:
         except ArticleError:
             continue
         same_as_the_full_path(body)
+
+
+def _split_by_lines(text: str) -> str | None:
+    """The rule of ``split`` read line by line: the text up to the first fence line after the first."""
+    lines = text.split("\n")
+    if lines[0].strip() != "---" or not text.startswith("---"):
+        return None
+    for n, line in enumerate(lines[1:], 1):
+        if line[:3] in ("---", "...") and line.rstrip() in ("---", "..."):
+            return "".join(f"{x}\n" for x in lines[1:n])
+    return None
+
+
+@given(st.lists(st.sampled_from(["---", "...", "--- ", "----", "...x", "a: 1", " ---", "", "-", "---\t"]), max_size=8))
+def test_the_front_matter_ends_at_the_first_fence_line(lines: list[str]) -> None:
+    text = "---\n" + "\n".join(lines)
+    try:
+        got: str | None = frontmatter.split(text)
+    except ArticleError:
+        got = None
+    assert got == _split_by_lines(text)

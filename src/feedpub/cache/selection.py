@@ -79,7 +79,7 @@ class SelectionSnapshot:
         if not isinstance(payload, tuple):
             return None
         try:
-            (stored_key, token, made), (accepted, newest, held, spellings, feeds, until), rejected = payload
+            (stored_key, token, made, _marks), (accepted, newest, held, spellings, feeds, until), rejected = payload
             if stored_key != key or token is None or tuple(token) != _index_token(self.folder):
                 return None
             at = micros(now)
@@ -104,10 +104,33 @@ class SelectionSnapshot:
         except (TypeError, ValueError, OverflowError, AttributeError):
             return None
 
-    def save(self, key: bytes, state: SelectionState, rejected: Sequence[Rejection], made: datetime) -> bool:
+    def marks(self) -> list[bytes] | None:
+        """The marks of the scan the stored selection was made from (see :class:`~feedpub.collect.scan.Tally`).
+
+        Given as ``expect`` to the scan that checks whether the files are still those, they
+        end it at the first block of files that changed, not after every file. None when
+        nothing usable is stored.
+        """
+        payload = read_file(self.path)
+        if not (isinstance(payload, tuple) and payload and isinstance(payload[0], tuple) and len(payload[0]) == 4):
+            return None
+        marks = payload[0][3]
+        if not isinstance(marks, list) or not all(isinstance(m, bytes) for m in marks):
+            return None
+        return marks
+
+    def save(
+        self,
+        key: bytes,
+        state: SelectionState,
+        rejected: Sequence[Rejection],
+        made: datetime,
+        marks: Sequence[bytes] = (),
+    ) -> bool:
         """Store a selection state computed from every file at ``made`` (after ``cache.save()``).
 
-        False (and nothing stored) when an item is not known by its stored record.
+        ``marks``: those of the scan of the files (see :meth:`marks`). False (and nothing
+        stored) when an item is not known by its stored record.
         """
         feeds = {}
         for k, feed in state.feeds.items():
@@ -116,7 +139,7 @@ class SelectionSnapshot:
                 return False  # a full Article (parsed again this run): not known by a stored record
             feeds[k] = (_plain_rules(feed.rules), feed.total, refs, dict(feed.held_back))
         body = (
-            (key, _index_token(self.folder), micros(made)),
+            (key, _index_token(self.folder), micros(made), list(marks)),
             (state.accepted, _us(state.newest), state.held_back, state.spellings, feeds, _us(state.valid_until)),
             [(r.path, r.reason) for r in rejected],
         )

@@ -162,11 +162,21 @@ def _provider(value: object) -> Provider | None:
         return None
     raw_name = value.get("name")
     raw_domain = value.get("domain")
-    name = _clip(plain_text(raw_name), MAX_TITLE) if isinstance(raw_name, str) else ""
-    domain = host_name(raw_domain) or "" if isinstance(raw_domain, str) else ""
-    if not name and not domain:
-        return None
-    return Provider(name=name or domain, domain=domain or None)
+    key = (raw_name if isinstance(raw_name, str) else None, raw_domain if isinstance(raw_domain, str) else None)
+    if key in _providers:
+        return _providers[key]
+    name = _clip(plain_text(key[0]), MAX_TITLE) if key[0] is not None else ""
+    domain = host_name(key[1]) or "" if key[1] is not None else ""
+    provider = Provider(name=name or domain, domain=domain or None) if name or domain else None
+    if len(_providers) >= 4096:
+        _providers.clear()  # bounded: a worker process parses many files
+    _providers[key] = provider
+    return provider
+
+
+_providers: dict[tuple[str | None, str | None], Provider | None] = {}
+"""Providers built so far, by the name and domain as written: the same few sites name
+most articles and every related item (about 6 a file), and a Provider is immutable."""
 
 
 def _related(value: object, own_url: str) -> tuple[Related, ...]:
