@@ -1239,7 +1239,9 @@ def main(argv: list[str] | None = None) -> int:
     if earlier:
         info["earlier_run"] = earlier.get("info")
     top = Path(tempfile.mkdtemp(prefix="feedpub-bench-", dir=args.workdir))
-    corpora = [(n, 0) for n in args.sizes] + ([(args.topics_size, args.topics)] if args.topics else [])
+    # The sizes Hugo runs at, the many-topic corpus, then the feedpub-only sizes (the longest).
+    many = [(args.topics_size, args.topics)] if args.topics else []
+    corpora = [(n, 0) for n in args.sizes if n <= args.hugo_max] + many + [(n, 0) for n in args.sizes if n > args.hugo_max]
     ok = False
     try:
         for n, topics in corpora:
