@@ -168,7 +168,7 @@ def _readme_synopsis() -> dict[str, set[str]]:
             assert command not in flags, f"README synopsis lists {command or 'feedpub'} twice"
             flags[command] = set()
         assert command is not None, f"README synopsis line before any command: {line!r}"
-        flags[command] |= set(re.findall(r"(?<![\w/-])--?[a-z][a-z-]*", line))
+        flags[command] |= set(re.findall(r"(?<![\w/-])--?[a-zA-Z][a-z-]*", line))
     return flags
 
 
@@ -196,7 +196,14 @@ def test_readme_synopsis_lists_exactly_the_flags_each_command_takes() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["check", "--strict"], ["topics", "--strict"], ["serve", "--json"], ["serve", "--quiet"], ["serve", "--strict"]],
+    [
+        ["check", "--strict"],
+        ["topics", "--strict"],
+        ["serve", "--json"],
+        ["serve", "--quiet"],
+        ["serve", "--verbose"],
+        ["serve", "--strict"],
+    ],
 )
 def test_flags_that_would_change_nothing_are_not_offered(args: list[str]) -> None:
     # Parsed only: were the flag accepted, ``serve`` would go on serving.

@@ -30,6 +30,7 @@ SECTIONS = {
     "publish": {"articles", "topics", "timings", "cache", "publish"},
     "topics": {"articles", "topics", "timings", "cache"},
     "check": {"read", "accepted", "rejected"},
+    "config": {"config_file", "config", "sources", "credential_variables"},
 }
 NESTED = {
     "error": {"message", "exit_status"},
@@ -40,8 +41,10 @@ NESTED = {
     "topics.held_back": {"unpublished", "future", "too_old", "below_quality"},
     "cache": {"folder", "hits", "parsed", "dropped", "feeds_reused", "feeds_rendered"},
     "output": {"folder", "written", "unchanged"},
-    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems"},
+    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems", "actions"},
+    "actions": {"action", "name", "location"},
     "target.s3": {"kind", "bucket", "prefix", "endpoint"},
+    "target.gs": {"kind", "bucket", "prefix", "endpoint"},
     "target.folder": {"kind", "path"},
 }
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
@@ -57,7 +60,7 @@ def documented_keys() -> set[str]:
 def test_the_readme_documents_every_key() -> None:
     keys = COMMON | set().union(*SECTIONS.values()) | set().union(*NESTED.values())
     assert keys <= documented_keys()
-    assert documented_keys() - keys == {"s3"}  # a value: {"kind": "s3", ...}
+    assert documented_keys() - keys == {"s3", "gs"}  # values: {"kind": "s3", ...}
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:
@@ -99,6 +102,8 @@ def check_schema(report: dict[str, Any], status: int) -> None:
         assert set(report["publish"]) == NESTED["publish"]
         target = report["publish"]["target"]
         assert set(target) == NESTED[f"target.{target['kind']}"]
+        for action in report["publish"]["actions"]:
+            assert set(action) == NESTED["actions"] and action["action"] in ("upload", "delete")
 
 
 def build_args(out: Path, *extra: str) -> list[str]:

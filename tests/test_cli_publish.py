@@ -104,5 +104,73 @@ def test_server_stopped_exits_3_with_one_line(s3_env, bucket: str) -> None:
 def test_dry_run_writes_nothing(s3_env, bucket: str) -> None:
     p = publish("--source", str(FIXTURE_SITE), "--target", f"s3://{bucket}/d/", "--base-url", "https://f.test/", "--dry-run")
     assert p.returncode == 0, p.stderr
-    assert "would upload robots.xml" in p.stdout
+    lines = p.stdout.splitlines()
+    assert f"(dryrun) upload: robots.xml to s3://{bucket}/d/robots.xml" in lines
+    assert lines[-1] == f"would upload {len(lines) - 1}, leave 0, delete 0"
     assert s3_env.client().list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def rules_config(tmp_path: Path, bucket: str, formats: str, json_cache: str) -> Path:
+    cfg = tmp_path / "feedpub.yaml"
+    cfg.write_text(
+        f"sources: ['{FIXTURE_SITE}']\nformats: [{formats}]\nsite: {{base_url: 'https://f.test/news/'}}\n"
+        f"publish:\n  target: s3://{bucket}/news/\n  delete_stale: true\n"
+        f"  rules:\n    - {{match: '*.json', cache_control: '{json_cache}'}}\n",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+def test_dry_run_lines_json_actions_and_force(s3_env, bucket: str, tmp_path: Path) -> None:
+    cfg = rules_config(tmp_path, bucket, "rss, json", "max-age=60")
+    p = publish("--config", str(cfg), "--min-quality", "0", "--json")
+    assert p.returncode == 0, p.stderr
+    first = json.loads(p.stdout)["publish"]
+    assert {"action": "upload", "name": "robots.json", "location": f"s3://{bucket}/news/robots.json"} in first["actions"]
+
+    # RSS dropped (its objects are stale, deleted), the JSON feeds' Cache-Control changed.
+    cfg = rules_config(tmp_path, bucket, "json", "max-age=30")
+    p = publish("--config", str(cfg), "--min-quality", "0", "--dry-run")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    uploads = [x for x in lines if x.startswith("(dryrun) upload: ")]
+    deletes = [x for x in lines if x.startswith("(dryrun) delete: ")]
+    assert f"(dryrun) upload: robots.json to s3://{bucket}/news/robots.json" in uploads
+    assert f"(dryrun) delete: s3://{bucket}/news/robots.xml" in deletes
+    json_feeds = [n for n in first["uploaded"] if n.endswith(".json")]
+    # The JSON feeds (new header) and the indexes (they no longer list RSS feeds).
+    assert {x.split()[2] for x in uploads} == {*json_feeds, "index.opml", "index.html"}
+    assert len(deletes) == len([n for n in first["uploaded"] if n.endswith(".xml")])
+    assert lines == [*uploads, *deletes, f"would upload {len(uploads)}, leave 0, delete {len(deletes)}"]
+
+    p = publish("--config", str(cfg), "--min-quality", "0", "--dry-run", "--json")
+    report = json.loads(p.stdout)["publish"]
+    assert report["dry_run"] is True
+    assert [(a["action"], a["location"]) for a in report["actions"]] == [
+        (x.split()[1].rstrip(":"), x.split()[-1]) for x in [*uploads, *deletes]
+    ]
+    assert s3_env.client().head_object(Bucket=bucket, Key="news/robots.xml")  # still there: nothing written
+
+    p = publish("--config", str(cfg), "--min-quality", "0", "--json")
+    done = json.loads(p.stdout)["publish"]
+    assert sorted(done["uploaded"]) == sorted(x.split()[2] for x in uploads) and len(done["deleted"]) == len(deletes)
+
+    p = publish("--config", str(cfg), "--min-quality", "0", "--json", "--force")
+    forced = json.loads(p.stdout)["publish"]
+    assert (
+        p.returncode == 0
+        and forced["unchanged"] == []
+        and len(forced["uploaded"]) == len(done["uploaded"]) + len(done["unchanged"])
+    )
+
+
+def test_publish_to_gs_through_the_overridden_endpoint(s3_env, bucket: str) -> None:
+    args = ["--source", str(FIXTURE_SITE), "--target", f"gs://{bucket}/g/", "--base-url", "https://f.test/", "--json"]
+    p = publish(*args)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)["publish"]
+    assert report["target"] == {"kind": "gs", "bucket": bucket, "prefix": "g/", "endpoint": s3_env.endpoint}
+    assert s3_env.client().get_object(Bucket=bucket, Key="g/robots.xml")["Body"].read().startswith(b"<?xml")
+    assert json.loads(publish(*args).stdout)["publish"]["uploaded"] == []
+    p = publish("--source", str(FIXTURE_SITE), "--target", f"gs://{bucket}/g/")
+    assert p.returncode == 2 and "needs --base-url" in p.stderr

@@ -53,14 +53,22 @@ def test_hubs_are_pinged_for_changed_feeds_only(tmp_path: Path) -> None:
     threading.Thread(target=hub.serve_forever, daemon=True).start()
     hub_url = f"http://127.0.0.1:{hub.server_address[1]}/hub"
     cfg = tmp_path / "feedpub.yaml"
-    cfg.write_text(f"site:\n  base_url: https://feeds.test/\nwebsub:\n  hubs: [{hub_url}]\n")
+    cfg.write_text(
+        f"site:\n  base_url: https://feeds.test/\nwebsub:\n  hubs: [{hub_url}]\n"
+        "archive: {enabled: true}\ndigest: {enabled: true, days: 3660}\n"
+    )
     try:
         target = tmp_path / "site"
         p = publish("--config", str(cfg), "--target", str(target), "--json", cwd=tmp_path)
         assert p.returncode == 0, p.stderr
         assert f'href="{hub_url}" rel="hub"' in (target / "robots.atom").read_text()
+        assert '"hubs": [' in (target / "robots.json").read_text()  # JSON subscribers find the hub too
         assert len(pings) == 1 and pings[0]["hub.mode"] == ["publish"]
         assert "https://feeds.test/robots.xml" in pings[0]["hub.url"]
+        assert "https://feeds.test/top/robots.json" in pings[0]["hub.url"]
+        # Archive documents are static and announce no hub: they are never pinged for.
+        assert (target / "archive" / "robots" / "1.atom").is_file()
+        assert not [u for u in pings[0]["hub.url"] if "/archive/" in u]
         assert json.loads(p.stdout)["publish"]["websub_problems"] == []
         p = publish("--config", str(cfg), "--target", str(target), cwd=tmp_path)
         assert p.returncode == 0 and len(pings) == 1  # nothing changed: no ping

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,8 @@ import pytest
 import yaml
 
 from feedpub import config_values
-from feedpub.config import Config, ProbeSettings, PublishSettings, load_config
+from feedpub.config import Config, DigestSettings, ProbeSettings, PublishSettings, load_config
 from feedpub.errors import ConfigError
-from feedpub.select import Rules
 
 from .conftest import REPO
 
@@ -25,40 +23,6 @@ def readme_config() -> dict[str, Any]:
     block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert block is not None, "the Configuration section has no yaml block"
     return yaml.safe_load(block.group(1))
-
-
-@pytest.mark.parametrize(("section", "cls"), [("publish", PublishSettings), ("probe", ProbeSettings)])
-def test_readme_lists_every_key_with_the_dataclass_default(section: str, cls: type) -> None:
-    shown = readme_config()[section]
-    assert set(shown) == {f.name for f in fields(cls)}
-    defaults = cls()
-    for key, value in shown.items():
-        if (section, key) == ("publish", "target"):
-            assert defaults.target is None  # the README shows an example; its default is the output folder
-            continue
-        default = getattr(defaults, key)
-        assert value == (str(default) if isinstance(default, Path) else default), f"{section}.{key}"
-
-
-def test_readme_selection_and_site_feed_defaults_are_the_code_defaults() -> None:
-    shown, config, rules = readme_config(), Config(), Rules()
-    selection = shown["selection"]
-    assert selection["min_quality"] == rules.min_quality and selection["max_items"] == rules.max_items
-    assert selection["max_age_days"] is None and rules.max_age is None
-    assert selection["include_unpublished"] is rules.include_unpublished
-    assert shown["site_feed"] == {"enabled": config.site_feed, "slug": config.site_feed_slug, "title": config.site_feed_title}
-    assert tuple(shown["formats"]) == config.formats and shown["pattern"] == config.pattern
-    assert shown["directory"] is config.directory
-
-
-def test_the_readme_configuration_loads(tmp_path: Path) -> None:
-    path = tmp_path / "feedpub.yaml"
-    path.write_text(yaml.safe_dump(readme_config()), encoding="utf-8")
-    config = load_config(path)
-    # Keys shown as null (endpoint_url, region...) are their defaults, not type errors.
-    assert config.publish.endpoint_url is None and config.publish.addressing_style is None
-    assert config.publish.target == "s3://feeds/news/" and config.publish.workers == 8
-    assert config.image_probe.cache == tmp_path / ".feedpub-cache" / "images.json"
 
 
 def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Path) -> None:
@@ -87,6 +51,14 @@ def test_paths_are_relative_to_the_config_folder_defaults_included(tmp_path: Pat
         ("probe:\n  max_age_days: -1\n", "probe.max_age_days: must not be negative"),
         ("probe:\n  max_per_run: 1.5\n", "probe.max_per_run: expected a whole number, got float"),
         ("probe:\n  cache: 7\n", "probe.cache: expected a file path, got int"),
+        ("archive:\n  page_size: 0\n", "archive.page_size: must be at least 1"),
+        ("archive:\n  enabled: yes please\n", "archive.enabled: expected true or false"),
+        ("archive:\n  pages: 3\n", "archive.pages: unknown key"),
+        ("digest:\n  days: 0\n", "digest.days: must be more than 0"),
+        ("digest:\n  items: 1001\n", "digest.items: must be at most 1,000"),
+        ("topics:\n  AI: {digest: {items: 0}}\n", "topics.AI.digest.items: must be at least 1"),
+        ("topics:\n  AI: {digest: {top: 3}}\n", "topics.AI.digest.top: unknown key"),
+        ("topics:\n  AI: {digest: 7}\n", "topics.AI.digest: expected a mapping"),
     ],
 )
 def test_bad_settings_name_the_file_and_the_key(tmp_path: Path, yaml_text: str, message: str) -> None:
@@ -128,3 +100,25 @@ def test_settings_made_in_code_pass_the_same_checks(settings: Any, message: str)
     with pytest.raises(ConfigError) as info:
         settings()
     assert str(info.value).startswith(message)
+
+
+def test_digest_default_and_per_topic_overrides(tmp_path: Path) -> None:
+    path = tmp_path / "feedpub.yaml"
+    path.write_text(
+        "digest: {days: 3}\n"
+        "topics:\n  AI: {digest: {items: 4}, max_items: 3}\n  Space: {digest: null}\n  Climate: {max_items: 2}\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    assert config.digest_for("ai") == DigestSettings(enabled=True, days=3, items=4)  # a topic's section turns it on
+    assert config.digest_for("climate") is None and config.digest_for("space") is None  # off by default
+    assert config.rules_for("ai").max_items == 3  # the digest is not a selection rule
+    assert config.extras() and not Config().extras()
+    path.write_text("digest: {enabled: true}\ntopics:\n  Space: {digest: null}\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.digest_for("climate") == DigestSettings(enabled=True) and config.digest_for("space") is None
+
+
+def test_the_shipped_example_turns_archives_on() -> None:
+    config = load_config(REPO / "config" / "feedpub.yaml")
+    assert config.archive.enabled and not Config().archive.enabled

@@ -32,11 +32,19 @@ def _updating() -> bool:
     return os.environ.get("FEEDPUB_UPDATE_GOLDEN", "") not in ("", "0")
 
 
+def files_in(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (subfolders too: archive/, top/) by its relative name, but feedpub's record."""
+    if not folder.is_dir():
+        return {}
+    found = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+    return {name: p.read_bytes() for name, p in sorted(found.items()) if name != RECORD_NAME}
+
+
 def rewrite_golden(produced: Path, golden: Path) -> list[str]:
     """Make ``golden`` an exact copy of ``produced``; return the names that changed, were
     added or were removed (sorted), empty when the golden files were already right."""
-    new = {p.name: p.read_bytes() for p in produced.iterdir() if p.name != RECORD_NAME}
-    old = {p.name: p.read_bytes() for p in golden.iterdir()} if golden.is_dir() else {}
+    new = files_in(produced)
+    old = files_in(golden)
     changed = sorted(name for name in new.keys() | old.keys() if new.get(name) != old.get(name))
     shutil.rmtree(golden, ignore_errors=True)
     shutil.copytree(produced, golden, ignore=shutil.ignore_patterns(RECORD_NAME))  # not a feed: feedpub's note
@@ -54,10 +62,10 @@ def test_fixture_site_matches_golden_files(tmp_path: Path) -> None:
             "(git diff tests/golden), commit it, and run the tests again without FEEDPUB_UPDATE_GOLDEN.",
             pytrace=False,
         )
-    produced = sorted(p.name for p in out.iterdir() if p.name != RECORD_NAME)
-    assert produced == sorted(p.name for p in GOLDEN.iterdir())
-    for name in produced:
-        assert (out / name).read_bytes() == (GOLDEN / name).read_bytes(), f"{name} differs from tests/golden/{name}"
+    produced, expected = files_in(out), files_in(GOLDEN)
+    assert sorted(produced) == sorted(expected)
+    for name, data in produced.items():
+        assert data == expected[name], f"{name} differs from tests/golden/{name}"
 
 
 def test_rewrite_golden_reports_changed_added_and_removed_files(tmp_path: Path) -> None:
@@ -98,6 +106,4 @@ def test_update_mode_rewrites_the_files_and_then_fails(tmp_path: Path) -> None:
     assert "golden files in" in output and "were rewritten (robots.xml, stray.json)" in output, output
     assert "Review the diff" in output, output
     # The copy now matches what the build produces, that is the real golden files.
-    assert sorted(p.name for p in golden.iterdir()) == sorted(p.name for p in (TESTS / "golden").iterdir())
-    for p in (TESTS / "golden").iterdir():
-        assert (golden / p.name).read_bytes() == p.read_bytes(), p.name
+    assert files_in(golden) == files_in(TESTS / "golden")

@@ -19,14 +19,23 @@ class Terminal(io.StringIO):
         return True
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_progress_draws_in_place_on_a_terminal_only() -> None:
     tty = Terminal()
-    p = Progress(enabled=True, stream=tty)
+    clock = Clock()
+    p = Progress(enabled=True, stream=tty, clock=clock)
     p.update("reading articles", 1, 10)
     p.update("reading articles", 2, 10)  # within a tenth of a second: not redrawn
     p.update("reading articles", 10, 10)  # the last one always is
     p.clear()
-    assert tty.getvalue() == "\r\x1b[Kreading articles 1/10\r\x1b[Kreading articles 10/10\r\x1b[K"
+    assert tty.getvalue() == "\r\x1b[Kreading articles 1/10 10%\r\x1b[Kreading articles 10/10 100%\r\x1b[K"
     plain = io.StringIO()
     q = Progress(enabled=True, stream=plain)
     q.update("reading articles", 1, 10)
@@ -35,6 +44,34 @@ def test_progress_draws_in_place_on_a_terminal_only() -> None:
     quiet = Terminal()
     Progress(enabled=False, stream=quiet).update("x", 1)
     assert quiet.getvalue() == ""
+
+
+def test_time_left_shows_once_a_step_has_run_a_second() -> None:
+    tty = Terminal()
+    clock = Clock()
+    p = Progress(enabled=True, stream=tty, clock=clock)
+    p.update("uploading", 0, 40)
+    clock.now += 0.5
+    p.update("uploading", 5, 40)  # half a second in: too early to tell
+    clock.now += 1.5
+    p.update("uploading", 10, 40)  # 10 in 2 s: 30 more take 6 s
+    clock.now += 0.5
+    p.update("rendering feeds", 1, 400)  # a new step starts its own clock
+    clock.now += 150
+    p.update("rendering feeds", 101, 400)  # 101 in 150 s: 299 more take 444 s
+    clock.now += 1
+    p.update("reading articles", 120)  # no total known: a count only
+    p.update("reading articles", 130, 120)  # more than the last run had: the estimate is dropped
+    drawn = tty.getvalue().split("\r\x1b[K")[1:]
+    assert drawn == [
+        "uploading 0/40 0%",
+        "uploading 5/40 12%",
+        "uploading 10/40 25% 6 s left",
+        "rendering feeds 1/400 0%",
+        "rendering feeds 101/400 25% 7 min 24 s left",
+        "reading articles 120",
+        "reading articles 130",
+    ]
 
 
 def _build(tmp_path: Path, *extra: str, terminal: bool) -> str:
@@ -76,3 +113,78 @@ def test_a_terminal_sees_progress_and_cron_sees_none(tmp_path: Path) -> None:
     assert "skipped" in unattended  # problems are still said, one line each
     quiet = _build(tmp_path, "--no-cache", "--quiet", terminal=True)
     assert "reading articles" not in quiet
+
+
+def _corpus(folder: Path, n: int) -> Path:
+    """``n`` small valid article files in three topics, written here (not copied from anywhere)."""
+    news = folder / "_news"
+    news.mkdir(parents=True)
+    for i in range(n):
+        (news / f"2025-04-{i % 28 + 1:02d}-item-{i:03d}.md").write_text(
+            f'---\ntitle: "Item {i}"\npublishedDateTime: 2025-04-{i % 28 + 1:02d} 08:00:00\n'
+            f'webUrl: "https://news.test/item-{i}"\ntopics: [{["robots", "space", "energy"][i % 3]}]\n---\n',
+            encoding="utf-8",
+        )
+    return folder
+
+
+def _on_a_terminal(tmp_path: Path, *args: str) -> str:
+    """What ``feedpub ARGS`` draws on stderr when it is a terminal (a real pty), stdout elsewhere."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feedpub", *args], stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, env=env
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0, b"".join(chunks)
+    finally:
+        os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _drawn(screen: str) -> list[str]:
+    """Each state of the progress line, in order."""
+    return [part.strip() for part in screen.replace("\r\n", "\n").split("\r\x1b[K") if part.strip()]
+
+
+def test_totals_and_percentages_on_a_terminal_nothing_off_it(tmp_path: Path) -> None:
+    site = _corpus(tmp_path / "site", 60)
+    common = ["--source", str(site), "--base-url", "https://feeds.test/", "--cache-dir", str(tmp_path / "cache")]
+    build = ["build", *common, "--output", str(tmp_path / "out")]
+    first = _drawn(_on_a_terminal(tmp_path, *build))
+    # A line at once, before the first file is read; the first run knows no total to read
+    # until it has read them all.
+    assert first[:2] == ["scanning article files 0", "reading articles 1"]
+    assert "reading articles 60/60 100%" in first
+    # 3 topics and the site feed, 3 formats each: 12 feeds, known before rendering starts.
+    assert "rendering feeds 12/12 100%" in first
+    assert "writing 14/14 100%" in first  # with the OPML file and index.html
+    assert first[-1].startswith("feedpub: 60 articles")  # the summary line, once the progress line is erased
+
+    (site / "_news" / "2025-04-01-item-000.md").write_text(
+        '---\ntitle: "Item 0, edited"\npublishedDateTime: 2025-04-01 08:00:00\nwebUrl: "https://news.test/item-0"\n---\n',
+        encoding="utf-8",
+    )
+    second = _drawn(_on_a_terminal(tmp_path, *build))
+    # Now the total is the last run's count, kept in the cache folder, from the first file on.
+    assert second[:2] == ["scanning article files 0", "reading articles 1/60 1%"]
+
+    uploaded = _drawn(_on_a_terminal(tmp_path, "publish", *common, "--target", str(tmp_path / "site-copy")))
+    assert "uploading 14/14 100%" in uploaded
+
+    # Not a terminal (cron): nothing at all while all is well.
+    done = subprocess.run(
+        [sys.executable, "-m", "feedpub", *build], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")},
+    )  # fmt: skip
+    assert done.returncode == 0 and done.stderr == ""

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feedpub.build_render import render_all
-from feedpub.build_report import feeds, nothing_selected, rejection_json, topic_json
+from feedpub.build_report import Note, feeds, no_note, nothing_selected, rejection_json, topic_json
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
@@ -37,6 +37,7 @@ from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import HELD_REASONS, OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
 from feedpub.sigterm import stop_on_sigterm
+from feedpub.text import printable
 from feedpub.times import micros
 
 Warn = Callable[[str], None]
@@ -81,6 +82,16 @@ class Published:
     websub_problems: tuple[str, ...] = ()
     failure: FeedpubError | None = None
     where: dict[str, str] = field(default_factory=dict)
+    locations: dict[str, str] = field(default_factory=dict)
+    """Name -> where it went (``s3://BUCKET/KEY`` or a path) for every file uploaded or deleted."""
+
+    def actions(self) -> list[dict[str, str]]:
+        """One ``{"action", "name", "location"}`` per upload, then per delete, as done (or, in a dry run, as it would be)."""
+        return [
+            {"action": action, "name": name, "location": self.locations.get(name, name)}
+            for action, names in (("upload", self.result.uploaded), ("delete", self.result.deleted))
+            for name in names
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +149,12 @@ def _select(
     on_rejection: OnRejection,
     *,
     writes: bool = False,
+    note: Note = no_note,
 ) -> Selected:
     """Collect and select, then report what the feeds will miss; ``writes``: refuse to empty them."""
-    selected = _collect_and_select(config, rules_for(config, overrides), now, cache, progress, warn)
+    selected = _collect_and_select(config, rules_for(config, overrides), now, cache, progress, warn, note)
+    for pick in feeds(selected.result):
+        note("selected", f"{pick.topic.slug}: {len(pick.items)} of {pick.total} articles")
     for r in selected.rejected:
         on_rejection(r)
     if writes and selected.read and not selected.result.accepted:
@@ -180,10 +194,11 @@ def collect_and_select(
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    note: Note = no_note,
 ) -> BuildResult:
     """Collect and select at ``now``, rendering nothing: what each feed would publish."""
     cache = open_cache(config.cache_folder(), warn) if use_cache else None
-    selected = _select(config, overrides, now, cache, progress or Progress(enabled=False), warn, on_rejection)
+    selected = _select(config, overrides, now, cache, progress or Progress(enabled=False), warn, on_rejection, note=note)
     if cache is not None:
         cache.close()
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds))
@@ -201,6 +216,7 @@ def prepare(
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
     deadline: Deadline | None = None,
+    note: Note = no_note,
 ) -> BuildResult:
     """Collect, select and render at ``now``; nothing is written (``files`` holds every file).
 
@@ -209,14 +225,16 @@ def prepare(
     Raises :class:`ConfigError` when there is nothing to publish (a source folder with
     no article file, or every file rejected): the last feeds are better than empty ones.
     Image probes end by ``deadline`` (a publish's), else :class:`DeadlineExceeded`.
+    ``note`` is told of each file read, each feed selected and each file rendered.
     """
     progress = progress or Progress(enabled=False)
     cache = open_cache(config.cache_folder(), warn) if use_cache else None
-    selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True)
+    selected = _select(config, overrides, now, cache, progress, warn, on_rejection, writes=True, note=note)
     t = time.perf_counter()
     rendered = render_all(
-        config, selected.result, selected.topics, cache, now, progress, probe_network=probe_network, warn=warn, deadline=deadline
-    )
+        config, selected.result, selected.topics, cache, now, progress,
+        extras=selected.extras, probe_network=probe_network, warn=warn, deadline=deadline, note=note,
+    )  # fmt: skip
     timings = (("collect", selected.collect_seconds), ("select", selected.select_seconds), ("render", time.perf_counter() - t))
     stats = _stats(config, cache, rendered.feeds_reused, rendered.feeds_rendered)
     return replace(_result(config, now, selected, timings, stats), files=rendered.files)
@@ -232,8 +250,12 @@ def run(
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    note: Note = no_note,
 ) -> BuildResult:
     """``feedpub build``: :func:`prepare`, then write into the output folder (unchanged files are left alone).
+
+    ``note`` is told of each step done to each file (:data:`~feedpub.build_report.Note`),
+    the files written and left unchanged last.
 
     Raises :class:`~feedpub.errors.PublishError` when the folder cannot be written,
     :class:`~feedpub.errors.LockError` when another run writes into it.
@@ -249,18 +271,30 @@ def run(
         target.ready()  # an output that cannot be a folder fails now, not after the whole build
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-            progress=progress, warn=warn, on_rejection=on_rejection,
+            progress=progress, warn=warn, on_rejection=on_rejection, note=note,
         )  # fmt: skip
         t = time.perf_counter()
         written = target.publish(made.files, progress=lambda d, n: progress.update("writing", d, n))
     progress.clear()
+    verbs = {"uploaded": "written", "unchanged": "unchanged", "deleted": "deleted"}
+    tell_done(note, written, verbs, lambda name: printable(str(config.output / name)))
     return replace(made, written=written, timings=(*made.timings, ("write", time.perf_counter() - t)))
 
 
-def check(config: Config, *, use_cache: bool = True, progress: Progress | None = None, warn: Warn = ignore) -> Checked:
-    """``feedpub check``: read every article file and topic definition, select nothing."""
+def tell_done(note: Note, done: PublishResult, verbs: dict[str, str], name: Callable[[str], str]) -> None:
+    """Tell ``note`` of each file of ``done`` (a write or an upload) as ``name`` names it, under the
+    verb ``verbs`` gives its list (``uploaded``, ``unchanged``, ``deleted``)."""
+    for key, verb in verbs.items():
+        for file in getattr(done, key):
+            note(verb, name(file))
+
+
+def check(
+    config: Config, *, use_cache: bool = True, progress: Progress | None = None, warn: Warn = ignore, note: Note = no_note
+) -> Checked:
+    """``feedpub check``: read every article file and topic definition, select nothing (``note``: each file read)."""
     cache = open_cache(config.cache_folder(), warn) if use_cache else None
-    return check_articles(config, cache, progress or Progress(enabled=False))
+    return check_articles(config, cache, progress or Progress(enabled=False), note)
 
 
 def summary(result: BuildResult) -> dict[str, Any]:
@@ -293,6 +327,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "deleted": list(p.result.deleted),
             "failed": list(p.result.failed),
             "websub_problems": list(p.websub_problems),
+            "actions": p.actions(),
         }
     return out
 

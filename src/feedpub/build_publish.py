@@ -20,7 +20,9 @@ from feedpub.build import (
     Warn,
     ignore,
     prepare,
+    tell_done,
 )
+from feedpub.build_report import Note, no_note
 from feedpub.config import Config
 from feedpub.config_values import check_target, target_scheme
 from feedpub.deadline import Deadline, DeadlineExceeded
@@ -30,31 +32,35 @@ from feedpub.publish import Target
 from feedpub.publish.folder import FolderTarget
 from feedpub.publish.lock import acquire_lock, lock_file
 from feedpub.records import PublishResult
+from feedpub.select_extras import ARCHIVE_FOLDER
 from feedpub.sigterm import stop_on_sigterm
+
+BUCKET_SCHEMES = ("s3", "gs")
+"""Targets written through :class:`~feedpub.publish.s3.S3Target` (GCS through its S3-compatible API)."""
 
 
 def publish_target(config: Config, target: str | None = None) -> str:
     """Where to publish: ``target``, else the config's ``publish.target``, else the output folder.
 
-    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://`` (it is no
-    folder name), and for S3 without a base URL: the feeds' self links would point at a
-    local preview address.
+    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://`` and ``gs://``
+    (it is no folder name), and for a bucket without a base URL: the feeds' self links
+    would point at a local preview address.
     """
     if target:
         check_target(target, "--target")
     target = target or config.publish.target or str(config.output)
-    if target_scheme(target) == "s3" and not config.site.base_url:
-        raise ConfigError("publishing to S3 needs --base-url (or site.base_url): where readers fetch the feeds")
+    if target_scheme(target) in BUCKET_SCHEMES and not config.site.base_url:
+        raise ConfigError("publishing to a bucket needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
-    """The target a ``publish`` writes to: a bucket for ``s3://`` URLs, else a folder.
+    """The target a ``publish`` writes to: a bucket for ``s3://`` and ``gs://`` URLs, else a folder.
 
     An S3 target ends every request by ``deadline`` and reports problems that do not
     stop it (a damaged manifest) to ``warn``.
     """
-    if target_scheme(check_target(target, "target")) == "s3":
+    if target_scheme(check_target(target, "target")) in BUCKET_SCHEMES:
         from feedpub.publish.s3 import (
             S3Target,  # boto3 is imported only when publishing to S3
         )
@@ -70,11 +76,13 @@ def publish(
     *,
     target: str | None = None,
     dry_run: bool = False,
+    force: bool = False,
     use_cache: bool = True,
     probe_network: bool = True,
     progress: Progress | None = None,
     warn: Warn = ignore,
     on_rejection: OnRejection = ignore,
+    note: Note = no_note,
 ) -> BuildResult:
     """Build at ``now`` and make ``target`` (see :func:`publish_target`) hold the files, then ping the hubs.
 
@@ -82,7 +90,7 @@ def publish(
     another run holds it; a dry run takes none, see ``Target.lock_key``). A target that
     fails is not raised here: ``published.failure`` holds the error, so the caller can
     report what was done before raising it. With ``dry_run`` nothing is written and no
-    hub is pinged.
+    hub is pinged. With ``force`` every file is uploaded again, changed or not.
 
     The whole run, lock wait included, ends by ``publish.deadline``: every network wait
     (image probes, the store, the hubs) stops there. A store still waited on fails the
@@ -101,27 +109,36 @@ def publish(
     with stop_on_sigterm(stopped), locked:
         made = prepare(
             config, overrides, now, use_cache=use_cache, probe_network=probe_network,
-            progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline,
+            progress=progress, warn=warn, on_rejection=on_rejection, deadline=deadline, note=note,
         )  # fmt: skip
         t = time.perf_counter()
         failure: FeedpubError | None = None
         try:
             if deadline.expired():
                 raise DeadlineExceeded(f"{store.describe()}: not written: the run reached its deadline ({deadline.describe()})")
-            result = store.publish(made.files, dry_run=dry_run, progress=lambda d, n: progress.update("publishing", d, n))
+            result = store.publish(
+                made.files, dry_run=dry_run, force=force, progress=lambda d, n: progress.update("uploading", d, n)
+            )
         except FeedpubError as exc:
             failure = exc
             result = getattr(exc, "result", None) or PublishResult()
         progress.clear()
         seconds = time.perf_counter() - t
+    where = store.describe()
+    if not dry_run:  # a dry run prints what it would do itself
+        verbs = {"uploaded": "uploaded", "unchanged": "unchanged", "deleted": "deleted"}
+        tell_done(note, result, verbs, lambda name: f"{name} to {where}")
     hub_problems: list[str] = []
     if failure is None and not dry_run and config.hubs:
         from feedpub.publish.websub import notify_hubs
 
-        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith("index.")]
+        # Archive documents announce no hub (they are static): no ping for them either.
+        skip = ("index.", ARCHIVE_FOLDER + "/")
+        changed = [config.site.feeds_url() + name for name in result.uploaded if not name.startswith(skip)]
         if changed:
             hub_problems = notify_hubs(config.hubs, changed, deadline=deadline)
         for problem in hub_problems:
             warn(problem)
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields())
+    locations = {name: store.location(name) for name in (*result.uploaded, *result.deleted)}
+    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), locations)
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from feedpub.build_report import Note, no_note
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
-from feedpub.formats import CONTENT_TYPES, EXTENSIONS
+from feedpub.formats import CONTENT_TYPES, EXTENSIONS, formats_of
 from feedpub.progress import Progress
-from feedpub.records import OutputFile, Picked, Selection
+from feedpub.records import Extras, OutputFile, Picked, Selection
 from feedpub.render.directory import render_index_page
-from feedpub.render.feeds import render_feed
+from feedpub.render.feeds import Doc, render_feed
+from feedpub.render.images import topic_image
 from feedpub.render.opml import render_opml
 from feedpub.select import UNDATED, SelectResult
 from feedpub.topics import TopicIndex
@@ -76,52 +78,67 @@ def render_all(
     now: datetime,
     progress: Progress,
     *,
+    extras: Extras | None = None,
     probe_network: bool,
     warn: Callable[[str], None],
     deadline: Deadline | None = None,
+    note: Note = no_note,
 ) -> Rendered:
     """Every feed of ``result`` in every configured format, then the OPML file and the index page.
 
     With ``cache``, a feed whose inputs are unchanged since the last run comes from the
-    render cache (kept beside the parse cache) and only the others are rendered.
+    render cache (kept beside the parse cache) and only the others are rendered; ``note``
+    is told of each file, ``rendered`` or ``reused`` (from the render cache).
     """
     files: list[OutputFile] = []
+    extras = extras or Extras()
     picks = list(result.selections)
     if result.site is not None:
         picks.append(result.site)
     # Render takes Selections of full Articles: a feed's cached items are decoded into
     # them (resolved) only when it is rendered, or when probing reads every item's images.
     resolve = cache.resolve if cache is not None else Picked.selection
-    resolved: list[Selection | None] = [resolve(p) for p in picks] if config.image_probe.enabled else [None] * len(picks)
-    lookup = _probe(config, [s for s in resolved if s is not None], now, network=probe_network, warn=warn, deadline=deadline)
-    total = len(picks) * len(config.formats)
+    resolved: dict[int, Selection] = {}
+    if config.image_probe.enabled:
+        # Archive documents are not probed: their enclosures keep what the file says.
+        resolved = {id(p): resolve(p) for p in picks + [f.picked for f in extras.feeds if f.kind == "top"]}
+    lookup = _probe(config, list(resolved.values()), now, network=probe_network, warn=warn, deadline=deadline)
+    jobs = _jobs(config, picks, extras)
+    total = sum(len(fmts) for _, _, fmts in jobs)
     names = {t.key: t.name for t in topics}
     # A feed whose inputs are unchanged since the last run is taken from the cache
     # instead of rendered: the same inputs give the same bytes. The key covers the
     # topic display names (categories) and the probed enclosure sizes too.
     renders = RenderCache(config.cache_folder(), on_error=cache.report) if cache is not None else None
     settings = RenderCache.settings_key((config.site, config.hubs, tuple(sorted(names.items()))))
-    for i, (pick, sel) in enumerate(zip(picks, resolved, strict=True)):
+    done = 0
+    for pick, doc, fmts in jobs:
+        # Archive documents take enclosure sizes from the article files alone: a probe
+        # answering differently later must not change a full document.
+        probe = None if doc.archive else lookup
+        sel = resolved.get(id(pick))
+        image = topic_image(pick.topic, config.site)
+        url = image.url if image else None
         topic_key = b""
         if renders is not None and cache is not None:
-            probed = tuple(lookup(a.images[0].url) for a in sel.items if a.images) if lookup and sel else ()
-            topic_key = renders.key(pick, settings, probed, cache.digest)
-        for fmt in config.formats:
-            if renders is None or cache is None:
-                sel = sel or resolve(pick)
-                files.append(render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup))
-                continue
-            name = pick.topic.slug + EXTENSIONS[fmt]
-            key = topic_key + fmt.encode()
-            data = renders.get(name, key)
+            probed = tuple(probe(a.images[0].url) for a in sel.items if a.images) if probe and sel else ()
+            # What a document is (its name, title, archive links) and the topic's image count too.
+            topic_key = renders.key(pick, RenderCache.settings_key((settings, doc, url)), probed, cache.digest)
+        for fmt in fmts:
+            name = doc.path + EXTENSIONS[fmt]
+            data = renders.get(name, topic_key + fmt.encode()) if renders is not None else None
             if data is None:
                 sel = sel or resolve(pick)
-                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=lookup)
-                renders.put(name, key, out.data)
+                out = render_feed(sel, config.site, fmt, hubs=config.hubs, topic_names=names, probe=probe, doc=doc, image=url)
+                if renders is not None:
+                    renders.put(name, topic_key + fmt.encode(), out.data)
                 files.append(out)
+                note("rendered", name)
             else:
                 files.append(OutputFile(name=name, data=data, content_type=CONTENT_TYPES[fmt], group=0))
-        progress.update("rendering feeds", (i + 1) * len(config.formats), total)
+                note("reused", f"{name} (render cache)")
+            done += 1
+        progress.update("rendering feeds", done, total)
     progress.clear()
     if cache is not None:
         cache.close()
@@ -130,9 +147,37 @@ def render_all(
     updated = result.newest or UNDATED  # no article due yet: a fixed date, never the clock
     # The listings read each feed's topic, item count and newest date, which a Picked
     # feed has without decoding its items.
-    files.append(render_opml(result.selections, config.site, config.formats, updated))
+    top = [f.picked for f in extras.feeds if f.kind == "top"]
+    files.append(render_opml(picks, config.site, config.formats, updated, top=top))
+    note("rendered", files[-1].name)
     if config.directory:
         files.append(render_index_page(picks, config.site, config.formats, updated))
+        note("rendered", files[-1].name)
     if renders is None:
         return Rendered(tuple(files))
     return Rendered(tuple(files), feeds_reused=renders.reused, feeds_rendered=renders.rendered)
+
+
+def _jobs(config: Config, picks: list[Picked], extras: Extras) -> list[tuple[Picked, Doc, list[str]]]:
+    """Every feed document to render: each feed's subscription feeds, then the archive
+    documents and top-stories feeds, each with its name, title and RFC 5005 links."""
+    site = config.site
+    jobs = []
+    for pick in picks:
+        newest = extras.newest_archive.get(pick.topic.slug)
+        prev = (("prev-archive", newest),) if newest else ()
+        jobs.append((pick, Doc(pick.topic.slug, links=prev), formats_of("feed", config.formats)))
+    for feed in extras.feeds:
+        topic = feed.picked.topic
+        if feed.kind == "archive":
+            number = feed.path.rpartition("/")[2]
+            links = [("current", topic.slug)]
+            links += [("prev-archive", feed.prev)] if feed.prev else []
+            links += [("next-archive", feed.next)] if feed.next else []
+            doc = Doc(feed.path, f"{site.title}: {topic.name} (archive {number})", tuple(links), archive=True)
+        else:
+            doc = Doc(feed.path, f"{site.title}: {topic.name}, top stories")
+        fmts = formats_of(feed.kind, config.formats)
+        if fmts:
+            jobs.append((feed.picked, doc, fmts))
+    return jobs

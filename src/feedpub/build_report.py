@@ -8,7 +8,7 @@ plain values out, so every report says the same thing the same way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from feedpub.formats import feed_files
@@ -16,6 +16,15 @@ from feedpub.records import HELD_REASONS, HeldBack, Picked, Rejection
 from feedpub.select import SelectResult
 from feedpub.text import printable
 from feedpub.times import rfc3339
+
+Note = Callable[[str, str], None]
+"""Told of each step done to one thing, as it happens: ``(verb, what)``, e.g. ``("read", path)``,
+``("rendered", "robots.xml")``; ``feedpub -v`` prints one line each. Verbs: read, reused,
+selected, rendered, written, unchanged, uploaded, deleted."""
+
+
+def no_note(_verb: str, _what: str) -> None:
+    """The default :data:`Note`: a caller that does not ask is not told."""
 
 
 def feeds(result: SelectResult) -> list[Picked]:

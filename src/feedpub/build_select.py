@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from feedpub.build_report import Note, no_note
 from feedpub.cache import reported, uptodate
 from feedpub.cache.parsed import ParseCache
 from feedpub.cache.selection import SelectionSnapshot
@@ -21,8 +22,11 @@ from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.config import Config, check_overrides
 from feedpub.errors import ConfigError
 from feedpub.progress import Progress
-from feedpub.records import ArticleRef, Rejection, SelectionState, Topic
+from feedpub.records import ArticleRef, Extras, Rejection, SelectionState, Topic
 from feedpub.select import Rules, Selector, SelectResult
+from feedpub.select_extras import ExtraSelector
+from feedpub.text import printable
+from feedpub.times import from_micros
 from feedpub.topics import TopicIndex, resolve_topics, topic_key
 
 
@@ -34,6 +38,7 @@ class Selected:
     rejected: tuple[Rejection, ...]
     result: SelectResult
     topics: TopicIndex
+    extras: Extras
     files_digest: bytes
     files_marks: tuple[bytes, ...]
     valid_until: datetime | None
@@ -104,13 +109,24 @@ def collect_and_select(
     cache: ParseCache | None,
     progress: Progress,
     warn: Callable[[str], None],
+    note: Note = no_note,
 ) -> Selected:
-    """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``."""
+    """Read the article files (from ``cache`` where unchanged) and select each feed's items at ``now``.
+
+    ``note`` is told of each file read (``read``) or of the last run's selection reused.
+    """
     t0 = time.perf_counter()
+    # Said at once: finding the files of a large folder takes a while before the first is read.
+    progress.update("scanning article files", 0)
     defs, def_problems = load_topic_defs(config.sources)
-    selector = Selector(rules_for, now=now, site_feed=config.site_feed)
+    extra = None
+    if config.extras():
+        extra = ExtraSelector(archive=config.archive, digest_for=config.digest_for, now=now)
+    selector = Selector(rules_for, now=now, site_feed=config.site_feed, track=extra.track if extra else None)
     rejected: list[Rejection] = []
-    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None else None
+    # The snapshot keeps each feed's best items only, not what archives and top-stories
+    # feeds need: with those on, every article (from the parse cache) is offered again.
+    snapshot = SelectionSnapshot(config.cache_folder()) if cache is not None and extra is None else None
     stored = None
     scanned = _snapshot_digest(config, snapshot) if snapshot is not None and snapshot.path.is_file() else None
     if snapshot is not None and scanned is not None:
@@ -121,6 +137,7 @@ def collect_and_select(
         assert scanned is not None  # a selection is only loaded for a scan
         digest, read, marks = scanned
         cache.trust(read)
+        note("reused", f"the last run's selection ({read} article files unchanged since)")
         rejected.extend(stored.rejected)
         stored_state = None
     else:
@@ -139,10 +156,13 @@ def collect_and_select(
             if isinstance(item, ArticleRef):
                 add_ref(item)  # an article through the parse cache, not decoded
             elif isinstance(item, Rejection):
-                bad.append(item)
+                bad.append(item)  # told by the caller (on_rejection), in path order
             else:
                 add(item)
-            progress.update("reading articles", done, expected if expected and done < expected else None)
+            if not isinstance(item, Rejection):
+                note("read", printable(item.path))
+            progress.update("reading articles", done, expected)
+        progress.update("reading articles", tally.count, tally.count)  # the true total, now known
         progress.clear()
         rejected.extend(reversed(bad))
         digest, read, marks = tally.digest(), tally.count, tally.marks
@@ -156,11 +176,17 @@ def collect_and_select(
     if config.site_feed:
         site_topic = Topic(key="", name=config.site_feed_title, slug=config.site_feed_slug)
     result = selector.finish(topics, site_topic)
+    extras = extra.finish(result) if extra is not None else Extras()
+    valid_until = selector.valid_until
+    if extra is not None and extra.valid_until_us is not None:
+        leaves = from_micros(extra.valid_until_us)
+        valid_until = leaves if valid_until is None else min(valid_until, leaves)
     if cache is not None:
         # Cached articles reach selection by their selection fields only; the full
         # records are decoded when a feed has to be rendered (build_render). Check now
         # that the records of every article in a feed are intact, then keep the cache.
         cache.verify(a for sel in (*result.selections, result.site) if sel is not None for a in sel.items)
+        cache.verify(a for feed in extras.feeds for a in feed.picked.items)
         cache.save()
         if snapshot is not None and stored_state is not None:
             snapshot_key = SelectionSnapshot.key(digest, (config.site_feed,))
@@ -168,8 +194,8 @@ def collect_and_select(
     rejected[:0] = _new_problems(config, def_problems, cache)
     check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
-        read, tuple(rejected), result, topics, files_digest=digest, files_marks=tuple(marks),
-        valid_until=selector.valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
+        read, tuple(rejected), result, topics, extras, files_digest=digest, files_marks=tuple(marks),
+        valid_until=valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
     )  # fmt: skip
 
 
@@ -194,20 +220,23 @@ def _save_snapshot(
         warn(f"{snapshot.path}: cannot save the selection snapshot: {exc.strerror or exc}")
 
 
-def check_articles(config: Config, cache: ParseCache | None, progress: Progress) -> Checked:
+def check_articles(config: Config, cache: ParseCache | None, progress: Progress, note: Note = no_note) -> Checked:
     """Parse every article file (from ``cache`` where unchanged) and every topic definition; no selection."""
+    progress.update("scanning article files", 0)
     defs, def_problems = load_topic_defs(config.sources)
     ok = 0
     bad: list[Rejection] = []
     names: set[str] = set()  # every topic name used, for the check of the config's overrides
     tally = newest_first(config.sources, config.pattern)  # the cache's order
+    expected = cache.expected if cache is not None else None  # as many as last time, roughly
     for done, item in enumerate(collect_articles(tally, cache), 1):
         if isinstance(item, Rejection):
             bad.append(item)
         else:
             ok += 1
             names.update(item.topics)
-        progress.update("checking articles", done)
+            note("read", printable(item.path))
+        progress.update("checking articles", done, expected)
     progress.clear()
     _check_sources(config, tally.count, cache)
     rejected = _new_problems(config, def_problems, cache)

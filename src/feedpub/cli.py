@@ -21,13 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from feedpub import __version__, build, config_file, config_values, report
+from feedpub import __version__, build, cli_help, config_env, config_file, config_values, report
 from feedpub.build import BuildResult, Overrides
-from feedpub.build_report import nothing_selected, rejection_json
+from feedpub.build_report import no_note, nothing_selected, rejection_json
 from feedpub.cache import uptodate
 from feedpub.config import DEFAULT_BASE_URL, MAX_ITEMS, Config, check_base_url, load_config
 from feedpub.errors import ConfigError, FeedpubError
-from feedpub.progress import Progress
+from feedpub.progress import Progress, listing
 from feedpub.records import Rejection
 from feedpub.text import printable
 from feedpub.times import from_micros
@@ -59,66 +59,98 @@ def _common(p: argparse.ArgumentParser, *, report: bool = True, strict: bool = T
     )
     if report:
         p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout, errors included")
-        p.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness = p.add_mutually_exclusive_group()
+        loudness.add_argument("--quiet", "-q", action="store_true", help="no progress display and no notices")
+        loudness.add_argument(
+            "--verbose", "-v", action="store_true", help="list each file read, skipped, selected, rendered, written, uploaded"
+        )
     if strict:
         p.add_argument("--strict", action="store_true", help="exit 1 when any article file was rejected or no feed has an item")
-    p.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)")
-    p.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
-
-
-_EXIT_STATUSES = """exit status:
-  0    done (rejected article files, if any, are listed on stderr once, and in --json)
-  1    --strict (or check): an article file was rejected, or no feed has an item
-  2    usage or configuration error, or nothing to publish (a source folder with no
-       article file, every file rejected): nothing written, the last feeds are kept
-  3    the output folder or object store could not be written, or publish reached
-       publish.deadline still waiting on the network
-  4    another feedpub run holds the lock on the same folder or bucket prefix
-  143  stopped by SIGTERM: temporary files removed, every file whole"""
+    cache = p.add_mutually_exclusive_group()  # a cache folder means nothing to a run without the cache
+    cache.add_argument(
+        "--cache-dir", type=Path, metavar="DIR", help="cache folder (default: the config's, else beside the output)"
+    )
+    cache.add_argument("--no-cache", action="store_true", help="parse every file and render every feed; leave the cache alone")
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand (also used to document them)."""
     parser = _Parser(
         prog="feedpub",
-        description="Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder or S3.",
-        epilog=_EXIT_STATUSES,
+        description=cli_help.DESCRIPTION,
+        epilog=cli_help.MAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"feedpub {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"feedpub {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    builder = sub.add_parser("build", help="write the feeds into a folder")
+    def command(name: str) -> argparse.ArgumentParser:
+        """A subcommand with its help from :mod:`feedpub.cli_help`: description, examples, exit statuses, environment."""
+        text = cli_help.COMMANDS[name]
+        return sub.add_parser(
+            name, help=text.line, description=text.description, epilog=text.epilog(),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+
+    init = command("init")
+    init.add_argument("dir", nargs="?", type=Path, default=Path(), metavar="DIR", help="the new site's folder (default: here)")
+
+    builder = command("build")
     _common(builder)
     builder.add_argument("--output", type=Path, metavar="DIR", help="output folder (default: the config's, else output/)")
     builder.add_argument("--base-url", metavar="URL", help="where the feeds will be served (self links, OPML)")
     builder.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(builder)
 
-    publish = sub.add_parser("publish", help="build the feeds and push them to a folder or S3, then ping WebSub hubs")
+    publish = command("publish")
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/",
+        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/",
         help="where to publish (default: the config's publish.target, else output/)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for S3)")
-    publish.add_argument("--dry-run", action="store_true", help="print what would be uploaded, left and deleted; write nothing")
+    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket)")
+    publish.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print each upload and delete as '(dryrun) upload: NAME to s3://BUCKET/KEY', then the counts; write nothing",
+    )
+    publish.add_argument(
+        "--force", action="store_true", help="upload every file again, changed or not (new headers, a repaired store)"
+    )
     publish.add_argument("--no-probe", action="store_true", help="don't probe enclosure images this run (use the cache only)")
     _selection_flags(publish)
 
-    check = sub.add_parser("check", help="read and validate article files only; exit 1 if any is rejected")
+    check = command("check")
     _common(check, strict=False)
 
-    serve = sub.add_parser("serve", help="build into a temporary folder and serve it on 127.0.0.1, rebuilding on changes")
+    serve = command("serve")
     _common(serve, report=False, strict=False)
-    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port to listen on (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--bind", default="127.0.0.1", metavar="ADDRESS", help="IP address to listen on (default 127.0.0.1; 0.0.0.0: every one)"
+    )
+    serve.add_argument(
+        "--base-url", metavar="URL", help="URL the served links use (self links, OPML, index.html; default: the preview's own)"
+    )
     _selection_flags(serve)
 
-    topics = sub.add_parser("topics", help="list topics: name, slug, articles, selected, feed file")
+    topics = command("topics")
     _common(topics, strict=False)
     _selection_flags(topics)
+
+    shown = command("config")
+    shown.add_argument(
+        "--config", type=Path, metavar="FILE", help=f"config file (default: the first of {config_file.looked_for()} present)"
+    )
+    shown.add_argument("--source", action="append", type=Path, metavar="DIR", help="folder of article files (repeatable)")
+    shown.add_argument("--output", type=Path, metavar="DIR", help="output folder, as build --output")
+    shown.add_argument("--cache-dir", type=Path, metavar="DIR", help="cache folder, as build --cache-dir")
+    shown.add_argument("--base-url", metavar="URL", help="where the feeds are served, as build --base-url")
+    shown.add_argument("--target", metavar="DIR|s3://BUCKET/PREFIX/", help="where to publish, as publish --target")
+    _selection_flags(shown)
+    shown.add_argument("--json", action="store_true", help="print one JSON object: the values and a map of their sources")
     return parser
 
 
@@ -142,16 +174,18 @@ class _Run:
         print(f"feedpub: {message}", file=sys.stderr)
 
     def skipped(self, args: argparse.Namespace) -> Callable[[Rejection], None]:
-        """Reports a rejected file on stderr when it is new or changed since the last run.
+        """Reports a rejected file on stderr when it is new or changed since the last run
+        (with ``--verbose``: every one).
 
         A file still broken as it was is old news: told on every run, cron would mail it
         every ten minutes (``check`` and ``--json`` list them all). With ``--quiet --json``
         the JSON alone lists them.
         """
         silent = getattr(args, "quiet", False) and getattr(args, "json", False)
+        verbose = getattr(args, "verbose", False)
 
         def tell(r: Rejection) -> None:
-            if not r.known and not silent:
+            if (verbose or not r.known) and not silent:
                 print(f"feedpub: skipped {printable(r.path)}: {r.reason}", file=sys.stderr)
 
         return tell
@@ -169,9 +203,10 @@ def _config_path(args: argparse.Namespace) -> Path | None:
     return args.config
 
 
-def _load(args: argparse.Namespace) -> Config:
+def _load(args: argparse.Namespace, *, need_sources: bool = True) -> Config:
+    """The config a command runs with: file, environment (``args.env``) and flags applied, every value checked."""
     path = _config_path(args)
-    config = load_config(path)
+    config = load_config(path, getattr(args, "env", None))
     if args.source:
         config = replace(config, sources=tuple(args.source))
     if getattr(args, "output", None):
@@ -186,10 +221,10 @@ def _load(args: argparse.Namespace) -> Config:
         config_values.whole(1, MAX_ITEMS)(args.max_items, "--max-items")
     if getattr(args, "min_quality", None) is not None:
         config_values.number()(args.min_quality, "--min-quality")
-    if not config.sources:
+    if need_sources and not config.sources:
         where = f"in {printable(str(path))}" if path else f"in a config file (looked for {config_file.looked_for()})"
         raise ConfigError(f"no sources: give --source DIR or list 'sources' {where}")
-    for source in config.sources:
+    for source in config.sources if need_sources else ():
         if not source.is_dir():
             raise ConfigError(f"{printable(str(source))}: source folder not found")
     return config
@@ -198,6 +233,20 @@ def _load(args: argparse.Namespace) -> Config:
 def _overrides(args: argparse.Namespace) -> Overrides:
     """The selection flags given (the config's rules where not)."""
     return Overrides(min_quality=args.min_quality, max_items=args.max_items, include_unpublished=bool(args.include_unpublished))
+
+
+def _shown(args: argparse.Namespace) -> tuple[Progress, Callable[[str, str], None]]:
+    """The progress display (on a terminal, without ``--quiet``) and the ``--verbose`` listing."""
+    progress = Progress(enabled=not args.quiet)
+    return progress, listing(progress) if args.verbose else no_note
+
+
+def _environment(run: _Run) -> config_env.EnvOverrides:
+    """The ``FEEDPUB_*`` overrides of this process's environment; one warning per variable that names no key."""
+    env = config_env.read(os.environ)
+    for name in env.unknown:
+        run.warn(config_env.unknown_warning(printable(name)))
+    return env
 
 
 def _now() -> datetime:
@@ -226,14 +275,17 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
     config = _load(args)
     if not config.site.base_url and not args.quiet:
         run.warn(NO_BASE_URL)
+    progress, note = _shown(args)
     result = build.run(
         config, _overrides(args), _now(), use_cache=not args.no_cache, probe_network=not args.no_probe,
-        progress=Progress(enabled=not args.quiet), warn=run.warn, on_rejection=run.skipped(args),
+        progress=progress, warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     status = _status(result, config, run)
     if not args.json and not args.quiet and report.on_terminal():
         print(f"feedpub: {report.build_line(run.body)}", file=sys.stderr)
+    if args.verbose:
+        return status  # no up-to-date stamp: its replay could not list what this run did
     problem = build.save_stamp(
         result, argv=args.argv, config_path=None if args.config is None else str(args.config),
         quiet=args.quiet, json=args.json, warnings=run.lines, status=status,
@@ -244,24 +296,28 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder or S3), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3 or GCS), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)
     target = publish_target(config, args.target)
     if not config.site.base_url and not args.quiet:
         run.warn(NO_BASE_URL)
+    progress, note = _shown(args)
     result = publish(
-        config, _overrides(args), _now(), target=target, dry_run=args.dry_run, use_cache=not args.no_cache,
-        probe_network=not args.no_probe, progress=Progress(enabled=not args.quiet), warn=run.warn,
-        on_rejection=run.skipped(args),
+        config, _overrides(args), _now(), target=target, dry_run=args.dry_run, force=args.force, use_cache=not args.no_cache,
+        probe_network=not args.no_probe, progress=progress, warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     done = run.body["publish"]
     if args.dry_run and not args.json:
-        for verb, key in (("would upload", "uploaded"), ("would leave", "unchanged"), ("would delete", "deleted")):
-            for name in done[key]:
-                print(f"{verb} {name}")
+        # The lines of `aws s3 sync --dryrun`, so what users grep for keeps working.
+        for action in done["actions"]:
+            if action["action"] == "upload":
+                print(f"(dryrun) upload: {action['name']} to {action['location']}")
+            else:
+                print(f"(dryrun) delete: {action['location']}")
+        print(f"would upload {len(done['uploaded'])}, leave {len(done['unchanged'])}, delete {len(done['deleted'])}")
     published = result.published
     if published is not None and published.failure is not None:
         raise published.failure  # after the report of what was done (the JSON's "publish")
@@ -280,10 +336,11 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
     from feedpub.serve import preview
 
     config = _load(args)
+    links = f"; links use {config.site.base_url}" if args.base_url else ""
     preview(
-        config, _overrides(args), args.port, use_cache=not args.no_cache, warn=run.warn,
-        on_rejection=run.skipped(args),
-        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds); Ctrl-C stops"),
+        config, _overrides(args), args.port, bind=args.bind, base_url=config.site.base_url if args.base_url else None,
+        use_cache=not args.no_cache, warn=run.warn, on_rejection=run.skipped(args),
+        ready=lambda url: run.warn(f"serving {url} (index.html lists the feeds{links}); Ctrl-C stops"),
     )  # fmt: skip
     return 0
 
@@ -291,7 +348,8 @@ def cmd_serve(args: argparse.Namespace, run: _Run) -> int:
 def cmd_check(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub check``: parse every article file and report every one that can't be used."""
     config = _load(args)
-    checked = build.check(config, use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet))
+    progress, note = _shown(args)
+    checked = build.check(config, use_cache=not args.no_cache, progress=progress, note=note)
     run.body = {
         "read": checked.read,
         "accepted": checked.accepted,
@@ -313,9 +371,10 @@ def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
     """``feedpub topics``: a table of every topic and what its feed would publish."""
     config = _load(args)
     args.quiet = args.quiet or args.json
+    progress, note = _shown(args)
     result = build.collect_and_select(
-        config, _overrides(args), _now(), use_cache=not args.no_cache, progress=Progress(enabled=not args.quiet),
-        warn=run.warn, on_rejection=run.skipped(args),
+        config, _overrides(args), _now(), use_cache=not args.no_cache, progress=progress,
+        warn=run.warn, on_rejection=run.skipped(args), note=note,
     )  # fmt: skip
     run.body = build.summary(result)
     if args.json:
@@ -332,7 +391,39 @@ def cmd_topics(args: argparse.Namespace, run: _Run) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace, run: _Run) -> int:
+    """``feedpub init [DIR]``: a new site (config, an article, a topic) that ``build`` turns into feeds."""
+    import shlex
+
+    from feedpub.init import init
+
+    for path in init(args.dir):
+        print(f"wrote {printable(str(path))}")
+    here = "" if args.dir == Path() else f"cd {shlex.quote(printable(str(args.dir)))} && "
+    print(f"next: {here}feedpub build   (or feedpub serve for a preview)")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, run: _Run) -> int:
+    """``feedpub config``: the effective configuration, each value with where it came from."""
+    from feedpub import config_show
+    from feedpub.config_file import load_yaml
+
+    config = _load(args, need_sources=False)  # every value checked, as a run would
+    if args.target is not None:
+        config_values.check_target(args.target, "--target")
+    raw = load_yaml(str(config.path)) if config.path is not None else None
+    values, sources = config_show.effective(config.path, raw, args.env, config_show.flag_values(args))
+    if args.json:
+        run.body = config_show.as_json(config.path, values, sources, os.environ)
+    else:
+        print(config_show.as_yaml(config.path, values, sources, os.environ), end="")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, _Run], int]] = {
+    "init": cmd_init,
+    "config": cmd_config,
     "build": cmd_build,
     "check": cmd_check,
     "topics": cmd_topics,
@@ -359,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(words)
         args.argv = words
         command, wants_json = args.command, bool(getattr(args, "json", False))
+        if command != "init":  # every other command reads the config
+            args.env = _environment(run)
         status = COMMANDS[args.command](args, run)
     except FeedpubError as exc:
         print(f"feedpub: error: {exc}", file=sys.stderr)

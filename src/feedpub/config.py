@@ -6,8 +6,10 @@ the file loads (:mod:`feedpub.config_values`), and a ConfigError of one line nam
 file and the key; the ``topics`` overrides are checked again once the articles are
 collected (:func:`check_overrides`). Which file applies and how it is read is
 :mod:`feedpub.config_file`. Relative paths in the file are relative to the file's
-folder. Command-line flags override the file; the CLI applies them with
-:func:`dataclasses.replace`.
+folder. ``FEEDPUB_<SECTION>_<KEY>`` variables (:mod:`feedpub.config_env`) replace keys of
+the file before it is checked; command-line flags override both, applied by the CLI with
+:func:`dataclasses.replace`. Every key and its default is also in the template
+(:mod:`feedpub.config_template`), which tests hold equal to these dataclasses.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from feedpub import config_values as v
+from feedpub.config_env import EnvOverrides
 from feedpub.config_file import load_yaml
 from feedpub.errors import ConfigError
 from feedpub.select import Rules
@@ -94,6 +97,55 @@ def _file(value: Any, key: str) -> Any:
     return v.file_path(str(value) if isinstance(value, Path) and str(value) else value, key)
 
 
+@dataclass(frozen=True, slots=True)
+class PublishRule:
+    """One entry of ``publish.rules``: the objects it matches and the headers (and gzip) they get.
+
+    A key left out (None) keeps the default for that header: the file kind's Content-Type,
+    ``publish.cache_control``, no gzip. The first rule whose ``match`` fits a name wins.
+    """
+
+    match: str
+    cache_control: str | None = None
+    content_type: str | None = None
+    gzip: bool | None = None
+
+
+_RULE: dict[str, v.Check] = {
+    "match": v.glob,
+    "cache_control": v.header_value,
+    "content_type": v.media_type_value,
+    "gzip": v.flag,
+}
+
+
+def _publish_rules(value: Any, key: str) -> tuple[PublishRule, ...]:
+    """``publish.rules``: a list of ``{match, cache_control, content_type, gzip}``, each checked."""
+    if isinstance(value, tuple) and all(isinstance(r, PublishRule) for r in value):
+        raw: list[Any] = [{f.name: getattr(r, f.name) for f in fields(r) if getattr(r, f.name) is not None} for r in value]
+    elif value is None:
+        raw = []
+    else:
+        raw = v.of_type(value, list, key, "a list of rules ({match: GLOB, cache_control, content_type, gzip})")
+    rules: list[PublishRule] = []
+    for i, entry in enumerate(raw):
+        where = f"{key}[{i}]"
+        entry = v.mapping(entry, where, set(_RULE))
+        if not entry:
+            raise ConfigError(f"{where}: expected a mapping with at least 'match', got {v.shown(entry)}")
+        if entry.get("match") is None:
+            raise ConfigError(f"{where}.match: missing: each rule names the objects it applies to (such as '*.xml')")
+        checked: dict[str, Any] = {k: None if val is None else _RULE[k](val, f"{where}.{k}") for k, val in entry.items()}
+        first = next((j for j, r in enumerate(rules) if r.match == checked["match"]), None)
+        if first is not None:
+            raise ConfigError(
+                f"{where}.match: {v.shown(checked['match'])} is already {key}[{first}]'s: the first match wins, "
+                "so this rule would never apply"
+            )
+        rules.append(PublishRule(**checked))
+    return tuple(rules)
+
+
 @dataclass(frozen=True)
 class PublishSettings:
     """The ``publish`` section: how ``feedpub publish`` writes, every key with its default.
@@ -115,8 +167,12 @@ class PublishSettings:
     lock_wait: float = _setting(0, v.number(0, MAX_WAIT, "a number of seconds"))
     deadline: float = _setting(600, v.number(0, MAX_DEADLINE, "a number of seconds", above=True))
     """The longest one publish may take, start to end; past it the run stops waiting and exits 3."""
+    rules: tuple[PublishRule, ...] = _setting((), _publish_rules)
+    """Per-object headers and gzip (first match wins); a list of mappings is accepted and checked."""
 
     def __post_init__(self) -> None:
+        # The loader passes the file's list of mappings: keep them as checked records.
+        object.__setattr__(self, "rules", _publish_rules(self.rules, "publish.rules"))
         _check_settings(self, "publish")
         if self.target is not None:
             v.check_target(self.target, "publish.target")
@@ -137,6 +193,44 @@ class ProbeSettings:
         _check_settings(self, "probe")
 
 
+MAX_PAGE = 10_000
+"""Most articles one archive document may hold (``archive.page_size``)."""
+MAX_DIGEST_DAYS = 3660
+"""Longest top-stories window (``digest.days``): ten years."""
+MAX_DIGEST_ITEMS = 1000
+"""Most items a top-stories feed may hold (``digest.items``)."""
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    """The ``archive`` section: RFC 5005 archived feeds of every topic, every key with its default.
+
+    Documents hold ``page_size`` articles each, counted from the oldest one, so a full
+    document never changes (README, "Feeds").
+    """
+
+    enabled: bool = _setting(False, v.flag)
+    page_size: int = _setting(100, v.whole(1, MAX_PAGE))
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "archive")
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """The ``digest`` section (and a topic's ``digest`` override): a top-stories feed per topic.
+
+    The ``items`` best articles (by quality, then date, then URL) of the last ``days``.
+    """
+
+    enabled: bool = _setting(False, v.flag)
+    days: float = _setting(7, v.number(0, MAX_DIGEST_DAYS, "a number of days", above=True))
+    items: int = _setting(10, v.whole(1, MAX_DIGEST_ITEMS))
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "digest")
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything a build needs to know besides the articles."""
@@ -155,6 +249,8 @@ class Config:
     """The ``topics`` overrides by topic key (:func:`~feedpub.topics.topic_key` of the name written)."""
     override_names: dict[str, str] = field(default_factory=dict)
     """Each override's topic key -> its name as written in the file, for messages."""
+    overrides_from: str | None = None
+    """The variable that set the ``topics`` overrides (``FEEDPUB_TOPICS``), for messages; None: the file."""
     hubs: tuple[str, ...] = ()
     strict: bool = False
     directory: bool = True
@@ -162,6 +258,20 @@ class Config:
     image_probe: ProbeSettings = field(default_factory=ProbeSettings)
     """The ``probe`` section; ``image_probe.enabled`` is the on/off switch."""
     cache_dir: Path | None = None
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    """The default of every feed's top-stories feed; ``digests`` holds the topics' own."""
+    digests: dict[str, DigestSettings] = field(default_factory=dict)
+    """Each ``topics`` override's ``digest``, by topic key, complete (the defaults filled in)."""
+
+    def digest_for(self, key: str) -> DigestSettings | None:
+        """The top-stories settings of one feed (by topic key or slug), None when it has none."""
+        found = self.digests.get(key) or self.digests.get(slugify(key)) or self.digest
+        return found if found.enabled else None
+
+    def extras(self) -> bool:
+        """Whether any feed gets archive documents or a top-stories feed (each needs more than a feed's best items)."""
+        return self.archive.enabled or self.digest.enabled or any(d.enabled for d in self.digests.values())
 
     def cache_folder(self) -> Path:
         """Where the parse and render caches live: ``cache_dir``, else beside the output folder."""
@@ -170,6 +280,7 @@ class Config:
     def rules_for(self, key: str) -> Rules:
         """The selection rules of one topic (by key or slug), defaults where not overridden."""
         over = self.overrides.get(key) or self.overrides.get(slugify(key)) or {}
+        over = {k: x for k, x in over.items() if k != "digest"}  # the top-stories feed's, not selection rules
         return _rules(over, self.defaults, "topics") if over else self.defaults
 
 
@@ -248,6 +359,8 @@ _TOP = {
     "directory",
     "probe",
     "cache_dir",
+    "archive",
+    "digest",
 }
 
 
@@ -266,24 +379,32 @@ def _get(raw: dict[str, Any], key: str, default: Any, check: v.Check, where: str
     return check(raw[key], where or key)
 
 
-def load_config(path: Path | None) -> Config:
-    """Read and check a config file; ``None`` gives the built-in defaults.
+def load_config(path: Path | None, env: EnvOverrides | None = None) -> Config:
+    """Read and check a config file, with the environment's overrides (:mod:`feedpub.config_env`)
+    applied; ``None`` and no override give the built-in defaults.
 
     Every value is checked now, before any article is read: a ConfigError of one line
-    names the file and the key.
+    names the file and the key, or the variable that set it.
     """
-    if path is None:
+    if path is None and (env is None or not env.values):
         return Config()
-    raw = load_yaml(str(path))
+    raw = load_yaml(str(path)) if path is not None else None
+    if env is not None:
+        raw = env.apply(raw)
     try:
-        return _config(raw, path)
+        config = _config(raw, path)
     except ConfigError as exc:
-        raise ConfigError(f"{printable(str(path))}: {exc}") from None
+        blamed = env.blame(str(exc)) if env is not None else None
+        if blamed is not None:
+            raise ConfigError(blamed) from None
+        raise ConfigError(f"{printable(str(path))}: {exc}" if path is not None else str(exc)) from None
+    topics = env.names.get(("topics",)) if env is not None else None
+    return replace(config, overrides_from=topics) if topics else config
 
 
-def _config(raw: Any, path: Path) -> Config:
+def _config(raw: Any, path: Path | None) -> Config:
     raw = v.mapping(raw, "", _TOP)
-    here = path.parent
+    here = path.parent if path is not None else Path()  # no file: relative to the current folder
     site_raw = v.mapping(raw.get("site"), "site", _keys(Site))
     site = Site(**{k: _get(site_raw, k, getattr(_DEFAULT.site, k), _SITE[k], f"site.{k}") for k in site_raw})
     sources = tuple(Path(os.path.normpath(here / s)) for s in _FOLDERS(raw.get("sources"), "sources"))
@@ -307,7 +428,15 @@ def _config(raw: Any, path: Path) -> Config:
     cache = _get(probe, "cache", _DEFAULT.image_probe.cache, _file, "probe.cache")
     probe["cache"] = Path(os.path.normpath(here / cache))  # the default too: beside the config file
     cache_dir = _get(raw, "cache_dir", None, v.folder)
+    archive = ArchiveSettings(**v.mapping(raw.get("archive"), "archive", _keys(ArchiveSettings)))
+    digest = _digest(raw.get("digest"), DigestSettings(), "digest")
+    digests = {
+        key: _digest(over["digest"], digest, f"topics.{names[key]}.digest") for key, over in overrides.items() if "digest" in over
+    }
     return Config(
+        archive=archive,
+        digest=digest,
+        digests=digests,
         image_probe=ProbeSettings(**probe),
         directory=_get(raw, "directory", _DEFAULT.directory, v.flag),
         publish=PublishSettings(**publish),
@@ -328,6 +457,19 @@ def _config(raw: Any, path: Path) -> Config:
     )
 
 
+def _digest(raw: Any, base: DigestSettings, key: str) -> DigestSettings:
+    """``base`` with a ``digest`` section's values, each checked and named by ``key``."""
+    if raw is None and key != "digest":
+        return replace(base, enabled=False)  # a topic's ``digest: null``: none for it
+    changes = dict(v.mapping(raw, key, _keys(DigestSettings)))
+    if key != "digest":
+        changes.setdefault("enabled", True)  # a topic's own digest section turns its feed on
+    try:
+        return replace(base, **changes)
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("digest.", f"{key}.", 1)) from None
+
+
 def _overrides(raw: Any, defaults: Rules) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """The ``topics`` section, checked: rules by topic key, and each key's name as written."""
     overrides: dict[str, dict[str, Any]] = {}
@@ -335,7 +477,7 @@ def _overrides(raw: Any, defaults: Rules) -> tuple[dict[str, dict[str, Any]], di
     for name, over in v.mapping(raw, "topics", None).items():
         key = f"topics.{name}" if name.strip() and printable(name) == name else f"topics.{v.shown(name)}"
         v.name(name, key)
-        _rules(over, defaults, key)  # checked now, to name the key
+        _rules({k: x for k, x in (over or {}).items() if k != "digest"} if isinstance(over, dict) else over, defaults, key)
         topic = topic_key(name)
         if topic in overrides:
             raise ConfigError(f"{key}: the same topic as topics.{names[topic]}")
@@ -385,5 +527,7 @@ def _no_topic(over: str, topics: TopicIndex) -> str:
 
 
 def _in(config: Config, message: str) -> ConfigError:
-    """A ConfigError about the config file (named when the config came from one)."""
-    return ConfigError(f"{printable(str(config.path))}: {message}" if config.path else message)
+    """A ConfigError about the ``topics`` overrides, naming where they were written: the variable
+    that set them, else the config file (when the config came from one)."""
+    where = config.overrides_from or (printable(str(config.path)) if config.path else None)
+    return ConfigError(f"{where}: {message}" if where else message)

@@ -11,11 +11,13 @@ own file, and a title quietly changed would differ from the one they wrote.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
 from typing import Any
 
+from feedpub import redact
 from feedpub.errors import ConfigError
 from feedpub.text import printable
 from feedpub.urls import http_url
@@ -44,8 +46,9 @@ MAX_PATH = 4096
 
 
 def shown(value: Any) -> str:
-    """A value as a message shows it: its repr, printable and at most 60 characters."""
-    text = printable(repr(value))
+    """A value as a message shows it: its repr, printable, at most 60 characters, and without
+    the credentials a URL may carry (:mod:`feedpub.redact`)."""
+    text = printable(repr(redact.value("", value)))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -177,6 +180,78 @@ def header_value(value: Any, key: str) -> str:
     return value
 
 
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}=(?:{_TOKEN}|\"[^\"\\\\]*\"))*")
+
+
+def media_type_value(value: Any, key: str) -> str:
+    """A Content-Type header value: ``type/subtype`` and optional ``; name=value`` parameters."""
+    of_type(value, str, key, "a Content-Type such as 'application/json; charset=utf-8'")
+    if len(value) > 255 or not _MEDIA_TYPE.fullmatch(value):
+        raise ConfigError(f"{key}: {shown(value)}: not a Content-Type (such as 'application/json; charset=utf-8')")
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """The regular expression of an object-name glob; ValueError (a few words) when it is no glob.
+
+    ``*`` matches within one path segment, ``**`` across segments (``archive/**``,
+    ``**/x.json``), ``?`` one character but ``/``, ``[abc]``/``[!abc]`` one of a set. A
+    pattern without ``/`` matches the last segment of a name, as in ``.gitignore``: ``*.json``
+    matches ``a.json`` and ``archive/2026/a.json``.
+    """
+    if not pattern or pattern.startswith("/") or any(s in (".", "..") for s in pattern.split("/")):
+        raise ValueError("a glob of object names relative to the prefix (such as '*.xml' or 'archive/**')")
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif c == "*":
+            out.append("[^/]*")
+            i += 1
+        elif c == "?":
+            out.append("[^/]")
+            i += 1
+        elif c == "[":
+            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
+            if end < 0:
+                raise ValueError("'[' without its closing ']'")
+            body = pattern[i + 1 : end]
+            negate = body.startswith("!")
+            body = body[1:] if negate else body
+            if "/" in body:
+                raise ValueError("a [set] cannot hold '/'")
+            chars = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[").replace("]", "\\]")
+            out.append(f"[^/{chars}]" if negate else f"[{chars}]")
+            i = end + 1
+        else:
+            out.append(re.escape(c))
+            i += 1
+    regex = "".join(out)
+    if "/" not in pattern:
+        regex = "(?:.*/)?" + regex
+    try:
+        return re.compile(rf"(?s:{regex})\Z")
+    except re.error as exc:  # a set such as [z-a]
+        raise ValueError(f"not a glob ({exc.msg})") from None
+
+
+def glob(value: Any, key: str) -> str:
+    """An object-name glob (see :func:`glob_regex`)."""
+    text("a glob such as '*.xml' or 'archive/**'", limit=MAX_PATH)(value, key)
+    try:
+        glob_regex(value)
+    except ValueError as exc:
+        raise ConfigError(f"{key}: {shown(value)}: {exc}") from None
+    return value
+
+
 def choice(*options: str) -> Check:
     """A check for one of ``options``."""
     listed = ", ".join(options[:-1]) + " or " + options[-1]
@@ -226,7 +301,7 @@ def items(check: Check, what: str, *, single: bool = False) -> Check:
     return check_list
 
 
-TARGET_SCHEMES = ("s3",)
+TARGET_SCHEMES = ("s3", "gs")
 """URL schemes a publish target may have; anything else with no scheme is a folder."""
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 

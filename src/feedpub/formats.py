@@ -61,3 +61,12 @@ def content_type_of(name: str) -> str | None:
 def feed_files(slug: str, formats: Sequence[str]) -> list[str]:
     """The file names one topic's feeds get."""
     return [slug + EXTENSIONS[f] for f in formats if f in EXTENSIONS]
+
+
+ARCHIVE_FORMATS = ("rss", "atom")
+"""The formats archive documents are written in: JSON Feed has no way to link archives (RFC 5005)."""
+
+
+def formats_of(kind: str, formats: Sequence[str]) -> list[str]:
+    """The configured ``formats`` a feed document of this kind (``"feed"``, ``"top"``, ``"archive"``) is written in."""
+    return [f for f in formats if f in ARCHIVE_FORMATS] if kind == "archive" else [f for f in formats if f in EXTENSIONS]

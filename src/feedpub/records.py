@@ -11,10 +11,12 @@ Selection refuses one, so render can only ever see full articles.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, TypeGuard
 
+from feedpub.formats import EXTENSIONS, formats_of
 from feedpub.times import from_micros
 
 
@@ -89,6 +91,7 @@ class TopicDef:
     parent: str | None = None
     description: str | None = None
     path: str | None = None
+    images: tuple[Image, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ class Topic:
     slug: str
     description: str | None = None
     parent: str | None = None
+    images: tuple[Image, ...] = ()
+    """The definition's ``images``, checked as article images are; the first is the topic's image."""
 
 
 class ArticleRef(NamedTuple):
@@ -231,6 +236,53 @@ class SelectResult:
     accepted: int
     held_back: dict[str, int]
     newest: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraFeed:
+    """A feed document besides a topic's subscription feeds: an archive document or its top-stories feed.
+
+    ``path`` is the file name without its extension (``archive/ai/3``, ``top/ai``);
+    ``prev`` and ``next`` the paths of the older and newer archive documents (RFC 5005
+    ``prev-archive`` and ``next-archive``), None at either end and for a top-stories feed.
+    """
+
+    kind: str
+    """``"archive"`` or ``"top"``."""
+    picked: Picked
+    path: str
+    prev: str | None = None
+    next: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraFiles:
+    """The files of one feed besides its subscription feeds, by name (``archive/ai/1.atom``).
+
+    What the topic pages link to: ``archive`` oldest first, ``top`` in the order of the formats.
+    """
+
+    archive: tuple[str, ...] = ()
+    top: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """The archive documents and top-stories feeds of a build, and each feed's newest archive document."""
+
+    feeds: tuple[ExtraFeed, ...] = ()
+    newest_archive: dict[str, str] = field(default_factory=dict)
+    """Topic slug -> the path of its newest archive document (the subscription feed's ``prev-archive``)."""
+
+    def files_of(self, slug: str, formats: Sequence[str]) -> ExtraFiles:
+        """The extra files of the feed ``slug`` in these formats (archive documents: RSS and Atom only)."""
+        archive: list[str] = []
+        top: list[str] = []
+        for feed in self.feeds:
+            if feed.picked.topic.slug == slug:
+                names = [feed.path + EXTENSIONS[f] for f in formats_of(feed.kind, formats)]
+                (archive if feed.kind == "archive" else top).extend(names)
+        return ExtraFiles(tuple(archive), tuple(top))
 
 
 @dataclass(frozen=True, slots=True)

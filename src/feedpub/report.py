@@ -30,6 +30,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "publish": ("articles", "topics", "timings", "cache", "publish"),
     "check": ("read", "accepted", "rejected"),
     "topics": ("articles", "topics", "timings", "cache"),
+    "config": ("config_file", "config", "sources", "credential_variables"),
 }
 """Each command's own keys, in the order printed (``serve`` has no ``--json``)."""
 

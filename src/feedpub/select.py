@@ -39,6 +39,10 @@ dated in the future): fixed and documented, so the bytes never follow the clock.
 OrderKey = tuple[int, str, str]
 Item = Article | ArticleRef
 """A feed item: a full Article, or a reference to one in the parse cache."""
+Track = Callable[[str, Item, int, float], None]
+"""Told ``(feed key, item, time in µs, quality)`` of each article that a feed's rules let
+in whatever its age and count (``max_age_days``, ``max_items``): archives and top
+stories (:mod:`feedpub.select_extras`) take their articles from it."""
 
 
 def _order(item: Item) -> OrderKey:
@@ -101,8 +105,11 @@ class Selector:
     are decoded later, when their feed is rendered.
     """
 
-    def __init__(self, rules_for: Callable[[str], Rules], *, now: datetime, site_feed: bool = False) -> None:
+    def __init__(
+        self, rules_for: Callable[[str], Rules], *, now: datetime, site_feed: bool = False, track: Track | None = None
+    ) -> None:
         self._rules_for = rules_for
+        self._track = track
         self._now = micros(now)
         self._feeds: dict[str, _Feed] = {}
         self._site = site_feed
@@ -173,6 +180,7 @@ class Selector:
                 counts = spellings[key] = Counter()
             counts[name] += 1
         first_reason: str | None = None
+        track = self._track
         offered = False
         order: OrderKey | None = None
         for key in keys:
@@ -190,6 +198,8 @@ class Selector:
                     if self._until is None or expires < self._until:
                         self._until = expires  # too old after then: the selection may change
                 reason = "below_quality" if quality < feed.min_quality else None
+            if track is not None and (reason is None or (reason == "too_old" and quality >= feed.min_quality)):
+                track(key, item, when, quality)
             if reason is None:
                 offered = True
                 if order is None:

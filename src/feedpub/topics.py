@@ -138,6 +138,7 @@ def resolve_topics(
             slug=slugs[key],
             description=d.description if d else None,
             parent=d.parent if d else None,
+            images=d.images if d else (),
         )
     return index
 

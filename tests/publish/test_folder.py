@@ -47,6 +47,21 @@ def test_unchanged_file_keeps_its_mtime(tmp_path: Path) -> None:
     assert (tmp_path / "topics.opml").stat().st_mtime == old
 
 
+def test_force_rewrites_unchanged_files_and_a_dry_run_names_their_paths(tmp_path: Path) -> None:
+    FolderTarget(tmp_path).publish(files())
+    old = 1_000_000_000
+    for item in files():
+        os.utime(tmp_path / item.name, (old, old))
+    target = FolderTarget(tmp_path)
+    assert target.publish(files(), dry_run=True, force=True).uploaded == tuple(f.name for f in files())
+    assert all((tmp_path / f.name).stat().st_mtime == old for f in files())  # a dry run writes nothing
+    assert target.location("sub/vision.xml") == str(tmp_path / "sub" / "vision.xml")
+    result = target.publish(files(), force=True)
+    assert sorted(result.uploaded) == sorted(f.name for f in files()) and result.unchanged == ()
+    assert all((tmp_path / f.name).stat().st_mtime != old for f in files())
+    assert all((tmp_path / f.name).read_bytes() == f.data for f in files())
+
+
 FAILING_WRITE = """
 import resource, signal, sys
 from feedpub.publish.folder import FolderTarget
@@ -133,3 +148,32 @@ def test_leftover_temporary_files_are_swept_but_a_live_writers_is_kept(tmp_path:
     FolderTarget(tmp_path).publish(files())
     assert not temp.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [RECORD_NAME, "ai.xml", "sub", "topics.opml"]
+
+
+class _Interrupt(BaseException):
+    """Stands for the SIGTERM unwinding (a BaseException, as in feedpub.sigterm)."""
+
+
+def test_a_signal_right_after_a_temporary_file_is_made_leaves_no_debris(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A signal handler runs between two bytecodes: it can unwind the write after the
+    # temporary file exists but before the code that would remove it is entered.
+    out = tmp_path / "out"
+    FolderTarget(out).publish(files())
+    real_open = os.open
+    made: list[str] = []
+
+    def open_then_interrupt(path: object, flags: int, *args: object, **kwargs: object) -> int:
+        fd = real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+        if flags & os.O_CREAT and isinstance(path, str) and path.endswith(".tmp") and not made:
+            made.append(path)  # the first temporary file only; the cleanup's own opens pass
+            os.close(fd)
+            raise _Interrupt
+        return fd
+
+    monkeypatch.setattr("feedpub.files.os.open", open_then_interrupt)
+    with pytest.raises(_Interrupt):
+        FolderTarget(out).publish(files("v2"))
+    monkeypatch.undo()
+    assert made and not (out / TEMP_FOLDER).exists()
+    for item in files():
+        assert (out / item.name).read_bytes() == item.data  # the old files, whole

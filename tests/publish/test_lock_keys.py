@@ -100,7 +100,7 @@ def test_every_spelling_of_the_folder_meets_the_lock(holder: subprocess.Popen[st
 def test_a_dry_run_neither_waits_for_nor_takes_the_lock(holder: subprocess.Popen[str], tmp_path: Path) -> None:
     run = feedpub("publish", "--dry-run", "--target", "out", "--source", str(FIXTURE_SITE), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "would upload robots.xml" in run.stdout
+    assert "(dryrun) upload: robots.xml to out/robots.xml" in run.stdout.splitlines()
 
 
 def test_a_killed_holder_never_blocks_the_next_run(holder: subprocess.Popen[str], tmp_path: Path, big: Path) -> None:

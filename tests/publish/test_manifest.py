@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from feedpub.publish import manifest as mf
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Unusable
-from feedpub.records import OutputFile
+from feedpub.publish.rules import ObjectHeaders, StoredObject
 
 RSS = "application/rss+xml; charset=utf-8"
 CC = "max-age=300"
 
 
-def item(name: str, data: bytes = b"<rss/>", group: int = 0) -> OutputFile:
-    return OutputFile(name=name, data=data, content_type=RSS, group=group)
+def item(name: str, data: bytes = b"<rss/>", group: int = 0) -> StoredObject:
+    return StoredObject(name, data, ObjectHeaders(RSS, CC), group)
 
 
-def entry_of(f: OutputFile, etag: str = "e1") -> Entry:
-    return Entry(mf.sha256(f.data), len(f.data), etag, f.content_type, CC)
+def entry_of(f: StoredObject, etag: str = "e1") -> Entry:
+    return Entry.of(f, etag)
 
 
 def good() -> dict[str, object]:
@@ -80,9 +81,22 @@ def test_missing_header_fields_only_make_the_file_upload_again() -> None:
     assert parsed["a.xml"].content_type == ""
     files = [item("a.xml"), item("sub/b.xml")]
     listing = {"news/a.xml": (6, "e1"), "news/sub/b.xml": (6, "e2")}
-    plan = mf.plan(files, listing, parsed, "news/", CC)
+    plan = mf.plan(files, listing, parsed, "news/")
     assert [f.name for f in plan.upload] == ["a.xml"]
     assert [f.name for f in plan.unchanged] == ["sub/b.xml"]
+
+
+def test_a_manifest_from_before_content_encoding_leaves_its_objects_alone() -> None:
+    # Objects feedpub wrote before gzip rules were stored without Content-Encoding; the
+    # manifest of that time has no such key, and that is read as "none", the truth.
+    data = good()
+    for raw in data["objects"].values():  # type: ignore[attr-defined]
+        del raw["content_encoding"]
+    parsed = mf.parse(json.dumps(data).encode())
+    assert parsed["a.xml"].content_encoding == ""
+    listing = {"news/a.xml": (6, "e1"), "news/sub/b.xml": (6, "e2")}
+    plan = mf.plan([item("a.xml"), item("sub/b.xml")], listing, parsed, "news/")
+    assert plan.upload == () and len(plan.unchanged) == 2
 
 
 def test_plan_uploads_what_changed_here_or_behind_feedpubs_back() -> None:
@@ -90,18 +104,23 @@ def test_plan_uploads_what_changed_here_or_behind_feedpubs_back() -> None:
     manifest = {f.name: entry_of(f) for f in (same, edited, gone, tampered)}
     listing = {"p/same.xml": (6, "e1"), "p/edited.xml": (6, "e1"), "p/tampered.xml": (6, "other")}
     files = [same, item("edited.xml", b"<rss>2</rss>"), gone, tampered, new]
-    plan = mf.plan(files, listing, manifest, "p/", CC)
+    plan = mf.plan(files, listing, manifest, "p/")
     assert [f.name for f in plan.unchanged] == ["same.xml"]
     assert sorted(f.name for f in plan.upload) == ["edited.xml", "gone.xml", "new.xml", "tampered.xml"]
     # A new Cache-Control is a change too.
-    assert [f.name for f in mf.plan([same], listing, manifest, "p/", "max-age=60").upload] == ["same.xml"]
+    shorter = replace(same, headers=ObjectHeaders(RSS, "max-age=60"))
+    assert [f.name for f in mf.plan([shorter], listing, manifest, "p/").upload] == ["same.xml"]
+    # So is a new Content-Encoding, and --force uploads what did not change at all.
+    gzipped = replace(same, headers=ObjectHeaders(RSS, CC, "gzip"))
+    assert [f.name for f in mf.plan([gzipped], listing, manifest, "p/").upload] == ["same.xml"]
+    assert [f.name for f in mf.plan([same], listing, manifest, "p/", force=True).upload] == ["same.xml"]
 
 
 def test_stale_keys_are_only_those_still_exactly_as_feedpub_wrote_them() -> None:
     kept, old, edited_by_hand = item("kept.xml"), item("old.xml"), item("hand.xml")
     manifest = {f.name: entry_of(f) for f in (kept, old, edited_by_hand)}
     listing = {"p/kept.xml": (6, "e1"), "p/old.xml": (6, "e1"), "p/hand.xml": (9, "x"), "p/theirs.xml": (1, "t")}
-    plan = mf.plan([kept], listing, manifest, "p/", CC)
+    plan = mf.plan([kept], listing, manifest, "p/")
     assert plan.stale == ("old.xml",)
 
 
@@ -109,7 +128,7 @@ def test_next_manifest_keeps_what_is_still_ours_and_forgets_the_rest() -> None:
     a, b, c = item("a.xml"), item("b.xml"), item("c.xml")
     manifest = {f.name: entry_of(f) for f in (a, b, c)}
     listing = {"p/a.xml": (6, "e1"), "p/b.xml": (6, "e1"), "p/c.xml": (6, "e1")}
-    plan = mf.plan([a, item("b.xml", b"<rss>new</rss>")], listing, manifest, "p/", CC)
+    plan = mf.plan([a, item("b.xml", b"<rss>new</rss>")], listing, manifest, "p/")
     # b failed to upload (its old object stays ours); c is stale and was deleted.
     after = mf.next_manifest(plan, "p/", {}, ["c.xml"])
     assert after == {"a.xml": manifest["a.xml"], "b.xml": manifest["b.xml"]}

@@ -1,4 +1,4 @@
-"""Which targets ``publish`` accepts: a folder path or ``s3://``; any other ``scheme://`` is a usage error."""
+"""Which targets ``publish`` accepts: a folder path, ``s3://`` or ``gs://``; any other ``scheme://`` is a usage error."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from feedpub.errors import ConfigError
 
 from ..conftest import FIXTURE_SITE
 
-SUPPORTED = "(supported: s3:// or a folder path)"
+SUPPORTED = "(supported: s3://, gs:// or a folder path)"
 
 
-@pytest.mark.parametrize("target", ["gs://bucket/feeds/", "ftp://x/", "file:///srv/feeds/", "S3://bucket/feeds/"])
+@pytest.mark.parametrize("target", ["sftp://bucket/feeds/", "ftp://x/", "file:///srv/feeds/", "S3://bucket/feeds/"])
 def test_an_unknown_scheme_on_the_command_line_exits_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
 ) -> None:
@@ -32,22 +32,23 @@ def test_an_unknown_scheme_in_the_config_exits_2_naming_the_file_and_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cfg = tmp_path / "feedpub.yaml"
-    cfg.write_text(f"sources: ['{FIXTURE_SITE}']\npublish:\n  target: gs://bucket/feeds/\n", encoding="utf-8")
+    cfg.write_text(f"sources: ['{FIXTURE_SITE}']\npublish:\n  target: sftp://bucket/feeds/\n", encoding="utf-8")
     for command in ("publish", "build"):
         assert main([command, "--config", str(cfg), "--quiet"]) == 2
         assert capsys.readouterr().err.splitlines() == [
-            f"feedpub: error: {cfg}: publish.target: unsupported target scheme gs:// {SUPPORTED}"
+            f"feedpub: error: {cfg}: publish.target: unsupported target scheme sftp:// {SUPPORTED}"
         ]
     assert list(tmp_path.iterdir()) == [cfg]
 
 
-def test_folders_and_s3_stay_targets(tmp_path: Path) -> None:
+def test_folders_s3_and_gcs_are_targets(tmp_path: Path) -> None:
     cfg = tmp_path / "feedpub.yaml"
     cfg.write_text("publish:\n  target: out/gs:x\n", encoding="utf-8")
     # No "scheme://" in it: a folder, relative to the config file like every path.
     assert load_config(cfg).publish.target == str(tmp_path / "out" / "gs:x")
     assert target_scheme("s3://b/p/") == "s3" and target_scheme("./a://b") is None
     assert check_target("s3://b/p/", "--target") == "s3://b/p/"
+    assert check_target("gs://b/p/", "--target") == "gs://b/p/" and target_scheme("gs://b/p/") == "gs"
     assert PublishSettings(target="s3://b/p/").target == "s3://b/p/"
     with pytest.raises(ConfigError, match=r"publish\.target: unsupported target scheme ftp://"):
         PublishSettings(target="ftp://x/")

@@ -169,3 +169,22 @@ def test_output_is_deterministic_readable_utf8() -> None:
 def test_a_lone_surrogate_does_not_break_the_feed() -> None:
     feed = json.loads(render(selection(article(1, title="bad \ud800 title"))))
     assert feed["items"][0]["title"] == "bad ? title"
+
+
+def test_hubs_authors_and_icon_as_the_xml_feeds_carry_them() -> None:
+    data = render(
+        selection(article(1)),
+        hubs=["https://hub.example/", "https://hub2.example/"],
+        author=("Example Desk", "https://example.org/"),
+        icon="https://example.org/topics/cv.jpg",
+        title="Example News: Computer Vision, top stories",
+    )
+    feed = json.loads(data)
+    check_spec(feed)
+    assert feed["title"] == "Example News: Computer Vision, top stories"
+    assert feed["hubs"] == [{"type": "WebSub", "url": "https://hub.example/"}, {"type": "WebSub", "url": "https://hub2.example/"}]
+    assert feed["authors"] == [{"name": "Example Desk", "url": "https://example.org/"}]
+    assert feed["icon"] == "https://example.org/topics/cv.jpg" and "favicon" not in feed
+    # Not an http(s) URL: left out rather than written.
+    assert "icon" not in json.loads(render(selection(article(1)), icon="javascript:alert(1)"))
+    assert "hubs" not in json.loads(render(selection(article(1))))

@@ -72,7 +72,9 @@ def test_atom_read_back_has_enclosure_and_related_links() -> None:
     rels = {(link.rel, link.href) for link in e.links}
     assert ("enclosure", "https://img.test/a.png") in rels
     assert ("related", "https://other.test/r") in rels
-    assert e.enclosures[0].type == "image/png" and e.enclosures[0].length == "0"
+    # Size unknown (not probed): Atom leaves length out (RFC 4287: advisory; 0 would be a false hint).
+    assert e.enclosures[0].type == "image/png" and "length" not in e.enclosures[0]
+    assert b"length=" not in out.data
     related = next(link for link in e.links if link.rel == "related")
     assert related.title == "Other take"
     assert feed.feed.author == "Test News"
@@ -105,3 +107,50 @@ def test_image_type_from_extension() -> None:
     assert guess_image_type("https://i.test/a.PNG?x=1") == "image/png"
     assert guess_image_type("https://i.test/a") == "image/jpeg"
     assert guess_image_type("https://i.test/a.webp") == "image/webp"
+
+
+def test_known_enclosure_size_is_kept_in_atom_and_rss() -> None:
+    from feedpub.render.images import ProbeResult
+
+    sizes = {"https://img.test/a.png": ProbeResult("image/png", 2048)}
+    for fmt in ("atom", "rss"):
+        feed = feedparser.parse(render_feed(SEL, SITE, fmt, probe=sizes.get).data)
+        assert feed.entries[0].enclosures[0].length == "2048", fmt
+
+
+def test_topic_image_is_the_rss_channel_image_and_the_atom_logo() -> None:
+    logo = "https://img.test/robots.jpg"
+    rss = ET.fromstring(render_feed(SEL, SITE, "rss", image=logo).data)
+    channel = one(rss, "channel")
+    assert one(channel, "image/url").text == logo
+    # The validator wants the image's title and link to be the channel's.
+    assert one(channel, "image/title").text == one(channel, "title").text == "Test News: Robots"
+    assert one(channel, "image/link").text == one(channel, "link").text
+    atom = ET.fromstring(render_feed(SEL, SITE, "atom", image=logo).data)
+    assert one(atom, "{http://www.w3.org/2005/Atom}logo").text == logo
+    assert b"<image>" not in render_feed(SEL, SITE, "rss").data  # no topic image, no site.logo: none
+
+
+def test_archive_document_links_and_mark() -> None:
+    from feedpub.render.feeds import Doc
+
+    doc = Doc(
+        "archive/robots/2",
+        "Test News: Robots (archive 2)",
+        (("current", "robots"), ("prev-archive", "archive/robots/1")),
+        archive=True,
+    )
+    for fmt, ext in (("atom", ".atom"), ("rss", ".xml")):
+        out = render_feed(SEL, SITE, fmt, hubs=["https://hub.test/"], doc=doc)
+        assert out.name == "archive/robots/2" + ext
+        feed = feedparser.parse(out.data)
+        assert not feed.bozo, feed.get("bozo_exception")
+        links = {x.get("rel"): x.href for x in feed.feed.links}
+        base = "https://feeds.test/news/"
+        assert links["self"] == f"{base}archive/robots/2{ext}"
+        assert links["current"] == f"{base}robots{ext}"
+        assert links["prev-archive"] == f"{base}archive/robots/1{ext}"
+        assert "hub" not in links and "next-archive" not in links
+        assert feed.feed.title == "Test News: Robots (archive 2)"
+        assert out.data.count(b'<fh:archive xmlns:fh="http://purl.org/syndication/history/1.0"/>') == 1
+    assert b"fh:archive" not in render_feed(SEL, SITE, "atom").data

@@ -63,7 +63,7 @@ class RenderCache:
         if entry is None or entry[0] != key:
             return None
         try:
-            data = read_regular(self.folder / name)
+            data = read_regular(self._file(name))
         except OSError:
             return None
         if hashlib.blake2b(data, digest_size=20).digest() != entry[1]:
@@ -72,13 +72,18 @@ class RenderCache:
         self.reused += 1
         return data
 
+    def _file(self, name: str) -> Path:
+        """Where the bytes of feed file ``name`` are kept: one flat folder (``archive/ai/1.atom``
+        as ``archive%ai%1.atom``; no feed name holds a ``%``)."""
+        return self.folder / name.replace("/", "%")
+
     def put(self, name: str, key: bytes, data: bytes) -> None:
         """Remember freshly rendered bytes."""
         self.rendered += 1
         if self._broken:
             return
         try:
-            self._write(self.folder / name, data)
+            self._write(self._file(name), data)
         except OSError as exc:
             self._fail(exc)
             return
@@ -118,6 +123,6 @@ class RenderCache:
             return
         for name in set(self._manifest) - set(self._used):
             try:
-                clear(self.folder / name)
+                clear(self._file(name))
             except OSError:
                 pass  # dropped by a later run

@@ -51,11 +51,13 @@ _MARSHAL = 4
 
 
 def stamp_file(argv: Sequence[str], cwd: str | None = None) -> str | None:
-    """Where the stamp of this command line (run in ``cwd``) is kept, or None if nowhere."""
+    """Where the stamp of this command line (run in ``cwd``, under this environment's
+    ``FEEDPUB_`` variables, which override config keys) is kept, or None if nowhere."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):
         return None  # no usable home (some cron setups): no stamps
-    key = blake2b(repr((cwd or os.getcwd(), list(argv))).encode("utf-8", "surrogatepass"), digest_size=16)
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith("FEEDPUB_"))
+    key = blake2b(repr((cwd or os.getcwd(), list(argv), env)).encode("utf-8", "surrogatepass"), digest_size=16)
     return os.path.join(base, "feedpub", "builds", key.hexdigest() + ".bin")
 
 

@@ -129,11 +129,18 @@ def _topics(value: object) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _images(value: object) -> tuple[Image, ...]:
+def parse_images(value: object, *, bare_urls: bool = False) -> tuple[Image, ...]:
+    """The usable images of an ``images`` list: http(s) only, duplicates and junk dropped.
+
+    Entries are mappings (``url``, ``width``, ``height``, ``title``), as in article files;
+    ``bare_urls`` also takes plain URL strings, as topic definitions list them.
+    """
     if not isinstance(value, list):
         return ()
     out: list[Image] = []
     for item in value:
+        if bare_urls and isinstance(item, str):
+            item = {"url": item}
         if not isinstance(item, dict):
             continue
         url = http_url(item.get("url"), decode_entities=True)
@@ -226,7 +233,7 @@ def article_from_mapping(path: str, fm: dict[str, Any]) -> Article:
         quality=_number(fm.get("quality"), "quality"),
         published=_flag(fm.get("published"), "published", True),
         topics=_topics(fm.get("topics")),
-        images=_images(fm.get("images")),
+        images=parse_images(fm.get("images")),
         provider=_provider(fm.get("provider")),
         related=_related(fm.get("related"), url),
         kind=_clip(plain_text(kind), MAX_KIND) or None if isinstance(kind, str) else None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -75,6 +75,10 @@ def _end_with_parent(parent: int) -> None:
 
 _CHUNK = 100
 """Files per job sent to a worker process."""
+_MEANWHILE = 10
+"""Files this process parses between two looks at the worker processes' queue: the
+workers are kept busy even when this process runs far slower than they do (a loaded
+machine, a profiler)."""
 LOOKAHEAD = 2 * PARALLEL_ABOVE
 """Files looked at ahead of the one handed out: how far ahead misses are counted, and
 (with workers) about how many results can wait in memory."""
@@ -94,10 +98,17 @@ class _Job:
         """Whether a worker process still has it."""
         return self.results is None and self.future is not None and not self.future.done()
 
-    def finish(self) -> list[Encoded]:
-        """Its results: a worker's (waited for), else parsed here and now."""
+    def finish(self, meanwhile: Callable[[], None] | None = None) -> list[Encoded]:
+        """Its results: a worker's (waited for), else parsed here and now, calling ``meanwhile`` every few files."""
         if self.results is None:
-            self.results = self.future.result() if self.future is not None else _parse_chunk(self.paths)
+            if self.future is not None:
+                self.results = self.future.result()
+            else:
+                self.results = results = []  # taken: no longer there to give to a worker process
+                for n, path in enumerate(self.paths, 1):
+                    results.append(_parse_encoded(path))
+                    if meanwhile is not None and n % _MEANWHILE == 0:
+                        meanwhile()
         return self.results
 
 
@@ -140,7 +151,7 @@ class _Workers:
             self._waiting = []
             self._top_up()
         while len(self._jobs) > self._limit:  # bounded: never the whole archive in flight
-            self._done.extend(self._jobs.popleft().finish())
+            self._done.extend(self._jobs.popleft().finish(self._top_up))
 
     def _top_up(self) -> None:
         """Give the worker processes the first chunks no one has, up to ``_queued`` at a time."""
@@ -177,8 +188,8 @@ class _Workers:
                 mine = next((job for job in self._jobs if job.future is None and job.results is None), None)
                 if mine is None:
                     break
-                mine.finish()
-            self._done.extend(self._jobs.popleft().finish())
+                mine.finish(self._top_up)
+            self._done.extend(self._jobs.popleft().finish(self._top_up))
         return self._done.popleft()
 
     def close(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from feedpub.collect.article import parse_images
 from feedpub.errors import ArticleError
 from feedpub.records import Rejection, TopicDef
 from feedpub.text import plain_text
@@ -52,4 +53,7 @@ def _topic_def(doc: object, path: Path) -> TopicDef:
         parent=plain_text(parent) if isinstance(parent, str) else None,
         description=plain_text(description) or None if isinstance(description, str) else None,
         path=str(path),
+        # Real definitions list bare URLs (the first is the topic's picture); mappings
+        # as in article files are taken too. A javascript: or relative URL is dropped.
+        images=parse_images(doc.get("images"), bare_urls=True),
     )

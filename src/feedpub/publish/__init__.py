@@ -31,12 +31,20 @@ class Target(Protocol):
         """Where the files go, as ``--json`` reports it: ``kind`` and its parts, never a secret."""
         ...
 
+    def location(self, name: str) -> str:
+        """Where the file ``name`` goes, as a dry run shows it: ``s3://BUCKET/KEY`` or a path."""
+        ...
+
     def publish(
         self,
         files: Sequence[OutputFile],
         *,
         dry_run: bool = False,
+        force: bool = False,
         progress: Progress | None = None,
     ) -> PublishResult:
-        """Make the target hold ``files``; return what was uploaded, unchanged, deleted, failed."""
+        """Make the target hold ``files``; return what was uploaded, unchanged, deleted, failed.
+
+        With ``force`` every file is written again, changed or not.
+        """
         ...

@@ -17,7 +17,8 @@ from typing import Protocol
 from feedpub.errors import PublishError
 from feedpub.publish import Progress
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan, next_manifest
-from feedpub.records import OutputFile, PublishResult
+from feedpub.publish.rules import StoredObject
+from feedpub.records import PublishResult
 
 
 class PublishIncomplete(PublishError):
@@ -38,8 +39,9 @@ class Store(Protocol):
     prefix: str
     workers: int
 
-    def put(self, item: OutputFile) -> Entry:
-        """Upload one file whole; return its manifest entry."""
+    def put(self, item: StoredObject) -> Entry:
+        """Upload one object whole, its body and headers exactly as given
+        (:mod:`~feedpub.publish.rules` decided them); return its manifest entry."""
         ...
 
     def delete(self, name: str, entry: Entry) -> bool:
@@ -149,7 +151,7 @@ def _upload(store: Store, plan: Plan, failed: dict[str, str], fatal: list[str], 
     written: dict[str, Entry] = {}
     stop = threading.Event()
 
-    def upload(item: OutputFile) -> tuple[OutputFile, Entry | None, str | None]:
+    def upload(item: StoredObject) -> tuple[StoredObject, Entry | None, str | None]:
         if stop.is_set():
             return item, None, "not attempted after an earlier failure"
         try:

@@ -60,14 +60,22 @@ class FolderTarget:
         """``{"kind": "folder", "path"}``, as ``--json`` reports the target."""
         return {"kind": "folder", "path": str(self.root)}
 
+    def location(self, name: str) -> str:
+        """The path ``name`` is written at."""
+        return str(self.root / name)
+
     def publish(
         self,
         files: Sequence[OutputFile],
         *,
         dry_run: bool = False,
+        force: bool = False,
         progress: Progress | None = None,
     ) -> PublishResult:
         """Make the folder hold ``files``; :class:`PublishError` (one line) when it cannot.
+
+        A folder has no headers: ``publish.rules`` do not apply to it (the web server in
+        front sets them). ``force`` rewrites files whose bytes are already there.
 
         Every name is checked before anything is written, and nothing is written if one
         is refused: a name that is a link feedpub did not make, a folder, or a file
@@ -86,6 +94,8 @@ class FolderTarget:
             record = written.load(root_fd)
             legacy = not record and written.absent(root_fd)
             steps = [self._step(root_fd, item, record, legacy=legacy) for item in ordered]
+            if force:
+                steps = [s if s.write or s.refusal else _Step(s.item, write=True) for s in steps]
             refused = [s.refusal for s in steps if s.refusal]
             if refused:
                 more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
@@ -274,6 +284,9 @@ class FolderTarget:
             except OSError:
                 pass  # some file systems cannot sync a folder; the data itself is synced
         finally:
+            # Every write has ended, so a temporary file still here is debris: one a signal
+            # left when it arrived between the file's creation and the cleanup guarding it.
+            sweep_temps(temp_fd)
             os.close(temp_fd)
             try:
                 os.rmdir(TEMP_FOLDER, dir_fd=root_fd)

@@ -1,7 +1,8 @@
 """The S3 target's manifest and diff, as pure code: no store, no network.
 
 The manifest object (``<prefix>.feedpub-manifest.json``) records, for every object
-feedpub wrote, its sha256, size, ETag, Content-Type and Cache-Control. With one listing
+feedpub wrote, its sha256 and size (of the bytes stored: gzipped ones when gzipped), ETag,
+Content-Type, Cache-Control and Content-Encoding. With one listing
 of the prefix it tells what a run must upload, may leave, and may delete. It is read
 back from the store, so it is untrusted input: :func:`parse` accepts only the exact
 shape :func:`dump` writes, and anything else (not UTF-8, not JSON, too big, too deep,
@@ -18,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from feedpub.records import OutputFile
+from feedpub.publish.rules import ObjectHeaders, StoredObject
 
 MANIFEST_NAME = ".feedpub-manifest.json"
 MANIFEST_FORMAT = 1
@@ -45,14 +46,27 @@ class Entry:
     etag: str
     content_type: str
     cache_control: str
+    content_encoding: str = ""
+    """"" when stored without one (every object before ``gzip`` rules existed)."""
+
+    @property
+    def headers(self) -> ObjectHeaders:
+        """The headers the object was stored with."""
+        return ObjectHeaders(self.content_type, self.cache_control, self.content_encoding)
+
+    @classmethod
+    def of(cls, obj: StoredObject, etag: str) -> Entry:
+        """The entry of ``obj`` once stored with ``etag``."""
+        h = obj.headers
+        return cls(sha256(obj.body), len(obj.body), etag, h.content_type, h.cache_control, h.content_encoding)
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """What a run will do, computed from the files, the listing and the manifest."""
+    """What a run will do, computed from the objects, the listing and the manifest."""
 
-    upload: tuple[OutputFile, ...]
-    unchanged: tuple[OutputFile, ...]
+    upload: tuple[StoredObject, ...]
+    unchanged: tuple[StoredObject, ...]
     stale: tuple[str, ...]
     listing: Listing
     manifest: Mapping[str, Entry]
@@ -81,7 +95,7 @@ def name_problem(name: str) -> str | None:
     return None
 
 
-def check_names(files: Sequence[OutputFile], prefix: str) -> str | None:
+def check_names(files: Sequence[StoredObject], prefix: str) -> str | None:
     """The first reason the files cannot be written under ``prefix`` (bad, too long or repeated names), or None."""
     seen: set[str] = set()
     for item in files:
@@ -146,6 +160,9 @@ def _entry(name: str, raw: object) -> Entry:
         # Headers missing from an entry only make its file upload again: "" is no header sent.
         _header(name, "content_type", raw.get("content_type", "")),
         _header(name, "cache_control", raw.get("cache_control", "")),
+        # Manifests from before gzip rules have no content_encoding: feedpub then sent
+        # none, so "" is the truth about those objects and they are not uploaded again.
+        _header(name, "content_encoding", raw.get("content_encoding", "")),
     )
 
 
@@ -168,6 +185,7 @@ def dump(entries: Mapping[str, Entry]) -> bytes:
                     "etag": e.etag,
                     "content_type": e.content_type,
                     "cache_control": e.cache_control,
+                    "content_encoding": e.content_encoding,
                 }
                 for name, e in sorted(entries.items())
             },
@@ -177,26 +195,35 @@ def dump(entries: Mapping[str, Entry]) -> bytes:
     ).encode()
 
 
-def plan(files: Sequence[OutputFile], listing: Listing, manifest: Mapping[str, Entry], prefix: str, cache_control: str) -> Plan:
+def plan(
+    files: Sequence[StoredObject],
+    listing: Listing,
+    manifest: Mapping[str, Entry],
+    prefix: str,
+    *,
+    force: bool = False,
+) -> Plan:
     """Split ``files`` into upload and unchanged, and find the stale keys feedpub may delete.
 
-    A file is unchanged when the listing shows its key with the manifest's size and ETag
-    and the manifest's sha256 and headers equal the new ones. Anything else (new bytes,
-    an object overwritten or deleted behind feedpub's back) is uploaded again.
+    An object is unchanged when the listing shows its key with the manifest's size and
+    ETag and the manifest's sha256 and headers (Content-Type, Cache-Control,
+    Content-Encoding) equal the new ones. Anything else (new bytes, new headers, an
+    object overwritten or deleted behind feedpub's back) is uploaded again; with
+    ``force``, everything is.
     """
-    upload: list[OutputFile] = []
-    unchanged: list[OutputFile] = []
+    upload: list[StoredObject] = []
+    unchanged: list[StoredObject] = []
     for item in files:
         entry = manifest.get(item.name)
         seen = listing.get(prefix + item.name)
         same = (
-            entry is not None
+            not force
+            and entry is not None
             and seen is not None
             and seen == (entry.size, entry.etag)
-            and entry.size == len(item.data)
-            and entry.sha256 == sha256(item.data)
-            and entry.content_type == item.content_type
-            and entry.cache_control == cache_control
+            and entry.size == len(item.body)
+            and entry.sha256 == sha256(item.body)
+            and entry.headers == item.headers
         )
         (unchanged if same else upload).append(item)
     names = {f.name for f in files}

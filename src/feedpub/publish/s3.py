@@ -1,4 +1,5 @@
-"""An S3-compatible object store as the publish target (AWS S3, SeaweedFS, MinIO, R2, B2...).
+"""An S3-compatible object store as the publish target (AWS S3, SeaweedFS, MinIO, R2, B2, and
+Google Cloud Storage through its S3-compatible XML API for ``gs://`` targets).
 
 Every boto3 and S3 quirk feedpub depends on lives in this module, each with a comment
 saying why. A run makes one paginated listing of the prefix and at most one GET of the
@@ -6,6 +7,8 @@ manifest object; :mod:`feedpub.publish.manifest` decides from them, without the 
 what to upload, leave and delete (an unusable manifest is reported in one warning and
 rebuilt), and :mod:`feedpub.publish.apply` carries that out: topic feeds, then indexes,
 then deletes, then the manifest. A run where nothing changed makes no PUT at all.
+Each object's body and headers (``publish.rules``, gzip) come from
+:mod:`feedpub.publish.rules`; this module sends them as given.
 
 Each request, its retries included, has a total bound and ends by the run's deadline
 (:mod:`feedpub.deadline`). A single PutObject is atomic in S3: readers see the old
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
@@ -33,6 +37,7 @@ from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
 from feedpub.publish.apply import NotOurs, PublishIncomplete, apply
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan
+from feedpub.publish.rules import ObjectHeaders, StoredObject, prepare
 from feedpub.records import OutputFile, PublishResult
 
 if TYPE_CHECKING:
@@ -82,13 +87,37 @@ _CAUSES = {
 }
 
 
+# Google Cloud Storage (gs:// targets) through its XML API, which speaks S3's protocol
+# with HMAC keys (the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) and SigV4. What
+# differs from S3, and how this module already copes:
+# - The endpoint is storage.googleapis.com, not an AWS one: GCS_ENDPOINT unless
+#   publish.endpoint_url or AWS_ENDPOINT_URL names another (the tests, a proxy).
+# - SigV4 needs a region; GCS ignores it but documents "auto" for clients that must send one.
+# - Path-style addressing (storage.googleapis.com/BUCKET/KEY) always works, also for bucket
+#   names with dots, where virtual-host style breaks the TLS wildcard certificate.
+# - The multi-object delete (POST ?delete, DeleteObjects) is not part of GCS's XML API:
+#   feedpub deletes one key at a time (see delete()).
+# - boto3 >= 1.36's default CRC checksums and aws-chunked uploads are refused by GCS as by
+#   other S3-compatible stores: the client sends checksums only where required (see below).
+# - The ETag of an object written by one PUT is its MD5, as in S3; composite objects (made
+#   by other tools) carry a different ETag. feedpub compares ETags only with those the store
+#   gave its own uploads, so neither matters.
+# - An object stored with Content-Encoding: gzip is decompressed by GCS for a client that
+#   does not send Accept-Encoding: gzip ("decompressive transcoding"), unless its
+#   Cache-Control has no-transform: such clients get plain bytes, not a gzip body.
+GCS_ENDPOINT = "https://storage.googleapis.com"
+_GCS_REGION = "auto"
+SCHEMES = {"s3": "S3", "gs": "GCS"}
+"""The URL schemes of this target, and the store's name in messages."""
+
+
 def parse_s3_url(url: str) -> tuple[str, str]:
-    """Split ``s3://BUCKET/PREFIX/`` into bucket and prefix ('' or ending in '/'); ConfigError if unusable."""
+    """Split ``s3://BUCKET/PREFIX/`` (or ``gs://``) into bucket and prefix ('' or ending in '/'); ConfigError if unusable."""
     parts = urlsplit(url)
-    if parts.scheme != "s3":
-        raise ConfigError(f"{url}: not an S3 URL (expected s3://BUCKET/PREFIX/)")
+    if parts.scheme not in SCHEMES:
+        raise ConfigError(f"{url}: not an S3 or GCS URL (expected s3://BUCKET/PREFIX/ or gs://BUCKET/PREFIX/)")
     if parts.query or parts.fragment or "@" in parts.netloc or ":" in parts.netloc:
-        raise ConfigError(f"{url}: an S3 URL has only a bucket and a prefix (s3://BUCKET/PREFIX/)")
+        raise ConfigError(f"{url}: a bucket URL has only a bucket and a prefix ({parts.scheme}://BUCKET/PREFIX/)")
     bucket = parts.netloc
     if not _BUCKET_RE.match(bucket) or ".." in bucket:
         raise ConfigError(f"{url}: {bucket!r} is not a valid bucket name")
@@ -146,9 +175,17 @@ class S3Target:
     ) -> None:
         self.url = url
         self.bucket, self.prefix = parse_s3_url(url)
+        self.scheme = urlsplit(url).scheme
+        self.store = SCHEMES[self.scheme]
+        endpoint_url, region, style = settings.endpoint_url, settings.region, settings.addressing_style
+        if self.scheme == "gs":
+            endpoint_url = (
+                endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or GCS_ENDPOINT
+            )
+            region, style = region or _GCS_REGION, style or "path"
         if max_attempts < 1:
             raise ConfigError("S3 target: max_attempts must be at least 1")
-        self.cache_control = settings.cache_control
+        self.settings = settings
         self.delete_stale = settings.delete_stale
         self.max_deletes = settings.max_deletes
         self.workers = settings.workers
@@ -172,15 +209,13 @@ class S3Target:
             # One pooled connection per upload thread, or urllib3 discards connections.
             max_pool_connections=max(10, self.workers),
             # The stubs type addressing_style as a Literal; PublishSettings has checked the value.
-            s3=cast("Any", {"addressing_style": settings.addressing_style}) if settings.addressing_style else None,
+            s3=cast("Any", {"addressing_style": style}) if style else None,
         )
         try:
             # The standard chain: environment (including AWS_ENDPOINT_URL), shared
             # config/credentials files and profiles, instance roles. Never the config file.
             aws = boto3.Session(profile_name=settings.profile)
-            self._client = aws.client(
-                "s3", endpoint_url=settings.endpoint_url or None, region_name=settings.region or None, config=config
-            )
+            self._client = aws.client("s3", endpoint_url=endpoint_url or None, region_name=region or None, config=config)
         except bce.ProfileNotFound as exc:
             raise ConfigError(f"AWS profile {settings.profile!r} not found") from exc
         except (ValueError, bce.BotoCoreError) as exc:
@@ -217,7 +252,7 @@ class S3Target:
 
     def describe(self) -> str:
         """``s3://BUCKET/PREFIX/ at ENDPOINT``, for messages; no credentials in it."""
-        return f"s3://{self.bucket}/{self.prefix} at {self.endpoint}"
+        return f"{self.scheme}://{self.bucket}/{self.prefix} at {self.endpoint}"
 
     def lock_key(self) -> str:
         """The endpoint the client uses (no user info, scheme and host lower-cased), the bucket
@@ -227,13 +262,17 @@ class S3Target:
         return f"s3 {urlunsplit(where)} {self.bucket} {self.prefix}"
 
     def fields(self) -> dict[str, str]:
-        """``{"kind": "s3", "bucket", "prefix", "endpoint"}`` (the endpoint without user info)."""
-        return {"kind": "s3", "bucket": self.bucket, "prefix": self.prefix, "endpoint": self.endpoint}
+        """``{"kind": "s3" or "gs", "bucket", "prefix", "endpoint"}`` (the endpoint without user info)."""
+        return {"kind": self.scheme, "bucket": self.bucket, "prefix": self.prefix, "endpoint": self.endpoint}
+
+    def location(self, name: str) -> str:
+        """``s3://BUCKET/KEY`` of the file ``name``, as ``aws s3 sync --dryrun`` shows it."""
+        return f"{self.scheme}://{self.bucket}/{self.prefix}{name}"
 
     # -- messages -------------------------------------------------------------------
 
     def where(self, key: str | None = None) -> str:
-        where = f"S3 endpoint {self.endpoint}, bucket {self.bucket}"
+        where = f"{self.store} endpoint {self.endpoint}, bucket {self.bucket}"
         return f"{where}, key {key}" if key else where
 
     def _scrub(self, text: str) -> str:
@@ -307,7 +346,7 @@ class S3Target:
         with closing(response["Body"]) as body:
             return bytes(body.read(mf.MAX_MANIFEST_BYTES + 1))
 
-    def _plan(self, files: Sequence[OutputFile]) -> tuple[Plan, bool]:
+    def _plan(self, files: Sequence[StoredObject], *, force: bool) -> tuple[Plan, bool]:
         """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
         listing = self._list()
         manifest: dict[str, Entry] = {}
@@ -325,32 +364,36 @@ class S3Target:
                 f"{self.where(self.manifest_key)}: the manifest is unusable ({problem}); "
                 "every file is uploaded again and the manifest rebuilt"
             )
-        return mf.plan(files, listing, manifest, self.prefix, self.cache_control), problem is not None
+        return mf.plan(files, listing, manifest, self.prefix, force=force), problem is not None
 
-    def _put_object(self, key: str, body: bytes, content_type: str, cache_control: str) -> str:
+    def _put_object(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
         """One PutObject (atomic in S3) with feedpub's mark; returns the ETag the store gave it."""
-        # Without an explicit type some stores serve text/plain, AWS binary/octet-stream.
-        content_type = content_type or UNKNOWN_CONTENT_TYPE
         # Content-MD5 is understood by every S3-compatible store (unlike the newer CRC
         # checksums): the store refuses bytes that arrived damaged (BadDigest).
         md5 = base64.b64encode(hashlib.md5(body).digest()).decode("ascii")
+        extra: dict[str, Any] = {}
+        if headers.content_encoding:
+            # Stored as given and served with the header; the mark and ETag are of these
+            # (compressed) bytes, which is what the listing and a HEAD report.
+            extra["ContentEncoding"] = headers.content_encoding
         response = self._call(
             lambda: self._client.put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=body,
-                ContentType=content_type,
-                CacheControl=cache_control,
+                # Without an explicit type some stores serve text/plain, AWS binary/octet-stream.
+                ContentType=headers.content_type or UNKNOWN_CONTENT_TYPE,
+                CacheControl=headers.cache_control,
                 Metadata={SHA_META: mf.sha256(body)},
                 ContentMD5=md5,
+                **extra,
             )
         )
         return _strip_etag(response.get("ETag"))
 
-    def put(self, item: OutputFile) -> Entry:
-        """Upload one file and return its manifest entry."""
-        etag = self._put_object(self.prefix + item.name, item.data, item.content_type, self.cache_control)
-        return Entry(mf.sha256(item.data), len(item.data), etag, item.content_type, self.cache_control)
+    def put(self, item: StoredObject) -> Entry:
+        """Upload one object (body and headers as given) and return its manifest entry."""
+        return Entry.of(item, self._put_object(self.prefix + item.name, item.body, item.headers))
 
     def delete(self, name: str, entry: Entry) -> bool:
         """Delete one stale key after checking (HEAD) it still carries feedpub's mark and ETag.
@@ -373,7 +416,7 @@ class S3Target:
 
     def write_manifest(self, entries: Mapping[str, Entry]) -> None:
         """Store the manifest object; readers must not cache it, it changes with every publish."""
-        self._put_object(self.manifest_key, mf.dump(entries), "application/json", "no-cache")
+        self._put_object(self.manifest_key, mf.dump(entries), ObjectHeaders("application/json", "no-cache"))
 
     # -- the run --------------------------------------------------------------------
 
@@ -382,14 +425,20 @@ class S3Target:
         files: Sequence[OutputFile],
         *,
         dry_run: bool = False,
+        force: bool = False,
         progress: Progress | None = None,
     ) -> PublishResult:
-        """Make the bucket/prefix hold ``files``; raise PublishError (see the class docstring) on failure."""
-        refused = mf.check_names(files, self.prefix)
+        """Make the bucket/prefix hold ``files``; raise PublishError (see the class docstring) on failure.
+
+        Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
+        it; ``force`` uploads every one, changed or not.
+        """
+        objects = prepare(files, self.settings)
+        refused = mf.check_names(objects, self.prefix)
         if refused:
             raise PublishError(f"{self.where()}: {refused}")
         try:
-            plan, rebuild = self._plan(files)
+            plan, rebuild = self._plan(objects, force=force)
         except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
             raise PublishError(f"{self.where()}: {self.cause(exc)[0]}") from None
 

@@ -1,4 +1,5 @@
-"""What an enclosure is: an image's media type and length, and the type guessed from its URL.
+"""What an enclosure is: an image's media type and length, and the type guessed from its URL;
+and which image stands for a topic (:func:`topic_image`).
 
 Kept apart from :mod:`feedpub.render.probe`, which needs requests (~0.1 s to import), so that
 rendering with probing off never loads it.
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
+
+from feedpub.config import Site
+from feedpub.records import Image, Topic
 
 _IMAGE_TYPES = {
     ".jpg": "image/jpeg",
@@ -49,3 +53,14 @@ def guess_image_type(url: str) -> str:
     except ValueError:
         return "image/jpeg"
     return _IMAGE_TYPES.get(PurePosixPath(path).suffix.lower(), "image/jpeg")
+
+
+def topic_image(topic: Topic, site: Site) -> Image | None:
+    """The image that stands for a topic wherever one is shown (feed logo, topic page, index card).
+
+    The first usable entry of the definition's ``images`` (already checked: http(s)
+    only), else ``site.logo``, else None. The one place this choice is made.
+    """
+    if topic.images:
+        return topic.images[0]
+    return Image(url=site.logo) if site.logo else None

@@ -7,7 +7,7 @@ the selection and the arguments, never on the clock.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from feedpub.records import Article, Selection
@@ -75,22 +75,36 @@ def render_json_feed(
     language: str | None,
     content_html: Callable[[Article], str] | None = None,
     probed: Callable[[str], ProbeResult | None] | None = None,
+    title: str | None = None,
+    hubs: Sequence[str] = (),
+    author: tuple[str, str] | None = None,
+    icon: str | None = None,
 ) -> bytes:
     """The JSON Feed 1.1 document of one topic, UTF-8, indented, ending in a newline.
 
     ``content_html`` gives each item's (already sanitised) HTML; without it the excerpt
     goes in ``content_text``. ``probed`` (e.g. ``ImageProbe.lookup``) supplies image
-    types and sizes; unknown sizes are left out, as the spec allows.
+    types and sizes; unknown sizes are left out, as the spec allows. ``title`` replaces
+    the feed's title, ``hubs`` are WebSub hubs, ``author`` the feed's ``(name, url)`` and
+    ``icon`` the topic's image, as the RSS and Atom feeds carry them.
     """
     topic = sel.topic
-    feed: dict[str, Any] = {"version": VERSION, "title": f"{site_title}: {topic.name}"}
+    feed: dict[str, Any] = {"version": VERSION, "title": title or f"{site_title}: {topic.name}"}
     if home := _http(site_link):
         feed["home_page_url"] = home
     if self_url := _http(feed_url):
         feed["feed_url"] = self_url
     feed["description"] = topic.description or f"{topic.name} news from {site_title}"
+    # No favicon: feedpub knows one image per topic, and a favicon is a 64x64 one.
+    if icon := _http(icon):
+        feed["icon"] = icon
+    if author is not None:
+        name, url = author
+        feed["authors"] = [{"name": name, "url": url} if _http(url) else {"name": name}]
     if language:
         feed["language"] = language
+    if hubs:
+        feed["hubs"] = [{"type": "WebSub", "url": hub} for hub in hubs]
     items = [_item(a, content_html, probed) for a in sel.items]
     feed["items"] = [i for i in items if i is not None]
     text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"

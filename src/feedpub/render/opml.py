@@ -8,6 +8,7 @@ from datetime import datetime
 from feedpub.config import Site
 from feedpub.formats import EXTENSIONS, OPML
 from feedpub.records import OutputFile, Picked, Selection
+from feedpub.select_extras import TOP_FOLDER
 from feedpub.text import xml_safe
 from feedpub.times import rfc822
 
@@ -32,8 +33,16 @@ def quoteattr(value: str) -> str:
     return '"' + value.replace('"', "&quot;") + '"'
 
 
-def render_opml(selections: Sequence[Picked | Selection], site: Site, formats: Sequence[str], updated: datetime) -> OutputFile:
-    """``index.opml``: every topic feed (title, xmlUrl, htmlUrl), for readers' import."""
+def render_opml(
+    selections: Sequence[Picked | Selection],
+    site: Site,
+    formats: Sequence[str],
+    updated: datetime,
+    *,
+    top: Sequence[Picked | Selection] = (),
+) -> OutputFile:
+    """``index.opml``: every feed (title, xmlUrl, htmlUrl) for readers' import: the topics'
+    and the site-wide feed (as ``selections`` gives them), then the top-stories feeds."""
     fmt = "rss" if "rss" in formats else formats[0]
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -44,12 +53,17 @@ def render_opml(selections: Sequence[Picked | Selection], site: Site, formats: S
         "  </head>",
         "  <body>",
     ]
-    for sel in selections:
+    listed = [(sel, sel.topic.name, _feed_title(sel, site), sel.topic.slug) for sel in selections]
+    listed += [
+        (sel, f"{sel.topic.name}, top stories", f"{_feed_title(sel, site)}, top stories", f"{TOP_FOLDER}/{sel.topic.slug}")
+        for sel in top
+    ]
+    for sel, text, title, path in listed:
         lines.append(
             '    <outline type="rss"'
-            f" text={quoteattr(xml_safe(sel.topic.name))}"
-            f" title={quoteattr(xml_safe(_feed_title(sel, site)))}"
-            f" xmlUrl={quoteattr(site.feeds_url() + sel.topic.slug + EXTENSIONS[fmt])}"
+            f" text={quoteattr(xml_safe(text))}"
+            f" title={quoteattr(xml_safe(title))}"
+            f" xmlUrl={quoteattr(site.feeds_url() + path + EXTENSIONS[fmt])}"
             f" htmlUrl={quoteattr(site.topic_home(sel.topic.slug))}/>"
         )
     lines += ["  </body>", "</opml>", ""]

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import lxml.etree  # noqa: F401 - feedgen.util uses lxml.etree without importing it (see above)
+import lxml.etree  # first: feedgen.util uses lxml.etree without importing it (see above)
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
@@ -46,23 +46,37 @@ if TYPE_CHECKING:
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"
+"""RFC 5005's namespace, of the ``fh:archive`` mark of archive documents."""
 
 
 class FeedLinks(BaseExtension):  # type: ignore[misc]
-    """Feed-level WebSub hub links, in both formats."""
+    """Feed-level links feedgen cannot write: WebSub hubs and RFC 5005 archive links, in
+    both formats, and the ``fh:archive`` mark (its namespace declared on the mark itself,
+    so feeds without it keep their bytes)."""
 
     def __init__(self) -> None:
         self.hubs: list[str] = []
+        self.links: list[tuple[str, str, str]] = []  # (rel, href, type)
+        self.archive = False
 
     def extend_rss(self, feed: Any) -> Any:
         channel = feed[0]
         for hub in self.hubs:
             xml_elem(f"{{{ATOM_NS}}}link", channel, href=hub, rel="hub")
+        for rel, href, kind in self.links:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=href, rel=rel, type=kind)
+        if self.archive:
+            lxml.etree.SubElement(channel, f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
         return feed
 
     def extend_atom(self, feed: Any) -> Any:
         for hub in self.hubs:
             xml_elem("link", feed, href=hub, rel="hub")
+        for rel, href, kind in self.links:
+            xml_elem("link", feed, href=href, rel=rel, type=kind)
+        if self.archive:
+            lxml.etree.SubElement(feed, f"{{{FH_NS}}}archive", nsmap={"fh": FH_NS})
         return feed
 
 
@@ -98,11 +112,7 @@ def add_media(fe: Any, url: str, width: int | None, height: int | None, *, thumb
         fe.media.thumbnail(url=url, group=None, **attrs)
 
 
-def _feed_title(sel: Selection, site: Site) -> str:
-    return f"{site.title}: {sel.topic.name}"
-
-
-def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGenerator:
+def _generator(sel: Selection, site: Site, self_url: str, fmt: str, title: str) -> FeedGenerator:
     # feedgen (and lxml) load on the first feed rendered: a run that renders nothing
     # (every feed unchanged) starts faster without them.
     from feedgen.feed import FeedGenerator
@@ -112,7 +122,7 @@ def _generator(sel: Selection, site: Site, self_url: str, fmt: str) -> FeedGener
     topic = sel.topic
     home = site.topic_home(topic.slug)
     fg.id(self_url)
-    fg.title(xml_safe(_feed_title(sel, site)))
+    fg.title(xml_safe(title))
     fg.description(xml_safe(topic.description or f"{topic.name} news from {site.title}"))
     fg.subtitle(xml_safe(topic.description or f"{topic.name} news from {site.title}"))
     # feedgen's RSS <link> is the last link added: self first, the site page after.
@@ -151,10 +161,12 @@ def _add_entry(
             known = probe(img.url) if probe else None
             kind, length = (known.type, known.length) if known else (guess_image_type(img.url), 0)
             # FeedEntry.enclosure also adds a broken Atom link: use it for RSS only.
+            # RSS keeps length="0" for an unknown size (the RSS Best Practices Profile);
+            # in Atom the length is advisory (RFC 4287) and 0 a false hint: left out.
             if fmt == "rss":
                 fe.enclosure(img.url, str(length), kind)
             else:
-                fe.feedpub.add(img.url, "enclosure", type=kind, length=length)
+                fe.feedpub.add(img.url, "enclosure", type=kind, length=length or None)
         add_media(fe, img.url, img.width, img.height, thumbnail=i == 0)
     if fmt == "atom":
         for rel in article.related:
@@ -170,16 +182,28 @@ def render_rss_atom(
     hubs: Sequence[str] = (),
     probe: Callable[[str], ProbeResult | None] | None = None,
     topic_names: Mapping[str, str] | None = None,
+    title: str | None = None,
+    links: Sequence[tuple[str, str]] = (),
+    archive: bool = False,
+    image: str | None = None,
 ) -> bytes:
-    """One topic's feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``"atom"``), as bytes."""
-    fg = _generator(sel, site, self_url, fmt)
+    """One topic's feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``"atom"``), as bytes.
+
+    ``title`` replaces the feed's title; ``links`` are RFC 5005 ``(rel, URL)`` links to
+    documents of the same format; ``archive`` marks an archive document; ``image`` is
+    the topic's image (RSS channel ``<image>``, Atom ``<logo>``).
+    """
+    title = title or f"{site.title}: {sel.topic.name}"
+    fg = _generator(sel, site, self_url, fmt, title)
     fg.feedpub.hubs = list(hubs)
+    fg.feedpub.links = [(rel, href, media_type(fmt)) for rel, href in links]
+    fg.feedpub.archive = archive
     fg.language(site.language)
     fg.generator("feedpub", __version__, "https://pypi.org/project/feedpub/")
     fg.author(name=site.author or site.title, uri=site.home())
-    if site.logo:
-        fg.logo(site.logo)
-        fg.image(url=site.logo, title=_feed_title(sel, site), link=site.topic_home(sel.topic.slug))
+    if image:
+        fg.logo(image)
+        fg.image(url=image, title=xml_safe(title), link=site.topic_home(sel.topic.slug))
     fg.updated(sel.updated)
     fg.lastBuildDate(sel.updated)
     for article in sel.items:
