@@ -116,9 +116,12 @@ def check_atom(root: Any) -> list[str]:
     selfs = [x for x in root.findall(a + "link") if x.get("rel") == "self"]
     if len(selfs) != 1:
         problems.append("feed needs one link rel=self")
-    logo = root.findtext(a + "logo")
-    if logo is not None and not _absolute(logo):
-        problems.append("logo is not an absolute URL")
+    for tag in ("logo", "icon"):
+        found = root.findall(a + tag)
+        if len(found) > 1:
+            problems.append(f"more than one {tag}")  # RFC 4287 4.2.5, 4.2.8: at most one
+        if found and not _absolute(found[0].text):
+            problems.append(f"{tag} is not an absolute URL")
     feed_author = root.find(a + "author") is not None
     for entry in root.findall(a + "entry"):
         for tag in ("id", "title", "updated"):

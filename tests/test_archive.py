@@ -8,6 +8,7 @@ a build without caches writes.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -217,9 +218,36 @@ def test_cached_builds_write_what_an_uncached_build_writes(site: Path) -> None:
     cached, fresh = tree(site / "out"), tree(site / "fresh")
     del cached[".feedpub-written"], fresh[".feedpub-written"]
     # Two articles fewer: the last page of a feed is gone, and left in the folder (as a
-    # topic's feeds are when it disappears; publish.delete_stale removes them from S3).
+    # topic's feeds are when it disappears; publish.delete_stale removes them, below).
     assert {n: cached[n] for n in fresh} == fresh
     assert set(cached) - set(fresh) == {"archive/all/4.atom", "archive/all/4.xml"}
+
+
+def test_a_shrinking_archive_with_delete_stale_leaves_no_document_behind(s3_env, bucket: str, site: Path) -> None:
+    """The folder target and S3 alike: the unlinked last document goes, the chain stays whole."""
+    from feedpub.build_publish import publish
+
+    more = "publish: {delete_stale: true}"
+    write(site / "feedpub.yaml", CONFIG.format(base=BASE, more=more))
+    cfg = replace(load_config(site / "feedpub.yaml"), output=site / "out")
+    targets = (str(site / "out"), f"s3://{bucket}/news/")
+    for target in targets:
+        publish(cfg, Overrides(), NOW, target=target)
+    assert (site / "out" / "archive" / "all" / "4.xml").exists()
+    news = site / "site" / "_news"
+    write(news / "s4.md", story("s4", 24, quality=10))  # below min_quality now
+    (news / "s6.md").unlink()
+    gone = ("archive/all/4.atom", "archive/all/4.xml")
+    for target in targets:
+        result = publish(cfg, Overrides(), NOW, target=target)
+        assert result.published is not None and result.published.failure is None
+        assert result.published.result.deleted == gone, target
+    listed = s3_env.client().list_objects_v2(Bucket=bucket, Prefix="news/")
+    keys = {o["Key"].removeprefix("news/") for o in listed["Contents"]} - {".feedpub-manifest.json"}
+    assert keys == set(tree(site / "out")) - {".feedpub-written"}, "the bucket holds what the folder holds"
+    assert not any(name in keys for name in gone)
+    left = [u for u in QUALIFYING if not u.endswith(("/s4", "/s6"))] + ["https://news.test/space"]
+    assert sorted(walk(site / "out", "all", ".xml")) == sorted(left)  # every article once, in three documents
 
 
 def test_top_stories_by_quality_then_date_then_url(site: Path) -> None:
@@ -260,6 +288,22 @@ def test_each_feed_tells_its_extra_files_and_when_its_top_stories_change(site: P
     assert selected.valid_until == datetime(2025, 4, 1, 22, tzinfo=UTC)
 
 
+def test_json_report_lists_every_file_of_each_feed(site: Path) -> None:
+    """``--json`` ``topics[].files``: a script finds every file of a feed, archives and top stories included."""
+    from feedpub.build import summary
+
+    cfg = replace(load_config(site / "feedpub.yaml"), output=site / "out")
+    topics = summary(run(cfg, Overrides(), NOW))["topics"]
+    files = {t["slug"]: t["files"] for t in topics}
+    robots = ["robots.xml", "robots.atom", "robots.json"]
+    robots += [f"archive/robots/{n}{e}" for n in (1, 2, 3) for e in (".xml", ".atom")]
+    assert files["robots"] == [*robots, "top/robots.xml", "top/robots.atom", "top/robots.json"]
+    assert files["space"][-2:] == ["top/space.atom", "top/space.json"]
+    listed = [name for names in files.values() for name in names]
+    written = set(tree(site / "out")) - {".feedpub-written", "index.opml", "index.html"}
+    assert sorted(listed) == sorted(written), "each file written is listed once, under its feed"
+
+
 def test_the_validator_rules_catch_what_the_validator_reports(site: Path) -> None:
     """The checks above can fail: each breakage the W3C validator reports is found."""
     build(site)
@@ -274,3 +318,33 @@ def test_the_validator_rules_catch_what_the_validator_reports(site: Path) -> Non
     assert any("RFC 822" in p for p in check_feed("robots.xml", rss.replace(b"+0000</pubDate>", b"UTC</pubDate>")))
     top = files["top/robots.json"]
     assert any("hub" in p for p in check_feed("t.json", top.replace(b'"url": "https://hub.test/"', b'"uri": "x"')))
+
+
+def test_the_shipped_example_with_every_extra_passes_the_validator_rules(tmp_path: Path) -> None:
+    """``feedpub build`` on the shipped config (archives on), with top stories, a favicon, a
+    logo and a hub turned on too: every feed file passes the validator's rules."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    env = {
+        **os.environ,
+        "FEEDPUB_SITE_BASE_URL": "https://feeds.example.org/news/",
+        "FEEDPUB_SITE_FAVICON": "https://news.example.org/favicon.png",
+        "FEEDPUB_SITE_LOGO": "https://news.example.org/logo.png",
+        "FEEDPUB_WEBSUB_HUBS": "[https://hub.example.org/]",
+        "FEEDPUB_DIGEST_ENABLED": "true",
+        "FEEDPUB_DIGEST_DAYS": "3660",
+    }
+    out = tmp_path / "out"
+    command = ["build", "--config", str(REPO / "config" / "feedpub.yaml"), "--output", str(out), "--no-cache", "-q"]
+    p = subprocess.run([sys.executable, "-m", "feedpub", *command], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    files = tree(out)
+    feeds = [n for n in files if n.endswith((".xml", ".atom", ".json"))]
+    assert {"all.atom", "archive/all/1.atom", "archive/climate/2.xml", "top/all.json", "top/climate.xml"} <= set(feeds)
+    for name in feeds:
+        assert check_feed(name, files[name]) == [], name
+    assert b"<icon>https://news.example.org/favicon.png</icon>" in files["archive/all/1.atom"]
+    assert json.loads(files["top/climate.json"])["favicon"] == "https://news.example.org/favicon.png"

@@ -129,7 +129,7 @@ def test_a_rerun_is_answered_by_the_caches_and_writes_nothing(config: Config) ->
     assert again.cache is not None and (again.cache.parsed, again.cache.hits, again.cache.feeds_rendered) == (0, 3, 0)
     assert again.written is not None and again.written.uploaded == ()
     report = build.summary(again)
-    assert report["output"] == {"folder": str(config.output), "written": 0, "unchanged": len(first.files)}
+    assert report["output"] == {"folder": str(config.output), "written": 0, "unchanged": len(first.files), "deleted": 0}
     assert list(report["timings"]) == ["collect", "select", "render", "write"]
 
 

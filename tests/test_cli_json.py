@@ -40,9 +40,21 @@ NESTED = {
     "topics": {"name", "slug", "articles", "items", "newest", "held_back", "files"},
     "topics.held_back": {"unpublished", "future", "too_old", "below_quality"},
     "cache": {"folder", "hits", "parsed", "dropped", "feeds_reused", "feeds_rendered"},
-    "output": {"folder", "written", "unchanged"},
-    "publish": {"target", "dry_run", "uploaded", "unchanged", "deleted", "failed", "websub_problems", "actions"},
+    "output": {"folder", "written", "unchanged", "deleted"},
+    "publish": {
+        "target",
+        "dry_run",
+        "uploaded",
+        "unchanged",
+        "deleted",
+        "failed",
+        "websub_problems",
+        "actions",
+        "purged",
+        "purge_problems",
+    },
     "actions": {"action", "name", "location"},
+    "target.az": {"kind", "container", "prefix", "endpoint"},
     "target.s3": {"kind", "bucket", "prefix", "endpoint"},
     "target.gs": {"kind", "bucket", "prefix", "endpoint"},
     "target.folder": {"kind", "path"},
@@ -60,7 +72,7 @@ def documented_keys() -> set[str]:
 def test_the_readme_documents_every_key() -> None:
     keys = COMMON | set().union(*SECTIONS.values()) | set().union(*NESTED.values())
     assert keys <= documented_keys()
-    assert documented_keys() - keys == {"s3", "gs"}  # values: {"kind": "s3", ...}
+    assert documented_keys() - keys == {"s3", "gs", "az"}  # values: {"kind": "s3", ...}
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any], str]:

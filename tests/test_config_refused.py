@@ -64,6 +64,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
     ("author-empty", "site:\n  author: ''\n", "site.author: must not be empty"),
     ("author-mapping", "site:\n  author: {name: x}\n", "site.author: expected text, got dict"),
     ("logo-relative", "site:\n  logo: /logo.png\n", "site.logo: not an absolute http(s) URL"),
+    ("favicon-relative", "site:\n  favicon: favicon.ico\n", "site.favicon: not an absolute http(s) URL"),
     ("topic-link-relative", "site:\n  topic_link: /t/{slug}/\n", "site.topic_link: not an absolute http(s) URL"),
     ("topic-link-number", "site:\n  topic_link: 5\n", "site.topic_link: expected a URL, got int"),
     # sources, pattern, output, formats, directory, cache_dir

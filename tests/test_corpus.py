@@ -114,7 +114,8 @@ def test_whole_corpus_archives_top_feeds_and_topic_images(corpus: Path, tmp_path
     config = tmp_path / "feedpub.yaml"
     sources = ", ".join(f'"{corpus / name}"' for name in ("power-apps", "artificial-intelligence", "seed"))
     config.write_text(
-        f"site: {{base_url: 'https://feeds.test/news/', logo: 'https://site.test/logo.png'}}\nsources: [{sources}]\n"
+        f"site: {{base_url: 'https://feeds.test/news/', logo: 'https://site.test/logo.png', favicon: 'https://site.test/fav.png'}}\n"
+        f"sources: [{sources}]\n"
         "output: out\nselection: {min_quality: 0, max_items: 5}\n"
         "archive: {enabled: true, page_size: 25}\ndigest: {enabled: true, days: 3660, items: 10}\n",
         encoding="utf-8",
@@ -150,3 +151,4 @@ def test_whole_corpus_archives_top_feeds_and_topic_images(corpus: Path, tmp_path
     assert "<logo>https://smartableai.github.io/artificial-intelligence/assets/images/topics/ai.jpg</logo>" in ai
     assert json.loads((out / "top" / "ai.json").read_bytes())["icon"].endswith("/topics/ai.jpg")
     assert "<logo>https://site.test/logo.png</logo>" in (out / "all.atom").read_text(encoding="utf-8")
+    assert "<icon>https://site.test/fav.png</icon>" in (out / "archive" / "all" / "8.atom").read_text(encoding="utf-8")

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from feedpub.build_render import render_all
-from feedpub.build_report import Note, feeds, no_note, nothing_selected, rejection_json, topic_json
+from feedpub.build_report import Note, extra_files, feeds, no_note, nothing_selected, rejection_json, topic_json
 from feedpub.build_select import Checked, Selected, check_articles
 from feedpub.build_select import collect_and_select as _collect_and_select
 from feedpub.cache import uptodate
@@ -34,7 +34,7 @@ from feedpub.errors import ConfigError, FeedpubError
 from feedpub.progress import Progress
 from feedpub.publish.folder import FolderTarget
 from feedpub.publish.lock import acquire_lock, lock_file
-from feedpub.records import HELD_REASONS, OutputFile, PublishResult, Rejection
+from feedpub.records import HELD_REASONS, Extras, OutputFile, PublishResult, Rejection
 from feedpub.select import Rules, SelectResult
 from feedpub.sigterm import stop_on_sigterm
 from feedpub.text import printable
@@ -47,6 +47,7 @@ OnRejection = Callable[[Rejection], None]
 
 if TYPE_CHECKING:
     from feedpub.deadline import Deadline  # socket and threading: only a publish needs them
+    from feedpub.publish.purge import Purged
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,8 @@ class Published:
     where: dict[str, str] = field(default_factory=dict)
     locations: dict[str, str] = field(default_factory=dict)
     """Name -> where it went (``s3://BUCKET/KEY`` or a path) for every file uploaded or deleted."""
+    purged: Purged | None = None
+    """The CDN purges sent after the publish; None when none were configured or the publish failed."""
 
     def actions(self) -> list[dict[str, str]]:
         """One ``{"action", "name", "location"}`` per upload, then per delete, as done (or, in a dry run, as it would be)."""
@@ -117,6 +120,8 @@ class BuildResult:
     files_digest: bytes = b""
     files_marks: tuple[bytes, ...] = ()
     valid_until: datetime | None = None
+    extras: Extras = field(default_factory=Extras)
+    """The archive documents and top-stories feeds (their files are listed per topic in ``--json``)."""
 
 
 def ignore(_: object) -> None:
@@ -176,6 +181,7 @@ def _result(
     return BuildResult(
         config, now, selected.read, selected.rejected, selected.result, tuple(timings), cache,
         files_digest=selected.files_digest, files_marks=selected.files_marks, valid_until=selected.valid_until,
+        extras=selected.extras,
     )  # fmt: skip
 
 
@@ -261,7 +267,7 @@ def run(
     :class:`~feedpub.errors.LockError` when another run writes into it.
     """
     progress = progress or Progress(enabled=False)
-    target = FolderTarget(config.output)
+    target = FolderTarget(config.output, delete_stale=config.publish.delete_stale, max_deletes=config.publish.max_deletes)
     # Under the folder's lock (LockError when another run writes there) from the first
     # step: the write sweeps what a killed run left, which only a sole writer may do.
     with (
@@ -303,6 +309,7 @@ def summary(result: BuildResult) -> dict[str, Any]:
     Every key is always there, zero counts included, so a monitor can rely on each one.
     """
     held = result.selected.held_back
+    more = extra_files(result.extras, result.config.formats)
     out: dict[str, Any] = {
         "articles": {
             "read": result.read,
@@ -310,13 +317,18 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "held_back": {r: held.get(r, 0) for r in HELD_REASONS},
             "rejected": [rejection_json(r) for r in result.rejected],
         },
-        "topics": [topic_json(p, result.config.formats) for p in feeds(result.selected)],
+        "topics": [topic_json(p, result.config.formats, more.get(p.topic.slug, ())) for p in feeds(result.selected)],
         "timings": {k: round(v, 4) for k, v in result.timings},
         "cache": _cache_summary(result.cache),
     }
     if result.written is not None:
         w = result.written
-        out["output"] = {"folder": str(result.config.output), "written": len(w.uploaded), "unchanged": len(w.unchanged)}
+        out["output"] = {
+            "folder": str(result.config.output),
+            "written": len(w.uploaded),
+            "unchanged": len(w.unchanged),
+            "deleted": len(w.deleted),
+        }
     if result.published is not None:
         p = result.published
         out["publish"] = {
@@ -328,6 +340,8 @@ def summary(result: BuildResult) -> dict[str, Any]:
             "failed": list(p.result.failed),
             "websub_problems": list(p.websub_problems),
             "actions": p.actions(),
+            "purged": p.purged.purged if p.purged else 0,
+            "purge_problems": list(p.purged.problems) if p.purged else [],
         }
     return out
 
@@ -365,6 +379,8 @@ def save_stamp(
     config = result.config
     if config.image_probe.enabled or result.cache is None or result.written is None:
         return None  # probing asks the network, whose answers change; --no-cache asks for work
+    if config.publish.delete_stale and len(result.written.deleted) >= config.publish.max_deletes:
+        return None  # stale files may remain past max_deletes: the next run must delete them
     path = uptodate.stamp_file(argv)
     if path is None:
         return None

@@ -42,31 +42,45 @@ BUCKET_SCHEMES = ("s3", "gs")
 def publish_target(config: Config, target: str | None = None) -> str:
     """Where to publish: ``target``, else the config's ``publish.target``, else the output folder.
 
-    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://`` and ``gs://``
+    Raises :class:`ConfigError` for a ``word://`` target other than ``s3://``, ``gs://`` and ``az://``
     (it is no folder name), and for a bucket without a base URL: the feeds' self links
     would point at a local preview address.
     """
     if target:
         check_target(target, "--target")
     target = target or config.publish.target or str(config.output)
-    if target_scheme(target) in BUCKET_SCHEMES and not config.site.base_url:
-        raise ConfigError("publishing to a bucket needs --base-url (or site.base_url): where readers fetch the feeds")
+    scheme = target_scheme(target)
+    if scheme is not None and not config.site.base_url:
+        store = "Azure Blob Storage" if scheme == "az" else "a bucket"
+        raise ConfigError(f"publishing to {store} needs --base-url (or site.base_url): where readers fetch the feeds")
     return target
 
 
 def make_target(config: Config, target: str, *, deadline: Deadline | None = None, warn: Warn = ignore) -> Target:
-    """The target a ``publish`` writes to: a bucket for ``s3://`` and ``gs://`` URLs, else a folder.
+    """The target a ``publish`` writes to: a bucket for ``s3://`` and ``gs://`` URLs, a container for ``az://``, else a folder.
 
     An S3 target ends every request by ``deadline`` and reports problems that do not
     stop it (a damaged manifest) to ``warn``.
     """
-    if target_scheme(check_target(target, "target")) in BUCKET_SCHEMES:
+    scheme = target_scheme(check_target(target, "target"))
+    if scheme in BUCKET_SCHEMES:
         from feedpub.publish.s3 import (
             S3Target,  # boto3 is imported only when publishing to S3
         )
 
         return S3Target(target, config.publish, deadline=deadline, warn=warn)
-    return FolderTarget(Path(target))
+    if scheme == "az":
+        try:
+            from feedpub.publish.azure import AzureTarget  # the optional extra, imported only for az://
+        except ImportError as exc:
+            if exc.name and not exc.name.startswith("azure"):
+                raise  # not the extra: a broken install, which must show
+            missing = exc.name or "azure-storage-blob"
+            raise ConfigError(
+                f"{target}: Azure Blob Storage needs the azure extra: pip install 'feedpub[azure]' ({missing} is missing)"
+            ) from None
+        return AzureTarget(target, config.publish, deadline=deadline, warn=warn)
+    return FolderTarget(Path(target), delete_stale=config.publish.delete_stale, max_deletes=config.publish.max_deletes)
 
 
 def publish(
@@ -128,6 +142,15 @@ def publish(
     if not dry_run:  # a dry run prints what it would do itself
         verbs = {"uploaded": "uploaded", "unchanged": "unchanged", "deleted": "deleted"}
         tell_done(note, result, verbs, lambda name: f"{name} to {where}")
+    purged = None
+    if failure is None and not dry_run and config.publish.purge is not None:
+        # Before the hub pings: a subscriber the hub tells must fetch the new feed, not the cache's copy.
+        from feedpub.publish.purge import purge
+
+        changed = [*result.uploaded, *result.deleted]
+        purged = purge(config.publish.purge, store.fields().get("prefix", ""), changed, deadline=deadline)
+        for problem in purged.problems:
+            warn(problem)
     hub_problems: list[str] = []
     if failure is None and not dry_run and config.hubs:
         from feedpub.publish.websub import notify_hubs
@@ -140,5 +163,7 @@ def publish(
         for problem in hub_problems:
             warn(problem)
     locations = {name: store.location(name) for name in (*result.uploaded, *result.deleted)}
-    published = Published(store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), locations)
+    published = Published(
+        store.describe(), dry_run, result, tuple(hub_problems), failure, store.fields(), locations, purged=purged
+    )
     return replace(made, timings=(*made.timings, ("publish", seconds)), published=published)

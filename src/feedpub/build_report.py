@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from feedpub.formats import feed_files
-from feedpub.records import HELD_REASONS, HeldBack, Picked, Rejection
+from feedpub.records import HELD_REASONS, Extras, HeldBack, Picked, Rejection
 from feedpub.select import SelectResult
 from feedpub.text import printable
 from feedpub.times import rfc3339
@@ -74,8 +74,17 @@ def rejection_json(r: Rejection) -> dict[str, Any]:
     return {"path": printable(r.path), "reason": r.reason, "new": not r.known}
 
 
-def topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:
-    """One feed as the ``topics`` section gives it: counts, the newest item's date (for staleness alerts), files."""
+def extra_files(extras: Extras, formats: Sequence[str]) -> dict[str, list[str]]:
+    """Feed slug -> the names of its archive documents (oldest first), then of its top-stories feeds."""
+    return {slug: [*files.archive, *files.top] for slug, files in extras.files_by_feed(formats).items()}
+
+
+def topic_json(pick: Picked, formats: Sequence[str], more: Sequence[str] = ()) -> dict[str, Any]:
+    """One feed as the ``topics`` section gives it: counts, the newest item's date (for staleness alerts), files.
+
+    ``files`` is every file of the feed, so a script can find them all: the subscription
+    feeds, then ``more`` (its archive documents and top-stories feeds, :func:`extra_files`).
+    """
     h = pick.held
     return {
         "name": pick.topic.name,
@@ -84,5 +93,5 @@ def topic_json(pick: Picked, formats: Sequence[str]) -> dict[str, Any]:
         "items": len(pick.items),
         "newest": rfc3339(pick.items[0].published_at) if pick.items else None,
         "held_back": {"unpublished": h.unpublished, "future": h.future, "too_old": h.too_old, "below_quality": h.below_quality},
-        "files": feed_files(pick.topic.slug, formats),
+        "files": feed_files(pick.topic.slug, formats) + list(more),
     }

@@ -107,10 +107,10 @@ def make_parser() -> argparse.ArgumentParser:
     _common(publish)
     publish.add_argument(
         "--target",
-        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/",
+        metavar="DIR|s3://BUCKET/PREFIX/|gs://BUCKET/PREFIX/|az://CONTAINER/PREFIX/",
         help="where to publish (default: the config's publish.target, else output/)",
     )
-    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket)")
+    publish.add_argument("--base-url", metavar="URL", help="where the feeds are served (required for a bucket or container)")
     publish.add_argument(
         "--dry-run",
         action="store_true",
@@ -296,7 +296,7 @@ def cmd_build(args: argparse.Namespace, run: _Run) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, run: _Run) -> int:
-    """``feedpub publish``: build, push to the target (folder, S3 or GCS), then notify hubs."""
+    """``feedpub publish``: build, push to the target (folder, S3, GCS or Azure), then notify hubs."""
     from feedpub.build_publish import publish, publish_target
 
     config = _load(args)

@@ -13,6 +13,10 @@ ENV_AWS = (
     "  AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE, AWS_REGION,\n"
     "  AWS_ENDPOINT_URL         the AWS credential chain and endpoint (HMAC keys for gs://)"
 )
+ENV_AZURE = (
+    "  AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_URL / AZURE_STORAGE_ACCOUNT\n"
+    "  with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN   for an az:// target"
+)
 ENV_PROXY = "  HTTPS_PROXY, NO_PROXY     proxies for image probes and WebSub pings"
 
 STATUS_DONE = "  0    done (rejected article files, if any, are listed on stderr once, and in --json)"
@@ -70,11 +74,11 @@ COMMANDS: dict[str, Help] = {
         (ENV_CONFIG, ENV_CACHE, ENV_PROXY),
     ),
     "publish": Help(
-        "build, push to a folder, S3 or GCS, then ping WebSub hubs",
+        "build, push to a folder, S3, GCS or Azure; ping WebSub hubs",
         "Build the feeds, upload the ones that changed to the target (a folder, by default the\n"
-        "output folder, s3://BUCKET/PREFIX/ or gs://BUCKET/PREFIX/), delete stale ones if\n"
-        "configured, then ping the WebSub hubs for the feeds that changed. --force uploads\n"
-        "every file again.",
+        "output folder, s3://BUCKET/PREFIX/, gs://BUCKET/PREFIX/ or az://CONTAINER/PREFIX/),\n"
+        "delete stale ones if configured, purge the changed ones from a CDN if configured,\n"
+        "then ping the WebSub hubs for the feeds that changed. --force uploads every file again.",
         (
             "feedpub publish --target s3://feeds/news/ --base-url https://feeds.example.org/news/",
             "feedpub publish --dry-run                        # (dryrun) lines, then the counts",
@@ -88,7 +92,7 @@ COMMANDS: dict[str, Help] = {
             STATUS_LOCK,
             STATUS_TERM,
         ),
-        (ENV_CONFIG, ENV_AWS, ENV_PROXY),
+        (ENV_CONFIG, ENV_AWS, ENV_AZURE, ENV_PROXY),
     ),
     "serve": Help(
         "preview on 127.0.0.1, rebuilt when an article changes",
@@ -138,7 +142,7 @@ COMMANDS: dict[str, Help] = {
     ),
 }
 
-DESCRIPTION = "Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder, S3 or GCS."
+DESCRIPTION = "Per-topic RSS 2.0, Atom 1.0 and JSON Feed files from news-article files, published to a folder, S3, GCS or Azure."
 
 MAIN_EPILOG = """examples:
   feedpub init mysite && cd mysite && feedpub build

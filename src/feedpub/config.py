@@ -43,6 +43,7 @@ class Site:
     description: str | None = None
     author: str | None = None
     logo: str | None = None
+    favicon: str | None = None
     topic_link: str | None = None
 
     def feeds_url(self) -> str:
@@ -95,6 +96,36 @@ def _check_of(cls: type, name: str) -> v.Check:
 def _file(value: Any, key: str) -> Any:
     """A file path, given as text or (once loaded) as a Path."""
     return v.file_path(str(value) if isinstance(value, Path) and str(value) else value, key)
+
+
+MAX_PURGE_TIMEOUT = 60
+"""Longest ``publish.purge.timeout`` in seconds: purges come after the publish, which must end."""
+
+
+@dataclass(frozen=True)
+class PurgeSettings:
+    """The ``publish.purge`` section: one HTTP request per changed object after a publish (a CDN purge)."""
+
+    url: str = field(metadata={"check": v.url_template})
+    """Where each purge goes: ``{key}`` is the object's key (prefix included), ``{name}`` its name."""
+    method: str = _setting("PURGE", v.http_method)
+    timeout: float = _setting(10, v.number(0, MAX_PURGE_TIMEOUT, "a number of seconds", above=True))
+    """Seconds one purge request may take, in total."""
+    workers: int = _setting(8, v.whole(1, MAX_WORKERS))
+    """Purge requests in flight at once."""
+
+    def __post_init__(self) -> None:
+        _check_settings(self, "publish.purge")
+
+
+def _purge(value: Any, key: str) -> PurgeSettings:
+    """The ``publish.purge`` mapping (``url`` required), or settings already made."""
+    if isinstance(value, PurgeSettings):
+        return value
+    raw = v.mapping(value, key, _keys(PurgeSettings))
+    if "url" not in raw:
+        raise ConfigError(f"{key}.url: required (such as http://cache:6081/{{key}})")
+    return PurgeSettings(**raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +200,8 @@ class PublishSettings:
     """The longest one publish may take, start to end; past it the run stops waiting and exits 3."""
     rules: tuple[PublishRule, ...] = _setting((), _publish_rules)
     """Per-object headers and gzip (first match wins); a list of mappings is accepted and checked."""
+    purge: PurgeSettings | None = _setting(None, _purge)  # noqa: RUF009 - a field()
+    """CDN purges after a successful publish; None: none."""
 
     def __post_init__(self) -> None:
         # The loader passes the file's list of mappings: keep them as checked records.
@@ -339,6 +372,7 @@ _SITE: dict[str, v.Check] = {
     "description": v.prose,
     "author": v.name,
     "logo": v.url,
+    "favicon": v.url,
     "topic_link": _topic_link,
 }
 _FORMATS = v.items(v.choice(*FORMATS), "a list of formats")
@@ -421,6 +455,8 @@ def _config(raw: Any, path: Path | None) -> Config:
     # Credentials never belong in this file: boto3 reads them from the environment,
     # profiles or instance roles (keys such as 'secret_access_key' are unknown keys here).
     publish = dict(v.mapping(raw.get("publish"), "publish", _keys(PublishSettings)))
+    if publish.get("purge") is not None:
+        publish["purge"] = _purge(publish["purge"], "publish.purge")
     target = publish.get("target")
     if target is not None and v.target_scheme(_check_of(PublishSettings, "target")(target, "publish.target")) is None:
         publish["target"] = os.path.normpath(here / target)

@@ -16,11 +16,12 @@ import math
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from feedpub import redact
 from feedpub.errors import ConfigError
 from feedpub.text import printable
-from feedpub.urls import http_url
+from feedpub.urls import http_url, is_http, public_url
 
 Check = Callable[[Any, str], Any]
 """A check: ``(value, key)`` -> the value to use, or ConfigError naming ``key``."""
@@ -180,6 +181,41 @@ def header_value(value: Any, key: str) -> str:
     return value
 
 
+# An HTTP method is a token (RFC 9110, section 9.1; the token characters of section 5.6.2).
+_METHOD = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
+
+
+def http_method(value: Any, key: str) -> str:
+    """An HTTP method name, such as PURGE or BAN (a token: no space or separator)."""
+    of_type(value, str, key, "an HTTP method")
+    if not _METHOD.fullmatch(value):
+        raise ConfigError(f"{key}: {shown(value)} is not an HTTP method (letters, digits, no spaces)")
+    return value
+
+
+PLACEHOLDERS = ("{key}", "{name}")
+"""What a purge URL template may hold: the object's key (prefix included), or its name under the prefix."""
+
+
+def url_template(value: Any, key: str) -> str:
+    """An absolute http(s) URL holding ``{key}`` or ``{name}``, kept as written (filled in per object).
+
+    It may carry credentials (user:password, a token in the query): messages show it without them.
+    """
+    of_type(value, str, key, "a URL with {key}")
+    seen = shown(public_url(value))
+    if not any(p in value for p in PLACEHOLDERS):
+        raise ConfigError(f"{key}: {seen} holds no {{key}} (or {{name}}): where the object's key goes")
+    filled = value
+    for placeholder in PLACEHOLDERS:
+        filled = filled.replace(placeholder, "x")
+    if "{" in filled or "}" in filled:
+        raise ConfigError(f"{key}: {seen}: only {{key}} and {{name}} may stand in braces")
+    if _CONTROL.search(filled) or any(c.isspace() for c in filled) or not is_http(filled) or not urlsplit(filled).hostname:
+        raise ConfigError(f"{key}: not an absolute http(s) URL: {seen}")
+    return value
+
+
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _MEDIA_TYPE = re.compile(rf"{_TOKEN}/{_TOKEN}(?:\s*;\s*{_TOKEN}=(?:{_TOKEN}|\"[^\"\\\\]*\"))*")
 
@@ -301,7 +337,7 @@ def items(check: Check, what: str, *, single: bool = False) -> Check:
     return check_list
 
 
-TARGET_SCHEMES = ("s3", "gs")
+TARGET_SCHEMES = ("s3", "gs", "az")
 """URL schemes a publish target may have; anything else with no scheme is a folder."""
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 

@@ -276,13 +276,16 @@ class Extras:
 
     def files_of(self, slug: str, formats: Sequence[str]) -> ExtraFiles:
         """The extra files of the feed ``slug`` in these formats (archive documents: RSS and Atom only)."""
-        archive: list[str] = []
-        top: list[str] = []
+        return self.files_by_feed(formats).get(slug, ExtraFiles())
+
+    def files_by_feed(self, formats: Sequence[str]) -> dict[str, ExtraFiles]:
+        """:meth:`files_of` of every feed that has extra files, by slug, in one pass."""
+        archive: dict[str, list[str]] = {}
+        top: dict[str, list[str]] = {}
         for feed in self.feeds:
-            if feed.picked.topic.slug == slug:
-                names = [feed.path + EXTENSIONS[f] for f in formats_of(feed.kind, formats)]
-                (archive if feed.kind == "archive" else top).extend(names)
-        return ExtraFiles(tuple(archive), tuple(top))
+            names = [feed.path + EXTENSIONS[f] for f in formats_of(feed.kind, formats)]
+            (archive if feed.kind == "archive" else top).setdefault(feed.picked.topic.slug, []).extend(names)
+        return {slug: ExtraFiles(tuple(archive.get(slug, ())), tuple(top.get(slug, ()))) for slug in archive.keys() | top.keys()}
 
 
 @dataclass(frozen=True, slots=True)

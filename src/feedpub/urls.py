@@ -57,6 +57,18 @@ def is_http(url: str) -> bool:
     return parts.scheme.lower() in HTTP_SCHEMES and bool(parts.netloc)
 
 
+def public_url(url: str) -> str:
+    """``url`` without user:password, query or fragment (where tokens ride), for a message."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a port that is no number: show nothing of what follows the scheme
+        return url.split("://", 1)[0] + "://…"
+    return urlunsplit((parts.scheme, host, parts.path, "", "")) or "…"
+
+
 def http_url(value: object, *, decode_entities: bool = False) -> str | None:
     """Return ``value`` as an absolute http(s) URL a feed may carry, else None.
 

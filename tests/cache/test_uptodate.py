@@ -55,7 +55,7 @@ def test_unchanged_build_is_answered_from_the_stamp(site: Path, tmp_path: Path, 
     assert (status, status2) == (0, 0)
     assert first["up_to_date"] is False and second["up_to_date"] is True
     assert snapshot(out) == files  # nothing rewritten, not even touched
-    assert second["output"] == {"folder": str(out), "written": 0, "unchanged": first["output"]["written"]}
+    assert second["output"] == {"folder": str(out), "written": 0, "unchanged": first["output"]["written"], "deleted": 0}
     assert second["cache"]["hits"] == first["articles"]["read"] and second["cache"]["parsed"] == 0
     assert second["topics"] == first["topics"]
     # The same report, but the rejected file is old news: listed, not new, not told again.

@@ -177,3 +177,41 @@ def test_a_signal_right_after_a_temporary_file_is_made_leaves_no_debris(tmp_path
     assert made and not (out / TEMP_FOLDER).exists()
     for item in files():
         assert (out / item.name).read_bytes() == item.data  # the old files, whole
+
+
+def record_of(folder: Path) -> list[str]:
+    names: list[str] = json.loads((folder / RECORD_NAME).read_bytes())["written"]
+    return names
+
+
+def test_stale_files_stay_unless_delete_stale_then_go_with_their_empty_folders(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    FolderTarget(out).publish(files())
+    (out / "theirs.xml").write_bytes(b"not feedpub's")  # never on the record: never deleted
+    kept = FolderTarget(out).publish(files()[:1])
+    assert kept.deleted == () and (out / "sub" / "vision.xml").exists()  # off by default, as on S3
+    target = FolderTarget(out, delete_stale=True)
+    dry = target.publish(files()[:1], dry_run=True)
+    assert dry.deleted == ("sub/vision.xml", "topics.opml") and (out / "topics.opml").exists()
+    result = target.publish(files()[:1])
+    assert result.deleted == ("sub/vision.xml", "topics.opml") and result.unchanged == ("ai.xml",)
+    assert sorted(p.name for p in out.iterdir()) == [RECORD_NAME, "ai.xml", "theirs.xml"]  # sub/ went too
+    assert record_of(out) == ["ai.xml"]
+    assert target.publish(files()[:1]).deleted == ()
+
+
+def test_stale_deletes_are_bounded_and_never_go_through_a_link(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    many = [OutputFile(f"archive/ai/{n}.xml", b"<rss/>", RSS) for n in range(1, 6)]
+    FolderTarget(out).publish([*files(), *many])
+    elsewhere.mkdir()
+    (elsewhere / "vision.xml").write_bytes(b"someone else's")
+    (out / "sub" / "vision.xml").unlink()
+    (out / "sub").rmdir()
+    (out / "sub").symlink_to(elsewhere)  # a link where feedpub's folder was
+    target = FolderTarget(out, delete_stale=True, max_deletes=3)
+    assert target.publish(files()[:1]).deleted == ("archive/ai/1.xml", "archive/ai/2.xml", "archive/ai/3.xml")
+    assert target.publish(files()[:1]).deleted == ("archive/ai/4.xml", "archive/ai/5.xml", "topics.opml")
+    assert not (out / "archive").exists()
+    assert (elsewhere / "vision.xml").read_bytes() == b"someone else's"  # not followed, not deleted
+    assert target.publish(files()[:1]).deleted == ()

@@ -13,7 +13,7 @@ from feedpub.errors import ConfigError
 
 from ..conftest import FIXTURE_SITE
 
-SUPPORTED = "(supported: s3://, gs:// or a folder path)"
+SUPPORTED = "(supported: s3://, gs://, az:// or a folder path)"
 
 
 @pytest.mark.parametrize("target", ["sftp://bucket/feeds/", "ftp://x/", "file:///srv/feeds/", "S3://bucket/feeds/"])

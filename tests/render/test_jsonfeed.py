@@ -12,6 +12,8 @@ from feedpub.records import Article, Image, Provider, Selection, Topic
 from feedpub.render.images import ProbeResult
 from feedpub.render.jsonfeed import render_json_feed
 
+from ..feedcheck import check_json_feed
+
 UTC = UTC
 TOPIC = Topic(key="computer vision", name="Computer Vision", slug="computer-vision", description="Seeing machines")
 
@@ -188,3 +190,13 @@ def test_hubs_authors_and_icon_as_the_xml_feeds_carry_them() -> None:
     # Not an http(s) URL: left out rather than written.
     assert "icon" not in json.loads(render(selection(article(1)), icon="javascript:alert(1)"))
     assert "hubs" not in json.loads(render(selection(article(1))))
+
+
+def test_favicon_when_the_site_has_one() -> None:
+    data = render(selection(article(1)), icon="https://example.org/topics/cv.jpg", favicon="https://example.org/favicon.png")
+    feed = json.loads(data)
+    check_spec(feed)
+    assert check_json_feed(data) == []
+    assert feed["favicon"] == "https://example.org/favicon.png"
+    assert feed["icon"] == "https://example.org/topics/cv.jpg"
+    assert "favicon" not in json.loads(render(selection(article(1)), favicon="data:image/png;base64,AAAA"))

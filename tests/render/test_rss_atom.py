@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import feedparser
@@ -12,6 +13,8 @@ from feedpub.records import Article, Image, Provider, Related, Selection, Topic
 from feedpub.render.feeds import render_feed
 from feedpub.render.images import guess_image_type
 from feedpub.render.opml import render_opml
+
+from ..feedcheck import check_feed
 
 WHEN = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
 SITE = Site(title="Test News", link="https://site.test/", base_url="https://feeds.test/news/")
@@ -129,6 +132,18 @@ def test_topic_image_is_the_rss_channel_image_and_the_atom_logo() -> None:
     atom = ET.fromstring(render_feed(SEL, SITE, "atom", image=logo).data)
     assert one(atom, "{http://www.w3.org/2005/Atom}logo").text == logo
     assert b"<image>" not in render_feed(SEL, SITE, "rss").data  # no topic image, no site.logo: none
+
+
+def test_site_favicon_is_the_atom_icon_and_nothing_in_rss() -> None:
+    site = replace(SITE, favicon="https://site.test/favicon.png")
+    atom = render_feed(SEL, site, "atom", image="https://img.test/robots.jpg").data
+    assert one(ET.fromstring(atom), "{http://www.w3.org/2005/Atom}icon").text == "https://site.test/favicon.png"
+    assert feedparser.parse(atom).feed.icon == "https://site.test/favicon.png"
+    assert check_feed("robots.atom", atom) == []
+    rss = render_feed(SEL, site, "rss").data
+    assert rss == render_feed(SEL, SITE, "rss").data  # RSS 2.0 has no icon element: the same bytes
+    assert check_feed("robots.xml", rss) == []
+    assert b"<icon>" not in render_feed(SEL, SITE, "atom").data  # no site.favicon: none
 
 
 def test_archive_document_links_and_mark() -> None:

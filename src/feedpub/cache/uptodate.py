@@ -221,6 +221,7 @@ def replay(stamp: dict[str, Any], files: int, started: float) -> int:
     output = body["output"]
     output["unchanged"] = output["written"] + output["unchanged"]
     output["written"] = 0
+    output["deleted"] = 0
     for rejection in body["articles"]["rejected"]:
         rejection["new"] = False
     cache = body.get("cache")

@@ -17,7 +17,8 @@ Progress = Callable[[int, int], None]
 
 
 class Target(Protocol):
-    """Where feeds go: :class:`~feedpub.publish.folder.FolderTarget` or :class:`~feedpub.publish.s3.S3Target`."""
+    """Where feeds go: :class:`~feedpub.publish.folder.FolderTarget`, :class:`~feedpub.publish.s3.S3Target`
+    or :class:`~feedpub.publish.azure.AzureTarget`."""
 
     def describe(self) -> str:
         """A human name for messages, never containing a secret."""

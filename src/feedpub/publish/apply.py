@@ -3,8 +3,9 @@
 The order is what keeps readers and the next run safe: an index never goes up before
 every feed it lists, deletes happen only when every upload succeeded, and the manifest
 is written last, so a run that dies half-way leaves keys the manifest does not vouch
-for, which the next run uploads again. The store (:class:`~feedpub.publish.s3.S3Target`)
-makes the requests and says what each failure means.
+for, which the next run uploads again. The store (:class:`~feedpub.publish.s3.S3Target`,
+:class:`~feedpub.publish.azure.AzureTarget`) makes the requests and says what each
+failure means.
 """
 
 from __future__ import annotations

@@ -44,10 +44,18 @@ class FolderTarget:
 
     Leaving unchanged files alone keeps their mtime, so a web server in front of the
     folder keeps answering conditional GETs with 304.
+
+    With ``delete_stale`` (``publish.delete_stale``), files feedpub wrote (on its record)
+    that the run no longer produces are removed after the writes, at most
+    ``max_deletes`` a run (oldest name first), as the S3 target removes its stale keys:
+    the feeds of a topic that disappeared, the archive documents a shrinking archive no
+    longer links. Without it they stay, unlinked.
     """
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, *, delete_stale: bool = False, max_deletes: int = 16) -> None:
         self.root = Path(root)
+        self.delete_stale = delete_stale
+        self.max_deletes = max_deletes
 
     def describe(self) -> str:
         return str(self.root)
@@ -100,14 +108,23 @@ class FolderTarget:
             if refused:
                 more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
                 raise PublishError(refused[0] + more)
+            stale = self._stale(root_fd, record, ordered) if self.delete_stale else []
+            deleted: list[str] = list(stale) if dry_run else []
             if not dry_run:
                 self._sweep(root_fd)
-                self._write(root_fd, steps, self._new_record(root_fd, record, ordered), record, progress)
+                new_record = self._new_record(root_fd, record, ordered)
+                self._write(root_fd, steps, new_record, record, progress)
+                # After every write, as the S3 target deletes only once every upload
+                # succeeded; the record keeps a name until its file is gone.
+                deleted = [name for name in stale if self._delete(root_fd, name)]
+                if deleted:
+                    self._write(root_fd, [], new_record - set(deleted), new_record, None)
         finally:
             os.close(root_fd)
         return PublishResult(
             uploaded=tuple(s.item.name for s in steps if s.write),
             unchanged=tuple(s.item.name for s in steps if not s.write),
+            deleted=tuple(deleted),
         )
 
     def ready(self) -> None:
@@ -233,6 +250,74 @@ class FolderTarget:
             except OSError:
                 pass
         return frozenset(kept | {f.name for f in files})
+
+    def _stale(self, root_fd: int, record: frozenset[str], files: Sequence[OutputFile]) -> list[str]:
+        """The recorded names this run does not write whose file is still a regular file (the first ``max_deletes``)."""
+        names = {f.name for f in files}
+        stale = []
+        for name in sorted(record - names):
+            parent, leaf = self._open_parent(root_fd, name)
+            if parent is None:
+                continue
+            try:
+                if stat.S_ISREG(os.stat(leaf, dir_fd=parent, follow_symlinks=False).st_mode):
+                    stale.append(name)
+            except OSError:
+                pass  # gone already: forgotten by the record
+            finally:
+                if parent != root_fd:
+                    os.close(parent)
+        return stale[: self.max_deletes]
+
+    @staticmethod
+    def _open_parent(root_fd: int, name: str) -> tuple[int | None, str]:
+        """The folder holding ``name``, opened without following a link on the way (None: no such folder)."""
+        parts = name.split("/")
+        if any(p in ("", ".", "..") for p in parts) or parts[0] in _RESERVED:
+            return None, parts[-1]  # never a name feedpub writes: a damaged or edited record
+        parent = root_fd
+        for part in parts[:-1]:
+            try:
+                fd = os.open(part, _DIR | os.O_NOFOLLOW, dir_fd=parent)
+            except OSError:
+                fd = -1
+            if parent != root_fd:
+                os.close(parent)
+            if fd < 0:
+                return None, parts[-1]
+            parent = fd
+        return parent, parts[-1]
+
+    def _delete(self, root_fd: int, name: str) -> bool:
+        """Remove one stale file (never through a link), then its folders left empty; False if it was not there."""
+        parent, leaf = self._open_parent(root_fd, name)
+        if parent is None:
+            return False
+        try:
+            if not stat.S_ISREG(os.stat(leaf, dir_fd=parent, follow_symlinks=False).st_mode):
+                return False
+            os.unlink(leaf, dir_fd=parent)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise PublishError(f"{self.root / name}: cannot delete: {reason(exc)}") from exc
+        finally:
+            if parent != root_fd:
+                os.close(parent)
+        folders = name.split("/")[:-1]
+        while folders:  # archive/<slug>/ of a feed that is gone: no empty folders left behind
+            folder, leaf = self._open_parent(root_fd, "/".join(folders))
+            if folder is None:
+                break
+            try:
+                os.rmdir(leaf, dir_fd=folder)
+            except OSError:
+                break  # not empty (or not ours to remove): the folders above are not either
+            finally:
+                if folder != root_fd:
+                    os.close(folder)
+            folders.pop()
+        return True
 
     def _sweep(self, root_fd: int) -> None:
         """Remove what a killed run left in the temporary folder, and the folder (errors ignored)."""

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
 from feedpub.deadline import Cutter, Deadline, TimedOut, bounded, watched_session
-from feedpub.urls import is_http
+from feedpub.urls import is_http, public_url
 
 PING_TIMEOUT = 10.0
 """Seconds one hub gets to answer a ping, in total."""
@@ -53,7 +52,7 @@ def notify_hubs(
 
 def _ping(hub: str, *, form: list[tuple[str, str]], timeout: float, deadline: Deadline) -> str | None:
     """Ping one hub; the problem in one line, or None when it took the ping."""
-    name = _safe(hub)
+    name = public_url(hub)
     if not is_http(hub):
         return f"WebSub hub {name}: not an http(s) URL"
     if deadline.expired():
@@ -76,12 +75,3 @@ def _ping(hub: str, *, form: list[tuple[str, str]], timeout: float, deadline: De
     if not 200 <= status < 300:
         return f"WebSub hub {name}: answered {status} {reason}".rstrip()
     return None
-
-
-def _safe(url: str) -> str:
-    """The hub URL without user:password or query (which may carry a token), for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", "")) or url

@@ -73,6 +73,7 @@ def render_feed(
             hubs=hubs,
             author=(site.author or site.title, site.home()),
             icon=image,
+            favicon=site.favicon,
         )
     else:
         from feedpub.render.rss_atom import render_rss_atom

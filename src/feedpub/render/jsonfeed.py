@@ -79,6 +79,7 @@ def render_json_feed(
     hubs: Sequence[str] = (),
     author: tuple[str, str] | None = None,
     icon: str | None = None,
+    favicon: str | None = None,
 ) -> bytes:
     """The JSON Feed 1.1 document of one topic, UTF-8, indented, ending in a newline.
 
@@ -86,7 +87,8 @@ def render_json_feed(
     goes in ``content_text``. ``probed`` (e.g. ``ImageProbe.lookup``) supplies image
     types and sizes; unknown sizes are left out, as the spec allows. ``title`` replaces
     the feed's title, ``hubs`` are WebSub hubs, ``author`` the feed's ``(name, url)`` and
-    ``icon`` the topic's image, as the RSS and Atom feeds carry them.
+    ``icon`` the topic's image, as the RSS and Atom feeds carry them; ``favicon`` the
+    site's small icon (``site.favicon``, the Atom ``<icon>``).
     """
     topic = sel.topic
     feed: dict[str, Any] = {"version": VERSION, "title": title or f"{site_title}: {topic.name}"}
@@ -95,9 +97,12 @@ def render_json_feed(
     if self_url := _http(feed_url):
         feed["feed_url"] = self_url
     feed["description"] = topic.description or f"{topic.name} news from {site_title}"
-    # No favicon: feedpub knows one image per topic, and a favicon is a 64x64 one.
     if icon := _http(icon):
         feed["icon"] = icon
+    # The spec's favicon is a small square image (64x64) for lists of subscriptions: the
+    # site's own (site.favicon), never the topic image, which is a large one.
+    if favicon := _http(favicon):
+        feed["favicon"] = favicon
     if author is not None:
         name, url = author
         feed["authors"] = [{"name": name, "url": url} if _http(url) else {"name": name}]

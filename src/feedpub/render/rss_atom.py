@@ -191,7 +191,8 @@ def render_rss_atom(
 
     ``title`` replaces the feed's title; ``links`` are RFC 5005 ``(rel, URL)`` links to
     documents of the same format; ``archive`` marks an archive document; ``image`` is
-    the topic's image (RSS channel ``<image>``, Atom ``<logo>``).
+    the topic's image (RSS channel ``<image>``, Atom ``<logo>``). ``site.favicon`` is the
+    Atom ``<icon>`` (RSS 2.0 has no such element).
     """
     title = title or f"{site.title}: {sel.topic.name}"
     fg = _generator(sel, site, self_url, fmt, title)
@@ -204,6 +205,8 @@ def render_rss_atom(
     if image:
         fg.logo(image)
         fg.image(url=image, title=xml_safe(title), link=site.topic_home(sel.topic.slug))
+    if site.favicon:
+        fg.icon(site.favicon)  # feedgen writes it in Atom only: RSS 2.0 has no icon element
     fg.updated(sel.updated)
     fg.lastBuildDate(sel.updated)
     for article in sel.items:
