@@ -17,7 +17,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+
+# typing.TYPE_CHECKING without importing typing (start-up of the up-to-date check).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
 
 CHOICES = ("auto", "always", "never")
 """The values of ``--color``, the first the default."""

@@ -15,7 +15,11 @@ Every problem is a :class:`~feedpub.errors.ConfigError` of one line.
 from __future__ import annotations
 
 import os
-from typing import Any
+
+# typing.TYPE_CHECKING without importing typing (start-up of the up-to-date check).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 CANDIDATES = ("feedpub.yaml", os.path.join("config", "feedpub.yaml"))
 """Where a config file is looked for when ``--config`` is not given, in order, relative to the current folder."""

@@ -73,6 +73,78 @@ def write_atomic(path: Path, data: bytes | Sequence[bytes], *, durable: bool = T
         os.close(fd)
 
 
+SYNC_BATCH = 128
+"""Files written, then synced together, then renamed at a time by :func:`write_many_via` (open descriptors stay few)."""
+
+
+def _fsync(fd: int) -> OSError | None:
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _sync_all(fds: Sequence[int]) -> list[OSError | None]:
+    """fsync every descriptor, several at once (the file system commits concurrent syncs
+    together); the failure of each, or None."""
+    if len(fds) < 2:
+        return [_fsync(fd) for fd in fds]
+    from concurrent.futures import ThreadPoolExecutor  # only a write of several files pays for it
+
+    with ThreadPoolExecutor(max_workers=min(16, len(fds))) as pool:
+        return list(pool.map(_fsync, fds))
+
+
+def write_many_via(temp_fd: int, targets: Sequence[tuple[int, str, bytes]], *, durable: bool = True) -> None:
+    """:func:`write_via` for each ``(parent_fd, leaf, data)``, in order, with their data synced together.
+
+    One fsync after another waits for one journal commit each (about 2 ms on ext4):
+    with thousands of feeds (5,000 topics) that was most of a build. Here up to
+    :data:`SYNC_BATCH` files are written to their temporary names, synced at once (one
+    commit for them all), and only then renamed into place, in order. Each file is
+    still whole on disk before its name points to it; on any failure the temporary
+    files not yet renamed are removed, and the OSError names the leaf it failed on
+    (``filename``).
+    """
+    for start in range(0, len(targets), SYNC_BATCH):
+        batch = targets[start : start + SYNC_BATCH]
+        # Each temporary name is listed before its file is made: a failure or a SIGTERM
+        # (raised between any two steps) right after it is made still removes it.
+        temps: list[str] = []
+        fds: list[int] = []
+        at = renamed = 0  # the file being worked on; how many are in place
+        try:
+            for i, (_parent, _leaf, data) in enumerate(batch):
+                at = i
+                temps.append(secrets.token_hex(8) + TEMP_SUFFIX)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+                fds.append(os.open(temps[-1], flags, 0o600, dir_fd=temp_fd))
+                fcntl.flock(fds[-1], fcntl.LOCK_EX)
+                _write_all(fds[-1], data)
+                os.fchmod(fds[-1], 0o644)
+            if durable:
+                for i, failed in enumerate(_sync_all(fds)):
+                    if failed is not None:
+                        at = i
+                        raise failed
+            for tmp, (parent, leaf, _data) in zip(temps, batch, strict=True):
+                at = renamed
+                os.replace(tmp, leaf, src_dir_fd=temp_fd, dst_dir_fd=parent)
+                renamed += 1
+        except OSError as exc:
+            exc.filename, exc.filename2 = batch[at][1], None
+            raise
+        finally:
+            for tmp in temps[renamed:]:
+                try:
+                    os.unlink(tmp, dir_fd=temp_fd)
+                except OSError:
+                    pass  # never made, or renamed just before the failure
+            for fd in fds:
+                os.close(fd)
+
+
 def write_via(temp_fd: int, parent_fd: int, leaf: str, data: bytes | Sequence[bytes], *, durable: bool = True) -> None:
     """Write ``data`` to ``leaf`` in the folder open as ``parent_fd``, through a temporary file in ``temp_fd``.
 

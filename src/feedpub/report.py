@@ -12,13 +12,15 @@ can read every key of every run.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from feedpub import __version__
-from feedpub.formats import HTML
+
+# typing.TYPE_CHECKING without importing typing (start-up of the up-to-date check).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMON = ("version", "command", "status", "error", "duration", "warnings")
 """The keys of every ``--json`` object, usage errors included."""
@@ -62,6 +64,8 @@ def envelope(
 
 def print_json(data: object) -> None:
     """One JSON document on stdout (UTF-8 kept as is: file names and titles are for people)."""
+    import json  # here: an up-to-date run without --json (cron's) does not load it (with re)
+
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -76,6 +80,8 @@ def on_terminal() -> bool:
 def build_line(body: Mapping[str, Any]) -> str:
     """The one-line summary of ``feedpub build`` on a terminal (without ``--json`` or ``--quiet``)."""
     topics = body["topics"]
+    from feedpub.formats import HTML  # here: the up-to-date answer prints its stored line, not this
+
     feeds = sum(not name.endswith(HTML.extension) for t in topics for name in t["files"])  # pages are not feeds
     articles, output = body["articles"], body["output"]
     return (

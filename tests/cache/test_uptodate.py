@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,25 @@ def test_the_one_line_report_counts_this_run(
     assert uptodate.find(args) is not None  # the second run was answered from the stamp
     assert "written, 0 unchanged)" in first and "(0 written" not in first
     assert "(0 written, " in second and first.split(" (")[0] == second.split(" (")[0]
+
+
+# Run as cron runs it (a fresh interpreter); prints the modules loaded once it is done.
+_LOADED = "import sys; from feedpub.entry import main; main(sys.argv[1:]); print(*sorted(sys.modules), file=sys.stderr)"
+
+
+def test_an_up_to_date_run_loads_only_the_check(site: Path, tmp_path: Path) -> None:
+    """A cron run that finds nothing new pays for an interpreter and the stat of each file only.
+
+    Not the pipeline, not the YAML or feed libraries, and not even typing, hashlib (which
+    loads OpenSSL), json or importlib.util: each costs start-up on every run.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    argv = [sys.executable, "-c", _LOADED, "build", "--source", str(site), "--output", str(tmp_path / "out")]
+    argv += ["--base-url", "https://f.test/", "--quiet"]
+    runs = [subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, check=True) for _ in range(2)]
+    first, second = (set(run.stderr.split()) for run in runs)
+    heavy = {"feedpub.cli", "feedpub.build", "yaml", "feedgen", "lxml", "nh3", "dateutil"}
+    heavy |= {"typing", "hashlib", "json", "importlib.util"}
+    assert heavy <= first  # the full build loads them (json for the stamp's report)...
+    assert not heavy & second, sorted(heavy & second)  # ...the up-to-date one none of them
+    assert {"feedpub.cache.uptodate", "feedpub.collect.scan"} <= second

@@ -19,7 +19,7 @@ import yaml
 
 from feedpub.collect import frontmatter
 from feedpub.collect.article import parse_article
-from feedpub.collect.read import MAX_FILE_BYTES, read_article
+from feedpub.collect.read import MAX_FILE_BYTES, _read_bounded, read_article
 from feedpub.collect.scan import iter_article_files
 from feedpub.collect.topicdefs import load_topic_defs
 from feedpub.records import Article, Rejection
@@ -156,6 +156,18 @@ def test_file_that_grew_past_the_limit_after_listing_is_refused(tmp_path: Path) 
         fh.truncate(MAX_FILE_BYTES + 1)
     result = read_article(found[0])
     assert isinstance(result, Rejection) and "file too large" in result.reason
+
+
+@pytest.mark.parametrize(("grown", "read"), [(70_000, 70_000), (MAX_FILE_BYTES * 3, MAX_FILE_BYTES + 1)])
+def test_a_file_that_grows_between_stat_and_read_is_read_whole_or_to_the_limit(tmp_path: Path, grown: int, read: int) -> None:
+    """The read asks for the size fstat gave and one byte more; past that it reads on, bounded."""
+    path = tmp_path / "grows.md"
+    path.write_bytes(b"x" * grown)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert len(_read_bounded(fd, 100)) == read  # fstat said 100 bytes; it has grown since
+    finally:
+        os.close(fd)
 
 
 def test_links_out_of_the_source_and_link_loops_are_not_followed(tmp_path: Path) -> None:

@@ -27,19 +27,24 @@ written, everything unchanged, no rejected file new) and ``"up_to_date": true``.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import sys
 import time
 from collections.abc import Sequence
 from stat import S_ISREG
-from typing import Any
 
 from feedpub import __version__, colour
+from feedpub.blake import blake2b
 from feedpub.cache.stamp import code_stamp
 from feedpub.collect.scan import scan_digest
 from feedpub.config_file import CANDIDATES, discover
+
+# typing.TYPE_CHECKING without importing typing: the up-to-date check of a cron run
+# loads this module, and typing (with re, enum, functools) is about 5 ms of start-up.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 STAMP_VERSION = 4
 _MARSHAL = 4
@@ -52,7 +57,7 @@ def stamp_file(argv: Sequence[str], cwd: str | None = None) -> str | None:
     if not os.path.isabs(base):
         return None  # no usable home (some cron setups): no stamps
     env = sorted((k, v) for k, v in os.environ.items() if k.startswith("FEEDPUB_"))
-    key = hashlib.blake2b(repr((cwd or os.getcwd(), list(argv), env)).encode("utf-8", "surrogatepass"), digest_size=16)
+    key = blake2b(repr((cwd or os.getcwd(), list(argv), env)).encode("utf-8", "surrogatepass"), digest_size=16)
     return os.path.join(base, "feedpub", "builds", key.hexdigest() + ".bin")
 
 

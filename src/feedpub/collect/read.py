@@ -26,15 +26,38 @@ def read_article(path: Path) -> Article | Rejection:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-        with os.fdopen(fd, "rb") as fh:
-            info = os.fstat(fh.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 return Rejection(name, "not a regular file")
             if info.st_size > MAX_FILE_BYTES:
                 return Rejection(name, f"file too large ({info.st_size} bytes; the limit is {MAX_FILE_BYTES})")
-            data = fh.read(MAX_FILE_BYTES + 1)
+            data = _read_bounded(fd, info.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         return Rejection(name, f"cannot read: {exc.strerror or type(exc).__name__}")
     if len(data) > MAX_FILE_BYTES:
         return Rejection(name, f"file too large (more than {MAX_FILE_BYTES} bytes; it grew while read)")
     return parse_article(name, data)
+
+
+def _read_bounded(fd: int, size: int) -> bytes:
+    """The file's bytes, at most MAX_FILE_BYTES + 1 of them (one more shows it is too large).
+
+    First as much as fstat said and one byte more, so a file that grew since shows it,
+    then the rest only if it did. Not a file object's read(MAX_FILE_BYTES + 1): that
+    allocates 1 MB for every 6 KB file, and with the buffered reader it was a quarter of
+    the cost of parsing the file.
+    """
+    chunks = []
+    got = 0
+    want = size + 1
+    while got <= MAX_FILE_BYTES:
+        chunk = os.read(fd, min(want, MAX_FILE_BYTES + 1 - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+        want = 65_536
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -12,13 +12,14 @@ the paths part by part (as pathlib sorts them), or its exact reverse with
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice, pairwise
 from stat import S_ISDIR, S_ISLNK, S_ISREG
+
+from feedpub.blake import blake2b
 
 DEFAULT_PATTERN = "*.md"
 DEFAULT_EXCLUDE = ("README.md", "CHANGELOG.md", "LICENSE.md")
@@ -273,7 +274,7 @@ class Tally:
 
     def __init__(self, files: Iterable[FileStat], expect: Sequence[bytes] | None = None) -> None:
         self._files = iter(files)
-        self._hash = hashlib.blake2b(digest_size=20)
+        self._hash = blake2b(digest_size=20)
         self._expect = expect
         self.count = 0
         self.marks: list[bytes] = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedpub.errors import PublishError
-from feedpub.files import reason, sweep_temps, write_via
+from feedpub.files import SYNC_BATCH, reason, sweep_temps, write_many_via, write_via
 from feedpub.publish import Progress, written
 from feedpub.records import OutputFile, PublishResult
 from feedpub.text import printable
@@ -351,9 +351,17 @@ class FolderTarget:
             if record != old_record:
                 # Before the files: a run killed after writing a file has it on record.
                 self._put(temp_fd, root_fd, written.RECORD_NAME, written.dump(record))
+            # Files at the top of the folder (every feed) are written in batches, their data
+            # synced together; a name in a subfolder (rare) one at a time.
+            batch: list[_Step] = []
             for done, step in enumerate(steps, 1):
-                if step.write:
+                if step.write and "/" not in step.item.name:
+                    batch.append(step)
+                elif step.write:
                     self._put(temp_fd, root_fd, step.item.name, step.item.data)
+                if len(batch) >= SYNC_BATCH or done == len(steps):
+                    self._put_many(temp_fd, root_fd, batch)
+                    batch = []
                 if progress:
                     progress(done, len(steps))
             try:
@@ -384,6 +392,15 @@ class FolderTarget:
             raise PublishError(
                 f"{where}: not a folder feedpub can keep its temporary files in ({reason(exc)}); remove it"
             ) from exc
+
+    def _put_many(self, temp_fd: int, root_fd: int, steps: Sequence[_Step]) -> None:
+        """Write the files of ``steps``, all at the top of the folder, their data synced together."""
+        if not steps:
+            return
+        try:
+            write_many_via(temp_fd, [(root_fd, s.item.name, s.item.data) for s in steps])
+        except OSError as exc:
+            raise PublishError(f"{self.root / str(exc.filename)}: cannot write: {reason(exc)}") from exc
 
     def _put(self, temp_fd: int, root_fd: int, name: str, data: bytes) -> None:
         """Write one file at ``name``, making its subfolders, none of them reached through a link."""
