@@ -494,7 +494,10 @@ class Tools:
             "measurement": m,
             "feeds": count_files(out, "*.xml"),
             "timings": report.get("timings") if isinstance(report, dict) else None,
-            "cache": report.get("cache") if isinstance(report, dict) else None,
+            # The cache counts, not its folder: a path of the machine that ran it means nothing elsewhere.
+            "cache": {k: v for k, v in report["cache"].items() if k != "folder"}
+            if isinstance(report, dict) and isinstance(report.get("cache"), dict)
+            else None,
             "up_to_date": report.get("up_to_date") if isinstance(report, dict) else None,
         }
         if len(ms) > 1:
@@ -1225,7 +1228,8 @@ def main(argv: list[str] | None = None) -> int:
     info = measured | {
         "hugo_version": hugo_version,
         "hugo_new_version": hugo_new_version,
-        "feedpub_cmd": shlex.join(args.feedpub),
+        # The program's name, not its path on this machine (a virtualenv's bin/feedpub).
+        "feedpub_cmd": shlex.join([Path(args.feedpub[0]).name, *args.feedpub[1:]]),
         "feedpub_opts": sorted(feedpub_opts),
         "feedpub_python": feedpub_python(args.feedpub),
         "seed": args.seed,
