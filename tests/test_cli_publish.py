@@ -142,8 +142,9 @@ def test_dry_run_lines_json_actions_and_force(s3_env, bucket: str, tmp_path: Pat
     assert f"(dryrun) upload: robots.json to s3://{bucket}/news/robots.json" in uploads
     assert f"(dryrun) delete: s3://{bucket}/news/robots.xml" in deletes
     json_feeds = [n for n in first["uploaded"] if n.endswith(".json")]
-    # The JSON feeds (new header) and the indexes (they no longer list RSS feeds).
-    assert {x.split()[2] for x in uploads} == {*json_feeds, "index.opml", "index.html"}
+    # The JSON feeds (new header), the indexes and the topic pages (they no longer list RSS feeds).
+    pages = {n for n in first["uploaded"] if n.endswith(".html") and n != "index.html"}
+    assert {x.split()[2] for x in uploads} == {*json_feeds, *pages, "index.opml", "index.html"}
     assert len(deletes) == len([n for n in first["uploaded"] if n.endswith(".xml")])
     assert lines == [*uploads, *deletes, f"would upload {len(uploads)}, leave 0, delete {len(deletes)}"]
 

@@ -168,7 +168,7 @@ def test_totals_and_percentages_on_a_terminal_nothing_off_it(tmp_path: Path) -> 
     assert "reading articles 60/60 100%" in first
     # 3 topics and the site feed, 3 formats each: 12 feeds, known before rendering starts.
     assert "rendering feeds 12/12 100%" in first
-    assert "writing 14/14 100%" in first  # with the OPML file and index.html
+    assert "writing 18/18 100%" in first  # with a page per feed, the OPML file and index.html
     assert first[-1].startswith("feedpub: 60 articles")  # the summary line, once the progress line is erased
 
     (site / "_news" / "2025-04-01-item-000.md").write_text(
@@ -180,7 +180,7 @@ def test_totals_and_percentages_on_a_terminal_nothing_off_it(tmp_path: Path) -> 
     assert second[:2] == ["scanning article files 0", "reading articles 1/60 1%"]
 
     uploaded = _drawn(_on_a_terminal(tmp_path, "publish", *common, "--target", str(tmp_path / "site-copy")))
-    assert "uploading 14/14 100%" in uploaded
+    assert "uploading 18/18 100%" in uploaded
 
     # Not a terminal (cron): nothing at all while all is well.
     done = subprocess.run(
