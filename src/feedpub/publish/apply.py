@@ -13,13 +13,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from feedpub.errors import PublishError
 from feedpub.publish import Progress
+from feedpub.publish import manifest as mf
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan, next_manifest
-from feedpub.publish.rules import StoredObject
-from feedpub.records import PublishResult
+from feedpub.publish.rules import StoredObject, prepare
+from feedpub.records import OutputFile, PublishResult
+
+if TYPE_CHECKING:
+    from feedpub.config import PublishSettings
 
 
 class PublishIncomplete(PublishError):
@@ -60,6 +64,61 @@ class Store(Protocol):
     def where(self, key: str | None = None) -> str:
         """The endpoint and bucket (and key) for a message."""
         ...
+
+    def listing(self) -> dict[str, tuple[int, str]]:
+        """Key -> (size, ETag) of every object under the prefix: one (paginated) listing."""
+        ...
+
+    def manifest_body(self) -> bytes | None:
+        """The stored manifest's bytes (at most one more than the manifest may hold), None when gone."""
+        ...
+
+
+def sync(
+    store: Store,
+    files: Sequence[OutputFile],
+    settings: PublishSettings,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> PublishResult:
+    """A whole publish to an object store: each file's body and headers (``publish.rules``), the plan, then :func:`apply`.
+
+    ``force`` uploads every file, changed or not. Any failure before the uploads (the
+    listing, the manifest) is one :class:`PublishError` line naming the store.
+    """
+    objects = prepare(files, settings)
+    refused = mf.check_names(objects, store.prefix)
+    if refused:
+        raise PublishError(f"{store.where()}: {refused}")
+    try:
+        plan, rebuild = _plan(store, objects, force=force, warn=warn)
+    except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
+        raise PublishError(f"{store.where()}: {store.cause(exc)[0]}") from None
+    deletable = plan.stale[: settings.max_deletes] if settings.delete_stale else ()
+    return apply(store, plan, deletable, rebuild=rebuild, dry_run=dry_run, progress=progress)
+
+
+def _plan(store: Store, objects: Sequence[StoredObject], *, force: bool, warn: Callable[[str], None] | None) -> tuple[Plan, bool]:
+    """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
+    listing = store.listing()
+    manifest_key = store.prefix + MANIFEST_NAME
+    manifest: dict[str, Entry] = {}
+    problem = None
+    if manifest_key in listing:
+        if listing[manifest_key][0] > mf.MAX_MANIFEST_BYTES:
+            problem = f"larger than {mf.MAX_MANIFEST_BYTES} bytes"
+        elif (body := store.manifest_body()) is not None:
+            try:
+                manifest = mf.parse(body)
+            except mf.Unusable as exc:
+                problem = str(exc)
+    if problem is not None and warn is not None:
+        what = "every file is uploaded again and the manifest rebuilt"
+        warn(f"{store.where(manifest_key)}: the manifest is unusable ({problem}); {what}")
+    return mf.plan(objects, listing, manifest, store.prefix, force=force), problem is not None
 
 
 def apply(

@@ -35,13 +35,13 @@ from azure.storage.blob import BlobServiceClient, ContentSettings
 from requests.adapters import HTTPAdapter
 
 from feedpub.deadline import Cutter, Deadline, TimedOut, bounded, watched_session
-from feedpub.errors import ConfigError, PublishError
+from feedpub.errors import ConfigError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE
 from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
-from feedpub.publish.apply import NotOurs, apply
-from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan
-from feedpub.publish.rules import ObjectHeaders, StoredObject, prepare
+from feedpub.publish.apply import NotOurs, sync
+from feedpub.publish.manifest import MANIFEST_NAME, Entry
+from feedpub.publish.rules import ObjectHeaders, StoredObject
 from feedpub.records import OutputFile, PublishResult
 from feedpub.urls import is_http, public_url
 
@@ -188,8 +188,6 @@ class AzureTarget:
         if max_attempts < 1:
             raise ConfigError("Azure target: max_attempts must be at least 1")
         self.settings = settings
-        self.delete_stale = settings.delete_stale
-        self.max_deletes = settings.max_deletes
         self.workers = settings.workers
         self.request_timeout = request_timeout
         self.deadline = deadline
@@ -301,25 +299,13 @@ class AzureTarget:
                 raise
             return None
 
-    def _plan(self, files: Sequence[StoredObject], *, force: bool) -> tuple[Plan, bool]:
-        """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
-        listing = self._list()
-        manifest: dict[str, Entry] = {}
-        problem = None
-        if self.manifest_key in listing:
-            if listing[self.manifest_key][0] > mf.MAX_MANIFEST_BYTES:
-                problem = f"larger than {mf.MAX_MANIFEST_BYTES} bytes"
-            elif (body := self._call(self._fetch_manifest)) is not None:
-                try:
-                    manifest = mf.parse(body)
-                except mf.Unusable as exc:
-                    problem = str(exc)
-        if problem is not None and self._warn is not None:
-            self._warn(
-                f"{self.where(self.manifest_key)}: the manifest is unusable ({problem}); "
-                "every file is uploaded again and the manifest rebuilt"
-            )
-        return mf.plan(files, listing, manifest, self.prefix, force=force), problem is not None
+    def listing(self) -> dict[str, tuple[int, str]]:
+        """Key -> (size, ETag) of every object under the prefix (each page within the bound)."""
+        return self._list()
+
+    def manifest_body(self) -> bytes | None:
+        """The stored manifest's bytes, within the request bound; None when gone."""
+        return self._call(self._fetch_manifest)
 
     def _put_blob(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
         """One Put Blob with feedpub's mark and the headers as given; returns the ETag the store gave it."""
@@ -392,16 +378,7 @@ class AzureTarget:
         Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
         it; ``force`` uploads every one, changed or not.
         """
-        objects = prepare(files, self.settings)
-        refused = mf.check_names(objects, self.prefix)
-        if refused:
-            raise PublishError(f"{self.where()}: {refused}")
-        try:
-            plan, rebuild = self._plan(objects, force=force)
-        except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
-            raise PublishError(f"{self.where()}: {self.cause(exc)[0]}") from None
-        deletable = plan.stale[: self.max_deletes] if self.delete_stale else ()
-        return apply(self, plan, deletable, rebuild=rebuild, dry_run=dry_run, progress=progress)
+        return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
 
 
 def _code(exc: az.HttpResponseError) -> str:

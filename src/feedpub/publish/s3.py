@@ -31,13 +31,13 @@ import botocore.exceptions as bce
 from botocore.config import Config
 
 from feedpub.deadline import Cutter, Deadline, TimedOut, bounded
-from feedpub.errors import ConfigError, PublishError
+from feedpub.errors import ConfigError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE
 from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
-from feedpub.publish.apply import NotOurs, PublishIncomplete, apply
-from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan
-from feedpub.publish.rules import ObjectHeaders, StoredObject, prepare
+from feedpub.publish.apply import NotOurs, PublishIncomplete, sync
+from feedpub.publish.manifest import MANIFEST_NAME, Entry
+from feedpub.publish.rules import ObjectHeaders, StoredObject
 from feedpub.records import OutputFile, PublishResult
 
 if TYPE_CHECKING:
@@ -186,8 +186,6 @@ class S3Target:
         if max_attempts < 1:
             raise ConfigError("S3 target: max_attempts must be at least 1")
         self.settings = settings
-        self.delete_stale = settings.delete_stale
-        self.max_deletes = settings.max_deletes
         self.workers = settings.workers
         self.request_timeout = request_timeout
         self.deadline = deadline
@@ -346,25 +344,13 @@ class S3Target:
         with closing(response["Body"]) as body:
             return bytes(body.read(mf.MAX_MANIFEST_BYTES + 1))
 
-    def _plan(self, files: Sequence[StoredObject], *, force: bool) -> tuple[Plan, bool]:
-        """The plan of a run, and whether the stored manifest was unusable (it is then rebuilt)."""
-        listing = self._list()
-        manifest: dict[str, Entry] = {}
-        problem = None
-        if self.manifest_key in listing:
-            if listing[self.manifest_key][0] > mf.MAX_MANIFEST_BYTES:
-                problem = f"larger than {mf.MAX_MANIFEST_BYTES} bytes"
-            elif (body := self._call(self._fetch_manifest)) is not None:
-                try:
-                    manifest = mf.parse(body)
-                except mf.Unusable as exc:
-                    problem = str(exc)
-        if problem is not None and self._warn is not None:
-            self._warn(
-                f"{self.where(self.manifest_key)}: the manifest is unusable ({problem}); "
-                "every file is uploaded again and the manifest rebuilt"
-            )
-        return mf.plan(files, listing, manifest, self.prefix, force=force), problem is not None
+    def listing(self) -> dict[str, tuple[int, str]]:
+        """Key -> (size, ETag) of every object under the prefix (each page within the bound)."""
+        return self._list()
+
+    def manifest_body(self) -> bytes | None:
+        """The stored manifest's bytes, within the request bound; None when gone."""
+        return self._call(self._fetch_manifest)
 
     def _put_object(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
         """One PutObject (atomic in S3) with feedpub's mark; returns the ETag the store gave it."""
@@ -433,17 +419,7 @@ class S3Target:
         Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
         it; ``force`` uploads every one, changed or not.
         """
-        objects = prepare(files, self.settings)
-        refused = mf.check_names(objects, self.prefix)
-        if refused:
-            raise PublishError(f"{self.where()}: {refused}")
-        try:
-            plan, rebuild = self._plan(objects, force=force)
-        except Exception as exc:  # noqa: BLE001 - every store failure becomes one line
-            raise PublishError(f"{self.where()}: {self.cause(exc)[0]}") from None
-
-        deletable = plan.stale[: self.max_deletes] if self.delete_stale else ()
-        return apply(self, plan, deletable, rebuild=rebuild, dry_run=dry_run, progress=progress)
+        return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
 
 
 def _one_line(text: str) -> str:
