@@ -15,6 +15,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from feedpub.errors import PublishError
@@ -223,4 +224,19 @@ def bounded(
     raise value
 
 
-__all__ = ["Cutter", "Deadline", "DeadlineExceeded", "TimedOut", "bounded", "watched_session"]
+def status_of(
+    method: str, url: str, *, timeout: float, deadline: Deadline | None, allow_redirects: bool, data: Any = None
+) -> tuple[int, str]:
+    """One HTTP request within ``timeout`` seconds in total and ``deadline``: its status and reason (one line).
+
+    Streamed and closed unread: a ping or a purge needs the status, not what the server
+    says. Raises :class:`TimedOut` past the bound, or requests' own errors.
+    """
+    cutter = Cutter()
+    with watched_session(cutter) as session:
+        send = partial(session.request, method, url, data=data, timeout=timeout, allow_redirects=allow_redirects, stream=True)
+        with bounded(send, timeout, deadline=deadline, cutter=cutter) as response:
+            return response.status_code, " ".join((response.reason or "").split())
+
+
+__all__ = ["Cutter", "Deadline", "DeadlineExceeded", "TimedOut", "bounded", "status_of", "watched_session"]

@@ -65,6 +65,14 @@ def printable(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` folded onto one line (runs of white space, newlines included, made one space), at most ``limit`` characters.
+
+    For a library's error text quoted in a message: the CLI's errors are one line each.
+    """
+    return " ".join(text.split())[:limit]
+
+
 def _strip_markup(text: str) -> str:
     text = _SCRIPT_STYLE.sub(" ", text)
     text = _COMMENT.sub(" ", text)

@@ -43,6 +43,7 @@ from feedpub.publish.apply import NotOurs, sync
 from feedpub.publish.manifest import MANIFEST_NAME, Entry
 from feedpub.publish.rules import ObjectHeaders, StoredObject
 from feedpub.records import OutputFile, PublishResult
+from feedpub.text import one_line
 from feedpub.urls import is_http, public_url
 
 if TYPE_CHECKING:
@@ -258,7 +259,7 @@ class AzureTarget:
                 return _CAUSES[code], code in _FATAL_CODES
             if exc.status_code in (401, 403):
                 return f"the store refused the request: HTTP {exc.status_code} {code}".rstrip(), True
-            reason = " ".join(str(exc.reason or "").split())[:100]
+            reason = one_line(str(exc.reason or ""), 100)
             return self._scrub(f"the store answered HTTP {exc.status_code} {code or reason}".rstrip()), False
         if isinstance(exc, az.ServiceRequestTimeoutError):
             return "cannot connect: the endpoint did not answer in time (connect timeout)", True
@@ -271,8 +272,8 @@ class AzureTarget:
         if isinstance(exc, az.ClientAuthenticationError):
             return "the store refused the credentials", True
         if isinstance(exc, az.AzureError):
-            return self._scrub(_one_line(f"{type(exc).__name__}: {exc}")), True
-        return self._scrub(_one_line(f"{type(exc).__name__}: {exc}")), False
+            return self._scrub(one_line(f"{type(exc).__name__}: {exc}")), True
+        return self._scrub(one_line(f"{type(exc).__name__}: {exc}")), False
 
     # -- talking to the store -------------------------------------------------------
 
@@ -396,10 +397,6 @@ def _next_page(pages: Any) -> list[Any] | None:
 def _strip_etag(etag: str | None) -> str:
     # Azure quotes the ETag in headers ('"0x8D..."') and not in listings: compare it bare.
     return (etag or "").strip().strip('"')
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
 
 
 __all__ = ["SHA_META", "AzureTarget", "parse_az_url"]

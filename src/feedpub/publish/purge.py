@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import requests
 
-from feedpub.deadline import Cutter, Deadline, TimedOut, bounded, watched_session
+from feedpub.deadline import Deadline, TimedOut, status_of
 from feedpub.urls import public_url
 
 if TYPE_CHECKING:
@@ -81,14 +81,9 @@ def _purge_one(name: str, *, settings: PurgeSettings, prefix: str, deadline: Dea
     shown = public_url(url)
     if deadline.expired():
         return shown, f"not sent: no time left ({deadline.describe()})"
-    cutter = Cutter()
     try:
-        with watched_session(cutter) as session:
-            # Streamed and closed unread: only the status matters. No redirect is
-            # followed: a purge is meant for the cache it names, not wherever it points.
-            call = partial(session.request, settings.method, url, timeout=settings.timeout, allow_redirects=False, stream=True)
-            with bounded(call, settings.timeout, deadline=deadline, cutter=cutter) as response:
-                status, reason = response.status_code, " ".join((response.reason or "").split())
+        # No redirect is followed: a purge is meant for the cache it names, not wherever it points.
+        status, reason = status_of(settings.method, url, timeout=settings.timeout, deadline=deadline, allow_redirects=False)
     except TimedOut as exc:
         return shown, exc.cause()
     except requests.Timeout:

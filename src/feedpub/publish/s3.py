@@ -39,6 +39,7 @@ from feedpub.publish.apply import NotOurs, PublishIncomplete, sync
 from feedpub.publish.manifest import MANIFEST_NAME, Entry
 from feedpub.publish.rules import ObjectHeaders, StoredObject
 from feedpub.records import OutputFile, PublishResult
+from feedpub.text import one_line
 
 if TYPE_CHECKING:
     from feedpub.config import PublishSettings
@@ -217,7 +218,7 @@ class S3Target:
         except bce.ProfileNotFound as exc:
             raise ConfigError(f"AWS profile {settings.profile!r} not found") from exc
         except (ValueError, bce.BotoCoreError) as exc:
-            raise ConfigError(f"S3 target {url}: cannot set up the client: {_one_line(str(exc))}") from exc
+            raise ConfigError(f"S3 target {url}: cannot set up the client: {one_line(str(exc))}") from exc
         self.endpoint = _public_endpoint(self._client.meta.endpoint_url)
         self._secrets = self._known_secrets(aws)
         self._cutter = self._watch_connections()
@@ -291,7 +292,7 @@ class S3Target:
                 # document: a HEAD (no body), or something that is not an S3 endpoint.
                 cause = f"the endpoint answered HTTP {code or status} without an S3 error (is it an S3 endpoint?)"
             else:
-                message = _one_line(str(err.get("Message") or "")) or "no message"
+                message = one_line(str(err.get("Message") or "")) or "no message"
                 cause = f"the store answered {code or status}: {message}"
             return self._scrub(cause), code in _FATAL_CODES
         if isinstance(exc, TimedOut):
@@ -313,8 +314,8 @@ class S3Target:
         if isinstance(exc, bce.PartialCredentialsError):
             return "incomplete credentials (an access key without its secret, or the reverse)", True
         if isinstance(exc, bce.BotoCoreError):
-            return self._scrub(_one_line(str(exc))), True
-        return self._scrub(_one_line(f"{type(exc).__name__}: {exc}")), False
+            return self._scrub(one_line(str(exc))), True
+        return self._scrub(one_line(f"{type(exc).__name__}: {exc}")), False
 
     # -- talking to the store -------------------------------------------------------
 
@@ -420,10 +421,6 @@ class S3Target:
         it; ``force`` uploads every one, changed or not.
         """
         return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())[:300]
 
 
 __all__ = ["MANIFEST_NAME", "SHA_META", "PublishIncomplete", "S3Target", "parse_s3_url"]

@@ -14,7 +14,7 @@ from functools import partial
 
 import requests
 
-from feedpub.deadline import Cutter, Deadline, TimedOut, bounded, watched_session
+from feedpub.deadline import Deadline, TimedOut, status_of
 from feedpub.urls import is_http, public_url
 
 PING_TIMEOUT = 10.0
@@ -57,13 +57,8 @@ def _ping(hub: str, *, form: list[tuple[str, str]], timeout: float, deadline: De
         return f"WebSub hub {name}: not an http(s) URL"
     if deadline.expired():
         return f"WebSub hub {name}: not pinged: no time left ({deadline.describe()})"
-    cutter = Cutter()
     try:
-        with watched_session(cutter) as session:
-            # Streamed, and closed unread: only the status matters, not what the hub says.
-            send = partial(session.post, hub, data=form, timeout=timeout, allow_redirects=True, stream=True)
-            with bounded(send, timeout, deadline=deadline, cutter=cutter) as response:
-                status, reason = response.status_code, " ".join((response.reason or "").split())
+        status, reason = status_of("POST", hub, data=form, timeout=timeout, deadline=deadline, allow_redirects=True)
     except TimedOut as exc:
         return f"WebSub hub {name}: {exc.cause()}"
     except requests.Timeout:
