@@ -29,23 +29,18 @@ def feedpub(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> subp
     )
 
 
-def on_a_terminal(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
-    """``feedpub ARGS`` with stderr on a real pty, as a person at a terminal runs it:
-    (exit status, what stderr drew, stdout). The test's ``NO_COLOR`` and ``FEEDPUB_*``
-    are left out and ``TERM`` is a colour terminal's, so only ``env`` decides."""
+def drawn_on_a_pty(
+    argv: list[str], *, env: Mapping[str, str], cwd: Path | None = None, errors: str = "backslashreplace"
+) -> tuple[int, str, str]:
+    """Run ``argv`` with stderr on a real pty and stdout in a file: (exit status, what stderr drew, stdout)."""
     import pty
     import tempfile
 
-    assert SCRIPT.is_file(), f"the console script is not installed beside {sys.executable}"
-    base = {k: v for k, v in os.environ.items() if not k.startswith("FEEDPUB_") and k != "NO_COLOR"}
     master, slave = pty.openpty()
     # stdout to a file, not a pipe: a full pipe would stall the run while the pty is read.
     with tempfile.TemporaryFile() as stdout:
         try:
-            proc = subprocess.Popen(
-                [str(SCRIPT), *args], cwd=cwd, env={**base, "TERM": "xterm-256color", **(env or {})},
-                stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave,
-            )  # fmt: skip
+            proc = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=stdout, stderr=slave)
             os.close(slave)
             chunks = []
             while True:
@@ -60,5 +55,14 @@ def on_a_terminal(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -
         finally:
             os.close(master)
         stdout.seek(0)
-        out = stdout.read().decode("utf-8", "backslashreplace")
-    return status, b"".join(chunks).decode("utf-8", "backslashreplace"), out
+        out = stdout.read().decode("utf-8", errors)
+    return status, b"".join(chunks).decode("utf-8", errors), out
+
+
+def on_a_terminal(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> tuple[int, str, str]:
+    """``feedpub ARGS`` with stderr on a real pty, as a person at a terminal runs it:
+    (exit status, what stderr drew, stdout). The test's ``NO_COLOR`` and ``FEEDPUB_*``
+    are left out and ``TERM`` is a colour terminal's, so only ``env`` decides."""
+    assert SCRIPT.is_file(), f"the console script is not installed beside {sys.executable}"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FEEDPUB_") and k != "NO_COLOR"}
+    return drawn_on_a_pty([str(SCRIPT), *args], cwd=cwd, env={**base, "TERM": "xterm-256color", **(env or {})})

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,8 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 from botocore.config import Config
+
+from .processes import free_port, stop
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -44,13 +44,6 @@ def find_weed() -> str:
         "(it was found neither beside the Python interpreter nor on PATH)",
         pytrace=False,
     )
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class S3Server:
@@ -171,14 +164,7 @@ class S3Server:
     def stop(self) -> None:
         """Stop the server with SIGTERM to its PID (SIGKILL if it lingers)."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, STOP_TIMEOUT)
 
     def make_bucket(self, name: str | None = None) -> str:
         """Create a fresh bucket and return its name."""

@@ -10,7 +10,6 @@ refused config, which must equal a clean build byte for byte.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from feedpub.records import Topic
 from feedpub.topics import TopicIndex
 
 from .configsite import make_site, run
+from .processes import free_port
 
 
 @pytest.fixture
@@ -146,12 +146,6 @@ def test_selection_flags_are_checked_as_the_config_keys_are(tmp_path: Path, site
     p = run("build", "--source", str(site), *flag, cwd=tmp_path)
     assert p.returncode == 2
     assert p.stderr.splitlines() == [f"feedpub: error: {message}"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_for(check: Callable[[], object], what: str) -> None:

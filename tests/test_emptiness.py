@@ -29,8 +29,8 @@ from feedpub.errors import ConfigError
 from feedpub.select import Rules
 
 from .conftest import FIXTURE_SITE
+from .processes import free_port
 from .test_build import NOW, tree, write, write_file
-from .test_serve import free_port
 
 KEPT = "nothing written, the last feeds are kept"
 

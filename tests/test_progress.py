@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from feedpub.progress import Progress
 
 from .conftest import FIXTURE_SITE
+from .console import drawn_on_a_pty
 
 
 class Terminal(io.StringIO):
@@ -82,23 +82,9 @@ def _build(tmp_path: Path, *extra: str, terminal: bool) -> str:
         done = subprocess.run(args, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stderr
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, env=env)
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        assert proc.wait(timeout=120) == 0
-    finally:
-        os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace")
+    status, drawn, _ = drawn_on_a_pty(args, env=env, errors="replace")
+    assert status == 0
+    return drawn
 
 
 def test_a_terminal_sees_progress_and_cron_sees_none(tmp_path: Path) -> None:
@@ -131,25 +117,9 @@ def _corpus(folder: Path, n: int) -> Path:
 def _on_a_terminal(tmp_path: Path, *args: str) -> str:
     """What ``feedpub ARGS`` draws on stderr when it is a terminal (a real pty), stdout elsewhere."""
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "user-cache")}
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "feedpub", *args], stdout=subprocess.DEVNULL, stderr=slave, stdin=subprocess.DEVNULL, env=env
-        )
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the other side is closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        assert proc.wait(timeout=120) == 0, b"".join(chunks)
-    finally:
-        os.close(master)
-    return b"".join(chunks).decode("utf-8", "replace")
+    status, drawn, _ = drawn_on_a_pty([sys.executable, "-m", "feedpub", *args], env=env, errors="replace")
+    assert status == 0, drawn
+    return drawn
 
 
 def _drawn(screen: str) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,12 +19,7 @@ from feedpub.serve import changes, preview_url, rebuild_line
 
 from .cdp import CHROMIUM, Browser
 from .conftest import FIXTURE_SITE
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .processes import free_port
 
 
 class Preview:

@@ -12,12 +12,9 @@ Azurite documentation: never a real credential.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,7 +24,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ..conftest import REPO
-from ..s3server import free_port
+from ..processes import free_port, listening, stop
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
@@ -93,30 +90,16 @@ class Azurite:
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=self.base)
         out.close()
         deadline = time.monotonic() + READY_TIMEOUT
-        while not self._listening():
+        while not listening(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"Azurite did not start on {self.endpoint}; see {self.base / 'azurite.out'}")
             time.sleep(0.2)
 
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
     def stop(self) -> None:
         """SIGTERM to its PID (SIGKILL if it lingers)."""
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
     def service(self) -> BlobServiceClient:
         """A client of the emulator's account, for the tests' own checks."""

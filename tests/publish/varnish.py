@@ -8,17 +8,14 @@ installed (``scripts/test`` installs Debian's ``varnish`` when it runs as root).
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from ..s3server import free_port
+from ..processes import free_port, listening, stop
 
 VCL = Path(__file__).with_name("purge.vcl")
 READY_TIMEOUT = 30.0
@@ -62,27 +59,13 @@ class Varnish:
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT
-        while not self._listening():
+        while not listening(self.port):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 log_text = (folder / "varnishd.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"varnishd did not start on {self.url}:\n{log_text}")
             time.sleep(0.2)
 
-    def _listening(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                return True
-        except OSError:
-            return False
-
     def stop(self) -> None:
         """SIGTERM to the manager's PID (SIGKILL if it lingers)."""
-        if self.proc.poll() is not None:
-            return
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
