@@ -17,7 +17,7 @@ from feedpub.cache.rendered import RenderCache
 from feedpub.config import Config
 from feedpub.formats import CONTENT_TYPES, EXTENSIONS, HTML, formats_of
 from feedpub.progress import Progress
-from feedpub.records import Article, Extras, OutputFile, Picked, Selection
+from feedpub.records import Article, ExtraFiles, Extras, OutputFile, Picked, Selection
 from feedpub.render.directory import HEADLINES, render_index_page
 from feedpub.render.feeds import Doc, render_feed
 from feedpub.render.images import topic_image
@@ -93,6 +93,8 @@ def render_all(
     """
     files: list[OutputFile] = []
     extras = extras or Extras()
+    # Each feed's extra files, found once: asking per topic page would walk every extra feed again.
+    extra_files = extras.files_by_feed(config.formats)
     picks = list(result.selections)
     if result.site is not None:
         picks.append(result.site)
@@ -145,7 +147,7 @@ def render_all(
             # The topic's page, after its subscription feeds (whose items it shows) and
             # through the render cache like them: the same key, plus the formats whose
             # addresses it shows, the other files it links and why an empty feed is empty.
-            more = page_links(extras.files_of(pick.topic.slug, config.formats))
+            more = page_links(extra_files.get(pick.topic.slug, ExtraFiles()))
             name = page_name(pick.topic.slug)
             key = topic_key + repr(("html", config.formats, more, pick.held)).encode()
             data = renders.get(name, key) if renders is not None else None
