@@ -152,6 +152,7 @@ def collect_and_select(
         # Nothing cached and a large source folder: everything is parsed, in workers
         # started now, while this process is still small (they are forked from it).
         eager = expected is None and large_folder(config.sources)
+        telling = note is not no_note  # -v: not a printable path per file for nobody
         for done, item in enumerate(collect_articles(tally, cache, eager=eager), 1):
             if isinstance(item, ArticleRef):
                 add_ref(item)  # an article through the parse cache, not decoded
@@ -159,7 +160,7 @@ def collect_and_select(
                 bad.append(item)  # told by the caller (on_rejection), in path order
             else:
                 add(item)
-            if not isinstance(item, Rejection):
+            if telling and not isinstance(item, Rejection):
                 note("read", printable(item.path))
             progress.update("reading articles", done, expected)
         progress.update("reading articles", tally.count, tally.count)  # the true total, now known
@@ -235,7 +236,8 @@ def check_articles(config: Config, cache: ParseCache | None, progress: Progress,
         else:
             ok += 1
             names.update(item.topics)
-            note("read", printable(item.path))
+            if note is not no_note:
+                note("read", printable(item.path))
         progress.update("checking articles", done, expected)
     progress.clear()
     _check_sources(config, tally.count, cache)

@@ -61,6 +61,8 @@ def xml_safe(text: str) -> str:
 
 def printable(text: str) -> str:
     """``text`` safe for a terminal, a log or JSON: no lone surrogates, no control characters."""
+    if text.isprintable():
+        return text  # the usual case, in one C call (surrogates and controls are not printable)
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     return "".join(ch if ch.isprintable() or ch == " " else f"\\x{ord(ch):02x}" for ch in text)
 
