@@ -103,8 +103,8 @@ class BuildResult:
 
     ``files`` is empty when nothing was rendered (``topics``); ``written`` is set once
     the files were written into the output folder, ``published`` once they were
-    published. ``files_digest``, ``files_marks`` and ``valid_until`` are what the
-    up-to-date stamp compares on the next run.
+    published. ``files_stamp`` and ``valid_until`` are what the up-to-date stamp
+    compares on the next run.
     """
 
     config: Config
@@ -117,8 +117,7 @@ class BuildResult:
     files: tuple[OutputFile, ...] = ()
     written: PublishResult | None = None
     published: Published | None = None
-    files_digest: bytes = b""
-    files_marks: tuple[bytes, ...] = ()
+    files_stamp: bytes = b""
     valid_until: datetime | None = None
     extras: Extras = field(default_factory=Extras)
     """The archive documents and top-stories feeds (their files are listed per topic in ``--json``)."""
@@ -180,7 +179,7 @@ def _result(
 ) -> BuildResult:
     return BuildResult(
         config, now, selected.read, selected.rejected, selected.result, tuple(timings), cache,
-        files_digest=selected.files_digest, files_marks=selected.files_marks, valid_until=selected.valid_until,
+        files_stamp=selected.files_stamp, valid_until=selected.valid_until,
         extras=selected.extras,
     )  # fmt: skip
 
@@ -402,8 +401,7 @@ def save_stamp(
             json=json,
             sources=[str(s) for s in config.sources],
             pattern=config.pattern,
-            files_digest=result.files_digest,
-            files_marks=result.files_marks,
+            files_digest=result.files_stamp,
             now_us=micros(result.now),
             valid_until_us=None if result.valid_until is None else micros(result.valid_until),
             outputs=[str(config.output / f.name) for f in result.files],

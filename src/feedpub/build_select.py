@@ -39,8 +39,8 @@ class Selected:
     result: SelectResult
     topics: TopicIndex
     extras: Extras
-    files_digest: bytes
-    files_marks: tuple[bytes, ...]
+    files_stamp: bytes
+    """The order-free digest of the article files read, for the up-to-date stamp."""
     valid_until: datetime | None
     collect_seconds: float
     select_seconds: float
@@ -56,25 +56,23 @@ class Checked:
     definitions: int
 
 
-def _snapshot_digest(config: Config, snapshot: SelectionSnapshot) -> tuple[bytes, int, list[bytes]] | None:
-    """``(digest, count, marks)`` of the article files (see :class:`~feedpub.collect.scan.Tally`),
-    to compare with a stored selection; None when they are known to differ from the
-    last build's.
+def _snapshot_digest(config: Config, snapshot: SelectionSnapshot) -> tuple[bytes, int, list[bytes], bytes] | None:
+    """``(digest, count, marks, order-free digest)`` of the article files (see
+    :class:`~feedpub.collect.scan.Tally`), to compare with a stored selection; None when
+    they are known to differ from the last build's.
 
-    The up-to-date check may have scanned the same sources in this process moments
-    ago; what it found is taken rather than scanning a second time. When it stopped at
-    a changed file, the files differ from those of the last build, which stored the
-    selection: it is not looked at (when another command stored it, a chance to reuse
-    it is missed, nothing more).
+    When the up-to-date check found the files changed moments ago in this process, they
+    differ from those of the last build, which stored the selection: it is not looked
+    at (when another command stored it, a chance to reuse it is missed, nothing more).
     """
     sources = tuple(str(s) for s in config.sources)
-    hint, uptodate.last_scan = uptodate.last_scan, None
-    if hint is not None and hint[:2] == (sources, config.pattern):
-        return None if hint[2] is None else (hint[2], hint[3], hint[4])
+    hint, uptodate.changed_files = uptodate.changed_files, None
+    if hint == (sources, config.pattern):
+        return None
     # Stopped at the first block of files not as the selection saw them (a run after an
     # edit then scans once more, beside the index, but not the whole archive twice).
     tally = scan_digest(config.sources, config.pattern, expect=snapshot.marks())
-    return None if tally.differs else (tally.digest(), tally.count, tally.marks)
+    return None if tally.differs else (tally.digest(), tally.count, tally.marks, tally.unordered_digest())
 
 
 def _check_sources(config: Config, count: int, cache: ParseCache | None) -> None:
@@ -135,7 +133,7 @@ def collect_and_select(
         # Same files, same index, same rules, and no article has fallen due or aged
         # out since: the last run's selection is this run's (see SelectionSnapshot).
         assert scanned is not None  # a selection is only loaded for a scan
-        digest, read, marks = scanned
+        digest, read, marks, files_stamp = scanned
         cache.trust(read)
         note("reused", f"the last run's selection ({read} article files unchanged since)")
         rejected.extend(stored.rejected)
@@ -166,7 +164,7 @@ def collect_and_select(
         progress.update("reading articles", tally.count, tally.count)  # the true total, now known
         progress.clear()
         rejected.extend(reversed(bad))
-        digest, read, marks = tally.digest(), tally.count, tally.marks
+        digest, read, marks, files_stamp = tally.digest(), tally.count, tally.marks, tally.unordered_digest()
         stored_state = selector.state() if snapshot is not None else None
     _check_sources(config, read, cache)
     collect_seconds = time.perf_counter() - t0
@@ -195,7 +193,7 @@ def collect_and_select(
     rejected[:0] = _new_problems(config, def_problems, cache)
     check_overrides(config, topics)  # before anything is rendered or written
     return Selected(
-        read, tuple(rejected), result, topics, extras, files_digest=digest, files_marks=tuple(marks),
+        read, tuple(rejected), result, topics, extras, files_stamp=files_stamp,
         valid_until=valid_until, collect_seconds=collect_seconds, select_seconds=time.perf_counter() - t1,
     )  # fmt: skip
 

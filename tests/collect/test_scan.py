@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from feedpub.collect import scan
 from feedpub.collect.scan import (
     Tally,
     iter_article_files,
     scan_digest,
+    unordered_digest,
 )
 
 
@@ -93,6 +95,45 @@ def test_the_tally_digests_what_passes(tmp_path: Path) -> None:
     changed = scan_digest([root]).digest()
     (root / "b.md").rename(root / "c.md")
     assert scan_digest([root]).digest() not in (digest, changed)
+
+
+def test_the_order_free_digest_is_the_ordered_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path / "src")
+    (root / "a" / "link.md").symlink_to(root / ".hidden" / "secret.md")  # one link: no order needed
+    ordered = scan_digest([root])
+    # No folder is listed to be sorted: the names come as the file system gives them.
+    monkeypatch.setattr(scan, "_listing", lambda *_: pytest.fail("an unordered digest sorted a listing"))
+    assert unordered_digest([root]) == (ordered.unordered_digest(), ordered.count) and ordered.count == 9
+    before = unordered_digest([root])
+    (root / "b.md").write_text("longer", encoding="utf-8")
+    grown = unordered_digest([root])
+    os.utime(root / "b.md", ns=(1, 1))
+    older = unordered_digest([root])
+    (root / "b.md").rename(root / "c.md")
+    renamed = unordered_digest([root])
+    assert len({before, grown, older, renamed}) == 4
+    assert [d[1] for d in (before, grown, older, renamed) if d] == [9, 9, 9, 9]
+
+
+def test_the_order_free_digest_stops_at_a_file_written_since(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    stamped = os.stat(root / "b.md").st_mtime_ns
+    os.utime(root / "a.md", ns=(stamped + 5, stamped + 5))
+    assert unordered_digest([root], changed_after_ns=stamped, now_ns=stamped + 10) is None
+    # Dated after "now" (a clock that was ahead when it was written): counted, not a change.
+    full = unordered_digest([root], changed_after_ns=stamped, now_ns=stamped + 1)
+    assert full is not None and full == unordered_digest([root])
+
+
+def test_the_order_free_digest_takes_the_ordered_scan_where_order_matters(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    touch(root / ".drafts" / "hidden.md")
+    (root / "b-draft.md").symlink_to(root / ".drafts" / "hidden.md")
+    (root / "c-draft.md").symlink_to(root / ".drafts" / "hidden.md")  # which of the two is read depends on order
+    nested = tree(root / "news")
+    for sources in ([root], [root, nested]):  # and overlapping sources
+        ordered = scan_digest(sources)
+        assert unordered_digest(sources) == (ordered.unordered_digest(), ordered.count)
 
 
 def test_a_tally_stops_at_the_first_block_that_differs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

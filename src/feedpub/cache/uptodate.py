@@ -37,7 +37,7 @@ from stat import S_ISREG
 from feedpub import __version__, colour
 from feedpub.blake import blake2b
 from feedpub.cache.stamp import code_stamp
-from feedpub.collect.scan import scan_digest
+from feedpub.collect.scan import unordered_digest
 from feedpub.config_file import CANDIDATES, discover
 
 # typing.TYPE_CHECKING without importing typing: the up-to-date check of a cron run
@@ -46,7 +46,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-STAMP_VERSION = 4
+STAMP_VERSION = 5
 _MARSHAL = 4
 
 
@@ -85,11 +85,11 @@ def topic_files(sources: Sequence[str]) -> list[tuple[str, tuple[int, int, int] 
     return out
 
 
-last_scan: tuple[tuple[str, ...], str, bytes | None, int, list[bytes]] | None = None
-"""``(sources, pattern, digest, count, marks)`` of the scan the last :func:`check` made in this
-process; the digest is None when the check stopped at the first block of changed files.
+changed_files: tuple[tuple[str, ...], str] | None = None
+"""``(sources, pattern)`` when the last :func:`check` in this process found article files
+changed since the stamped build.
 
-A build that goes on after a failed check takes it (once) instead of scanning again to
+A build that goes on after that check takes it (once) instead of scanning again to
 compare its files with those of a stored selection (see ``build_select``)."""
 
 
@@ -151,7 +151,6 @@ def new_stamp(
     sources: Sequence[str],
     pattern: str,
     files_digest: bytes,
-    files_marks: Sequence[bytes],
     now_us: int,
     valid_until_us: int | None,
     outputs: Sequence[str],
@@ -168,8 +167,7 @@ def new_stamp(
         "sources": list(sources),  # as given: relative ones are relative to the same folder
         "pattern": pattern,
         "topic_files": topic_files(sources),
-        "files": files_digest,
-        "marks": list(files_marks),
+        "files": files_digest,  # order-free (collect.scan.unordered_digest)
         "now": now_us,
         "valid_until": valid_until_us,
         "outputs": output_state([os.path.abspath(p) for p in outputs]),
@@ -196,13 +194,14 @@ def check(stamp: dict[str, Any]) -> tuple[dict[str, Any], int] | None:
             return None
         if stamp["code"] != code_stamp():
             return None
-        global last_scan
-        tally = scan_digest(sources, stamp["pattern"], expect=stamp["marks"])
-        digest = None if tally.differs else tally.digest()
-        last_scan = (tuple(sources), stamp["pattern"], digest, tally.count, tally.marks)
-        if digest != stamp["files"]:
+        global changed_files
+        # In the file system's order, keeping nothing: a file written since the build
+        # ends the scan at once, and memory is the same for ten files or a million.
+        found = unordered_digest(sources, stamp["pattern"], changed_after_ns=stamp["now"] * 1000, now_ns=now * 1000)
+        if found is None or found[0] != stamp["files"]:
+            changed_files = (tuple(sources), stamp["pattern"])
             return None
-        return stamp["report"], tally.count
+        return stamp["report"], found[1]
     except (KeyError, TypeError, ValueError, IndexError):
         return None  # a stamp of another shape: not trusted
 
@@ -246,9 +245,9 @@ def replay(stamp: dict[str, Any], files: int, started: float) -> int:
 
 def find(argv: Sequence[str]) -> tuple[dict[str, Any], int, float] | None:
     """``(stamp, article files, start time)`` if ``feedpub build ARGV`` is up to date, else None."""
-    global last_scan
+    global changed_files
     started = time.perf_counter()
-    last_scan = None
+    changed_files = None
     path = stamp_file(argv)
     stamp = load(path) if path else None
     if stamp is None:

@@ -164,8 +164,26 @@ class _Rules:
         return regular and self.takes(parts[-1])
 
 
-def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
-    """The files of one source folder, in order."""
+class OrderMatters(Exception):
+    """An unordered scan met a second link to one file: which of its names counts depends on the order."""
+
+
+def _unordered(folder: str) -> Iterator[str]:
+    """A folder's names as the file system lists them: nothing kept, nothing sorted."""
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                yield entry.name
+    except OSError:
+        return
+
+
+def _scan_one(source: str, rules: _Rules, reverse: bool, ordered: bool = True) -> Iterator[FileStat]:
+    """The files of one source folder, in order (``ordered``), else in the file system's own order.
+
+    Unordered, the same files come (in no fixed order, with no listing kept in memory),
+    except that a second link to one file raises :class:`OrderMatters`.
+    """
     root = os.path.realpath(source)
     suffix, matches, skip = rules.suffix, rules.matches, rules.skip
     lstat, sep = os.lstat, os.sep
@@ -177,7 +195,8 @@ def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
     # the end. Entering each folder where its name falls gives pathlib's order (or its
     # reverse) with no sorting of paths. One lstat per name says what it is and gives a
     # plain file's size and mtime; no DirEntry or stat objects are kept.
-    stack = [(_listing(source, reverse), _slash(source))]
+    listing: Callable[[str], Iterator[str]] = (lambda folder: _listing(folder, reverse)) if ordered else _unordered
+    stack = [(listing(source), _slash(source))]
     while stack:
         names, folder = stack[-1]
         for name in names:
@@ -194,7 +213,7 @@ def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
                 continue
             if S_ISDIR(mode):
                 if not name.startswith(".") and name != "_data":
-                    stack.append((_listing(path, reverse), path + sep))
+                    stack.append((listing(path), path + sep))
                     break  # this folder's entries first; the rest of ours after
                 continue
             if S_ISLNK(mode) and _is_dir(path):
@@ -207,6 +226,8 @@ def _scan_one(source: str, rules: _Rules, reverse: bool) -> Iterator[FileStat]:
                 target = os.path.realpath(path)
                 # A file reached by a link is read once: under its own name when the
                 # scan finds it there too, else under the first link met.
+                if target in linked and not ordered:
+                    raise OrderMatters(path)
                 if target in linked or rules.reaches(target, root):
                     continue
                 linked.add(target)
@@ -279,13 +300,17 @@ class Tally:
         self.count = 0
         self.marks: list[bytes] = []
         self.differs = False
+        self.sum = 0
+        """The order-free sum of the files seen so far (see :func:`unordered_digest`)."""
 
     def __iter__(self) -> Iterator[FileStat]:
         update, every, expect = self._hash.update, self.MARK_EVERY, self._expect
         for item in self._files:
             self.count += 1
             path, size, mtime = item
-            update(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass"))
+            line = f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass")
+            update(line)
+            self.sum += _mix(line)
             yield item
             if self.count % every == 0:
                 mark = self._hash.digest()
@@ -297,6 +322,58 @@ class Tally:
     def digest(self) -> bytes:
         """The digest of the files seen so far."""
         return self._hash.digest()
+
+    def unordered_digest(self) -> bytes:
+        """The digest of the files seen so far whatever their order: what :func:`unordered_digest` gives."""
+        return _seal(self.sum, self.count)
+
+
+def _mix(line: bytes) -> int:
+    """A file's share of the order-free digest: 128 bits of its line's BLAKE2b."""
+    return int.from_bytes(blake2b(line, digest_size=16).digest(), "little")
+
+
+def _seal(total: int, count: int) -> bytes:
+    return blake2b(f"{total % (1 << 128)}\0{count}".encode(), digest_size=20).digest()
+
+
+def unordered_digest(
+    sources: Sequence[os.PathLike[str] | str],
+    pattern: str = DEFAULT_PATTERN,
+    *,
+    changed_after_ns: int | None = None,
+    now_ns: int | None = None,
+) -> tuple[bytes, int] | None:
+    """``(digest, count)`` of the files a scan finds, whatever their order; None at a file changed lately.
+
+    The same files (paths, sizes and mtimes) give the same digest however the file system
+    lists them: each file adds a 128-bit hash of its line to a sum. So no folder's names
+    are kept or sorted, and memory stays the same however many files there are, where
+    the ordered scan keeps every name of a folder to sort them. A file with an mtime
+    after ``changed_after_ns`` and not after ``now_ns`` (written since the build that
+    stored the digest, and not dated in the future) ends the scan at once: the digest
+    would differ anyway. Sources that overlap, or two links to one file, need the
+    order; the ordered scan is taken for them.
+    """
+    given = [os.fspath(s) for s in sources]
+    if len(given) > 1 and _overlapping([os.path.realpath(s) for s in given]):
+        tally = scan_digest(given, pattern)
+        return tally.unordered_digest(), tally.count
+    rules = _Rules(pattern, DEFAULT_EXCLUDE)
+    # Without both bounds, a window no mtime falls in.
+    after, until = (changed_after_ns, now_ns) if changed_after_ns is not None and now_ns is not None else (0, 0)
+    total = count = 0
+    try:
+        for source in given:
+            for path, size, mtime in _scan_one(source, rules, False, ordered=False):
+                if after < mtime <= until:
+                    return None
+                total += _mix(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass"))
+                count += 1
+    except OrderMatters:
+        tally = scan_digest(given, pattern)
+        return tally.unordered_digest(), tally.count
+    return _seal(total, count), count
 
 
 def newest_first(
