@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -170,3 +172,41 @@ def test_a_large_folder_is_listed_in_runs_in_the_same_order(tmp_path: Path, monk
     assert list(iter_article_files([root])) == whole
     assert list(iter_article_files([root], newest_first=True)) == whole[::-1]
     assert names(whole, root)[4:7] == ["04-story.md", "05-story/inner.md", "05-story.md"]
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors through /proc")
+def test_the_scan_leaves_no_folder_open(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    before = _open_descriptors()
+    assert len(list(iter_article_files([root]))) == 8
+    partial = iter_article_files([root], newest_first=True)
+    assert next(partial) is not None  # stopped inside a folder: its descriptor is still open
+    del partial  # dropped mid-way: the generator closes and runs its cleanup
+    assert unordered_digest([root]) is not None
+    assert _open_descriptors() == before
+
+
+def test_a_tree_deeper_than_the_descriptors_left_is_scanned_by_path(tmp_path: Path) -> None:
+    root = tmp_path / "src"
+    deep = root
+    for i in range(40):
+        deep = deep / f"d{i:02d}"
+        touch(deep / f"{i:02d}.md")
+    expected = names(list(iter_article_files([root])), root)
+    # In a child process allowed 24 descriptors, where 40 folders held open at once
+    # would run out of them: none is missed.
+    code = (
+        "import os, resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))\n"
+        "from feedpub.collect.scan import iter_article_files, unordered_digest\n"
+        "root = sys.argv[1]\n"
+        "print('\\n'.join(os.path.relpath(p, root) for p, _, _ in iter_article_files([root])))\n"
+        "print(unordered_digest([root])[1])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=True)
+    *found, count = done.stdout.splitlines()
+    assert found == expected and len(found) == 40 and count == "40"

@@ -191,24 +191,65 @@ def _scan_one(source: str, rules: _Rules, reverse: bool, ordered: bool = True) -
     except that a second link to one file raises :class:`OrderMatters`.
     """
     root = os.path.realpath(source)
-    suffix, matches, skip = rules.suffix, rules.matches, rules.skip
-    lstat, sep = os.lstat, os.sep
-    # Real paths of linked files already taken (a link's target read once); no set
-    # of every file: a file under its own name is never a duplicate.
-    linked: set[str] = set()
     # Depth first with an explicit stack (no recursion limit for deep trees): each
     # frame is a folder's remaining names and its path as given, with a separator at
     # the end. Entering each folder where its name falls gives pathlib's order (or its
     # reverse) with no sorting of paths. One lstat per name says what it is and gives a
     # plain file's size and mtime; no DirEntry or stat objects are kept.
+    # The first few levels of folders are also open while their names are looked at:
+    # an lstat of a name in an open folder walks one path component, not every one of
+    # a deep path (a fifth of each lstat's cost at ten levels). Deeper (see _HELD), or
+    # when a folder cannot be opened, by path.
     listing: Callable[[str], Iterator[str]] = (lambda folder: _listing(folder, reverse)) if ordered else _unordered
-    stack = [(listing(source), _slash(source))]
+    stack = [(listing(source), _slash(source), _open_folder(source))]
+    try:
+        yield from _walk(stack, listing, root, rules, ordered)
+    finally:
+        for _, _, fd in stack:
+            if fd is not None:
+                os.close(fd)
+
+
+_HELD = 6
+"""Folders deeper than this are looked at by path and (unordered) listed whole: a deep
+tree never holds more than a few descriptors open, so it never runs out of them."""
+
+
+def _names_of(folder: str) -> Iterator[str]:
+    """A folder's names, listed at once (its descriptor closed before the first is looked at)."""
+    try:
+        return iter(os.listdir(folder))
+    except OSError:
+        return iter(())
+
+
+def _open_folder(path: str) -> int | None:
+    """A descriptor of the folder at ``path`` (for lstat by name), or None."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+_Frame = tuple[Iterator[str], str, int | None]
+"""A folder being scanned: its remaining names, its path with a separator, its descriptor (or None)."""
+
+
+def _walk(
+    stack: list[_Frame], listing: Callable[[str], Iterator[str]], root: str, rules: _Rules, ordered: bool
+) -> Iterator[FileStat]:
+    """The loop of :func:`_scan_one`: pushes and pops ``stack`` (its caller closes what is left open)."""
+    suffix, matches, skip = rules.suffix, rules.matches, rules.skip
+    lstat, sep = os.lstat, os.sep
+    # Real paths of linked files already taken (a link's target read once); no set
+    # of every file: a file under its own name is never a duplicate.
+    linked: set[str] = set()
     while stack:
-        names, folder = stack[-1]
+        names, folder, fd = stack[-1]
         for name in names:
             path = folder + name
             try:
-                st = lstat(path)
+                st = lstat(path) if fd is None else lstat(name, dir_fd=fd)
                 mode = st.st_mode
             except OSError:
                 st, mode = None, 0
@@ -219,7 +260,8 @@ def _scan_one(source: str, rules: _Rules, reverse: bool, ordered: bool = True) -
                 continue
             if S_ISDIR(mode):
                 if not name.startswith(".") and name != "_data":
-                    stack.append((listing(path), path + sep))
+                    held = _open_folder(path) if len(stack) < _HELD else None
+                    stack.append((listing(path) if held is not None or ordered else _names_of(path), path + sep, held))
                     break  # this folder's entries first; the rest of ours after
                 continue
             if S_ISLNK(mode) and _is_dir(path):
@@ -244,7 +286,9 @@ def _scan_one(source: str, rules: _Rules, reverse: bool, ordered: bool = True) -
             # else a FIFO, a device, or gone: reading it will say why
             yield (path, st.st_size, st.st_mtime_ns) if st is not None else (path, -1, -1)
         else:
-            stack.pop()
+            done = stack.pop()[2]
+            if done is not None:
+                os.close(done)
 
 
 def _overlapping(roots: Sequence[str]) -> bool:
