@@ -50,14 +50,15 @@ def _read_bounded(fd: int, size: int) -> bytes:
     allocates 1 MB for every 6 KB file, and with the buffered reader it was a quarter of
     the cost of parsing the file.
     """
-    chunks = []
-    got = 0
-    want = size + 1
-    while got <= MAX_FILE_BYTES:
-        chunk = os.read(fd, min(want, MAX_FILE_BYTES + 1 - got))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        got += len(chunk)
-        want = 65_536
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    first = os.read(fd, min(size + 1, MAX_FILE_BYTES + 1))
+    if len(first) == size:
+        # Exactly the size fstat gave, one byte short of what was asked: the end of the
+        # file, as a second read (one more system call a file) would say.
+        return first
+    chunks = [first]
+    got = len(first)
+    while first and got <= MAX_FILE_BYTES:
+        first = os.read(fd, min(65_536, MAX_FILE_BYTES + 1 - got))
+        chunks.append(first)
+        got += len(first)
+    return b"".join(chunks)
