@@ -627,10 +627,13 @@ for name in os.listdir(d):
 print(total)
 """
 
+# Each name relative to the open folder (one path component to walk, not the whole
+# path): the cheapest lstat there is, and what feedpub's scan does.
 _FLOOR_STAT = """
 import os, sys
 d = sys.argv[1]
-print(sum(os.lstat(os.path.join(d, name)).st_size for name in os.listdir(d)))
+fd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+print(sum(os.lstat(name, dir_fd=fd).st_size for name in os.listdir(fd)))
 """
 
 # The parser feedpub uses on every article file: feedpub.collect.frontmatter.load_front_matter.
