@@ -13,13 +13,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from feedpub.deadline import Cutter, Deadline, bounded
 from feedpub.errors import PublishError
 from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
 from feedpub.publish.manifest import MANIFEST_NAME, Entry, Plan, next_manifest
-from feedpub.publish.rules import StoredObject, prepare
+from feedpub.publish.rules import ObjectHeaders, StoredObject, prepare
 from feedpub.records import OutputFile, PublishResult
 
 if TYPE_CHECKING:
@@ -72,6 +73,88 @@ class Store(Protocol):
     def manifest_body(self) -> bytes | None:
         """The stored manifest's bytes (at most one more than the manifest may hold), None when gone."""
         ...
+
+
+T = TypeVar("T")
+
+
+def strip_etag(etag: str | None) -> str:
+    """An ETag bare: stores disagree on quoting (AWS and Azure quote it in headers, some
+    S3-compatible stores and Azure's listings do not), so the bare values are compared."""
+    return (etag or "").strip().strip('"')
+
+
+class ObjectStore:
+    """What the S3 and Azure targets share around :func:`sync`: bounded requests, the
+    upload of an object and of the manifest, and the run itself.
+
+    A subclass sets the attributes below and makes the store's own requests:
+    :meth:`_upload`, :meth:`_fetch_manifest`, ``listing``, ``delete``, ``cause`` and ``where``.
+    """
+
+    prefix: str
+    workers: int
+    settings: PublishSettings
+    manifest_key: str
+    request_timeout: float
+    deadline: Deadline | None
+    _cutter: Cutter
+    _warn: Callable[[str], None] | None
+
+    def _call(self, call: Callable[[], T]) -> T:
+        """One request, retries included, within ``request_timeout`` and the run's deadline."""
+        return bounded(call, self.request_timeout, deadline=self.deadline, cutter=self._cutter)
+
+    def _upload(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
+        """Store ``body`` at ``key`` with feedpub's mark and ``headers``; return the bare ETag."""
+        raise NotImplementedError
+
+    def _fetch_manifest(self) -> bytes | None:
+        """The stored manifest's bytes (at most one more than feedpub reads), None when gone."""
+        raise NotImplementedError
+
+    def listing(self) -> dict[str, tuple[int, str]]:
+        """Key -> (size, bare ETag) of every object under the prefix: one listing, each page bounded."""
+        raise NotImplementedError
+
+    def delete(self, name: str, entry: Entry) -> bool:
+        """Delete a stale key if still as feedpub wrote it (else raise NotOurs); False when already gone."""
+        raise NotImplementedError
+
+    def cause(self, exc: BaseException) -> tuple[str, bool]:
+        """A failure in words, and whether it condemns the rest of the run."""
+        raise NotImplementedError
+
+    def where(self, key: str | None = None) -> str:
+        """The endpoint and bucket or container (and key) for a message."""
+        raise NotImplementedError
+
+    def put(self, item: StoredObject) -> Entry:
+        """Upload one object (body and headers as :mod:`~feedpub.publish.rules` gave them); its manifest entry."""
+        return Entry.of(item, self._upload(self.prefix + item.name, item.body, item.headers))
+
+    def write_manifest(self, entries: Mapping[str, Entry]) -> None:
+        """Store the manifest; readers must not cache it, it changes with every publish."""
+        self._upload(self.manifest_key, mf.dump(entries), ObjectHeaders("application/json", "no-cache"))
+
+    def manifest_body(self) -> bytes | None:
+        """The stored manifest's bytes, within the request bound; None when gone."""
+        return self._call(self._fetch_manifest)
+
+    def publish(
+        self,
+        files: Sequence[OutputFile],
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> PublishResult:
+        """Make the store's prefix hold ``files``; raise PublishError (see :func:`sync`) on failure.
+
+        Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
+        it; ``force`` uploads every one, changed or not.
+        """
+        return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
 
 
 def sync(

@@ -24,8 +24,8 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from azure.core import MatchConditions
@@ -34,22 +34,19 @@ from azure.core.pipeline.transport import RequestsTransport
 from azure.storage.blob import BlobServiceClient, ContentSettings
 from requests.adapters import HTTPAdapter
 
-from feedpub.deadline import Cutter, Deadline, TimedOut, bounded, watched_session
+from feedpub.deadline import Cutter, Deadline, TimedOut, watched_session
 from feedpub.errors import ConfigError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE
-from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
-from feedpub.publish.apply import NotOurs, sync
+from feedpub.publish.apply import NotOurs, ObjectStore, strip_etag
 from feedpub.publish.manifest import MANIFEST_NAME, Entry
-from feedpub.publish.rules import ObjectHeaders, StoredObject
-from feedpub.records import OutputFile, PublishResult
+from feedpub.publish.rules import ObjectHeaders
 from feedpub.text import one_line
 from feedpub.urls import is_http, public_url
 
 if TYPE_CHECKING:
     from feedpub.config import PublishSettings
 
-T = TypeVar("T")
 
 SHA_META = "feedpub_sha256"
 """Blob metadata name (``x-ms-meta-feedpub_sha256``) marking a blob feedpub wrote. Azure metadata
@@ -158,7 +155,7 @@ def _account_name(account_url: str) -> str:
     return (parts.hostname or "").split(".", 1)[0]
 
 
-class AzureTarget:
+class AzureTarget(ObjectStore):
     """Publishes feeds into one Azure Blob container under one prefix, uploading only what changed.
 
     :meth:`publish` raises :class:`PublishError` with one line naming the endpoint and
@@ -277,17 +274,13 @@ class AzureTarget:
 
     # -- talking to the store -------------------------------------------------------
 
-    def _call(self, call: Callable[[], T]) -> T:
-        """One request, retries included, within ``request_timeout`` and the run's deadline."""
-        return bounded(call, self.request_timeout, deadline=self.deadline, cutter=self._cutter)
-
-    def _list(self) -> dict[str, tuple[int, str]]:
+    def listing(self) -> dict[str, tuple[int, str]]:
         """Blob name -> (size, ETag) of every blob under the prefix; one paginated listing."""
         listing: dict[str, tuple[int, str]] = {}
         pages = iter(self._client.list_blobs(name_starts_with=self.prefix).by_page())
         while (page := self._call(lambda: _next_page(pages))) is not None:
             for blob in page:
-                listing[blob.name] = (int(blob.size or 0), _strip_etag(blob.etag))
+                listing[blob.name] = (int(blob.size or 0), strip_etag(blob.etag))
         return listing
 
     def _fetch_manifest(self) -> bytes | None:
@@ -300,15 +293,7 @@ class AzureTarget:
                 raise
             return None
 
-    def listing(self) -> dict[str, tuple[int, str]]:
-        """Key -> (size, ETag) of every object under the prefix (each page within the bound)."""
-        return self._list()
-
-    def manifest_body(self) -> bytes | None:
-        """The stored manifest's bytes, within the request bound; None when gone."""
-        return self._call(self._fetch_manifest)
-
-    def _put_blob(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
+    def _upload(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
         """One Put Blob with feedpub's mark and the headers as given; returns the ETag the store gave it."""
         md5 = hashlib.md5(body).digest()
         settings = ContentSettings(
@@ -333,11 +318,7 @@ class AzureTarget:
                 validate_content=True,
             )
         )
-        return _strip_etag(str(response.get("etag") or ""))
-
-    def put(self, item: StoredObject) -> Entry:
-        """Upload one object (body and headers as :mod:`~feedpub.publish.rules` gave them) and return its manifest entry."""
-        return Entry.of(item, self._put_blob(self.prefix + item.name, item.body, item.headers))
+        return strip_etag(str(response.get("etag") or ""))
 
     def delete(self, name: str, entry: Entry) -> bool:
         """Delete one stale blob if it still carries feedpub's mark and ETag; False when already gone."""
@@ -349,7 +330,7 @@ class AzureTarget:
             if _code(exc) == "ContainerNotFound":
                 raise
             return False
-        if (props.metadata or {}).get(SHA_META) != entry.sha256 or _strip_etag(props.etag) != entry.etag:
+        if (props.metadata or {}).get(SHA_META) != entry.sha256 or strip_etag(props.etag) != entry.etag:
             raise NotOurs(key)
         try:
             # Unlike S3, Azure deletes conditionally: a blob rewritten since the check stays.
@@ -359,27 +340,6 @@ class AzureTarget:
         except az.ResourceNotFoundError:
             return False
         return True
-
-    def write_manifest(self, entries: Mapping[str, Entry]) -> None:
-        """Store the manifest blob; readers must not cache it, it changes with every publish."""
-        self._put_blob(self.manifest_key, mf.dump(entries), ObjectHeaders("application/json", "no-cache"))
-
-    # -- the run --------------------------------------------------------------------
-
-    def publish(
-        self,
-        files: Sequence[OutputFile],
-        *,
-        dry_run: bool = False,
-        force: bool = False,
-        progress: Progress | None = None,
-    ) -> PublishResult:
-        """Make the container/prefix hold ``files``; raise PublishError (see the class docstring) on failure.
-
-        Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
-        it; ``force`` uploads every one, changed or not.
-        """
-        return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
 
 
 def _code(exc: az.HttpResponseError) -> str:
@@ -392,11 +352,6 @@ def _next_page(pages: Any) -> list[Any] | None:
     """The next page of a listing as a list (read whole inside the bound), None after the last."""
     page = next(pages, None)
     return None if page is None else list(page)
-
-
-def _strip_etag(etag: str | None) -> str:
-    # Azure quotes the ETag in headers ('"0x8D..."') and not in listings: compare it bare.
-    return (etag or "").strip().strip('"')
 
 
 __all__ = ["SHA_META", "AzureTarget", "parse_az_url"]

@@ -21,30 +21,27 @@ import base64
 import hashlib
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from contextlib import closing
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import botocore.exceptions as bce
 from botocore.config import Config
 
-from feedpub.deadline import Cutter, Deadline, TimedOut, bounded
+from feedpub.deadline import Cutter, Deadline, TimedOut
 from feedpub.errors import ConfigError
 from feedpub.formats import UNKNOWN_CONTENT_TYPE
-from feedpub.publish import Progress
 from feedpub.publish import manifest as mf
-from feedpub.publish.apply import NotOurs, PublishIncomplete, sync
+from feedpub.publish.apply import NotOurs, ObjectStore, PublishIncomplete, strip_etag
 from feedpub.publish.manifest import MANIFEST_NAME, Entry
-from feedpub.publish.rules import ObjectHeaders, StoredObject
-from feedpub.records import OutputFile, PublishResult
+from feedpub.publish.rules import ObjectHeaders
 from feedpub.text import one_line
 
 if TYPE_CHECKING:
     from feedpub.config import PublishSettings
 
-T = TypeVar("T")
 
 SHA_META = "feedpub-sha256"
 """User metadata key (sent as ``x-amz-meta-feedpub-sha256``); its presence marks an object feedpub wrote."""
@@ -131,12 +128,6 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def _strip_etag(etag: str | None) -> str:
-    # Stores disagree on quoting: AWS sends '"abc"' everywhere, some S3-compatible stores
-    # send it bare in listings. Compare the bare value.
-    return (etag or "").strip().strip('"')
-
-
 def _public_endpoint(url: str) -> str:
     """The endpoint URL without any user:password part, safe for a message."""
     parts = urlsplit(url)
@@ -146,7 +137,7 @@ def _public_endpoint(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
-class S3Target:
+class S3Target(ObjectStore):
     """Publishes feeds into one bucket under one prefix, uploading only what changed.
 
     :meth:`publish` raises :class:`PublishError` with one line naming the endpoint and
@@ -319,11 +310,7 @@ class S3Target:
 
     # -- talking to the store -------------------------------------------------------
 
-    def _call(self, call: Callable[[], T]) -> T:
-        """One request, retries included, within ``request_timeout`` and the run's deadline."""
-        return bounded(call, self.request_timeout, deadline=self.deadline, cutter=self._cutter)
-
-    def _list(self) -> dict[str, tuple[int, str]]:
+    def listing(self) -> dict[str, tuple[int, str]]:
         """Key -> (size, ETag) of every object under the prefix; one paginated listing."""
         listing: dict[str, tuple[int, str]] = {}
         # botocore's paginator (it refuses a store that repeats a continuation token),
@@ -331,7 +318,7 @@ class S3Target:
         pages = iter(self._client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix))
         while (page := self._call(lambda: next(pages, None))) is not None:
             for obj in page.get("Contents", ()):
-                listing[obj["Key"]] = (int(obj.get("Size", 0)), _strip_etag(obj.get("ETag")))
+                listing[obj["Key"]] = (int(obj.get("Size", 0)), strip_etag(obj.get("ETag")))
         return listing
 
     def _fetch_manifest(self) -> bytes | None:
@@ -345,15 +332,7 @@ class S3Target:
         with closing(response["Body"]) as body:
             return bytes(body.read(mf.MAX_MANIFEST_BYTES + 1))
 
-    def listing(self) -> dict[str, tuple[int, str]]:
-        """Key -> (size, ETag) of every object under the prefix (each page within the bound)."""
-        return self._list()
-
-    def manifest_body(self) -> bytes | None:
-        """The stored manifest's bytes, within the request bound; None when gone."""
-        return self._call(self._fetch_manifest)
-
-    def _put_object(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
+    def _upload(self, key: str, body: bytes, headers: ObjectHeaders) -> str:
         """One PutObject (atomic in S3) with feedpub's mark; returns the ETag the store gave it."""
         # Content-MD5 is understood by every S3-compatible store (unlike the newer CRC
         # checksums): the store refuses bytes that arrived damaged (BadDigest).
@@ -376,11 +355,7 @@ class S3Target:
                 **extra,
             )
         )
-        return _strip_etag(response.get("ETag"))
-
-    def put(self, item: StoredObject) -> Entry:
-        """Upload one object (body and headers as given) and return its manifest entry."""
-        return Entry.of(item, self._put_object(self.prefix + item.name, item.body, item.headers))
+        return strip_etag(response.get("ETag"))
 
     def delete(self, name: str, entry: Entry) -> bool:
         """Delete one stale key after checking (HEAD) it still carries feedpub's mark and ETag.
@@ -394,33 +369,12 @@ class S3Target:
             if exc.response.get("Error", {}).get("Code") in _MISSING:
                 return False
             raise
-        if head.get("Metadata", {}).get(SHA_META) != entry.sha256 or _strip_etag(head.get("ETag")) != entry.etag:
+        if head.get("Metadata", {}).get(SHA_META) != entry.sha256 or strip_etag(head.get("ETag")) != entry.etag:
             raise NotOurs(key)
         # One DeleteObject per key, not DeleteObjects: the batch call requires a checksum
         # header, which botocore now sends as a CRC some S3-compatible stores reject.
         self._call(lambda: self._client.delete_object(Bucket=self.bucket, Key=key))
         return True
-
-    def write_manifest(self, entries: Mapping[str, Entry]) -> None:
-        """Store the manifest object; readers must not cache it, it changes with every publish."""
-        self._put_object(self.manifest_key, mf.dump(entries), ObjectHeaders("application/json", "no-cache"))
-
-    # -- the run --------------------------------------------------------------------
-
-    def publish(
-        self,
-        files: Sequence[OutputFile],
-        *,
-        dry_run: bool = False,
-        force: bool = False,
-        progress: Progress | None = None,
-    ) -> PublishResult:
-        """Make the bucket/prefix hold ``files``; raise PublishError (see the class docstring) on failure.
-
-        Each file is stored with the body and headers :mod:`~feedpub.publish.rules` gives
-        it; ``force`` uploads every one, changed or not.
-        """
-        return sync(self, files, self.settings, dry_run=dry_run, force=force, progress=progress, warn=self._warn)
 
 
 __all__ = ["MANIFEST_NAME", "SHA_META", "PublishIncomplete", "S3Target", "parse_s3_url"]
