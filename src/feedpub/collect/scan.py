@@ -200,8 +200,16 @@ def _scan_one(source: str, rules: _Rules, reverse: bool, ordered: bool = True) -
     # an lstat of a name in an open folder walks one path component, not every one of
     # a deep path (a fifth of each lstat's cost at ten levels). Deeper (see _HELD), or
     # when a folder cannot be opened, by path.
-    listing: Callable[[str], Iterator[str]] = (lambda folder: _listing(folder, reverse)) if ordered else _unordered
-    stack = [(listing(source), _slash(source), _open_folder(source))]
+
+    def listing(folder: str, held: int | None) -> Iterator[str]:
+        if ordered:
+            return _listing(folder, reverse)
+        # Streamed while the folder is open anyway; one not held open is listed at once,
+        # so that a deep tree keeps few descriptors.
+        return _unordered(folder) if held is not None else _names_of(folder)
+
+    held = _open_folder(source)
+    stack = [(listing(source, held), _slash(source), held)]
     try:
         yield from _walk(stack, listing, root, rules, ordered)
     finally:
@@ -236,7 +244,7 @@ _Frame = tuple[Iterator[str], str, int | None]
 
 
 def _walk(
-    stack: list[_Frame], listing: Callable[[str], Iterator[str]], root: str, rules: _Rules, ordered: bool
+    stack: list[_Frame], listing: Callable[[str, int | None], Iterator[str]], root: str, rules: _Rules, ordered: bool
 ) -> Iterator[FileStat]:
     """The loop of :func:`_scan_one`: pushes and pops ``stack`` (its caller closes what is left open)."""
     suffix, matches, skip = rules.suffix, rules.matches, rules.skip
@@ -261,7 +269,7 @@ def _walk(
             if S_ISDIR(mode):
                 if not name.startswith(".") and name != "_data":
                     held = _open_folder(path) if len(stack) < _HELD else None
-                    stack.append((listing(path) if held is not None or ordered else _names_of(path), path + sep, held))
+                    stack.append((listing(path, held), path + sep, held))
                     break  # this folder's entries first; the rest of ours after
                 continue
             if S_ISLNK(mode) and _is_dir(path):
@@ -357,8 +365,7 @@ class Tally:
         update, every, expect = self._hash.update, self.MARK_EVERY, self._expect
         for item in self._files:
             self.count += 1
-            path, size, mtime = item
-            line = f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass")
+            line = _line(*item)
             update(line)
             self.sum += _mix(line)
             yield item
@@ -376,6 +383,11 @@ class Tally:
     def unordered_digest(self) -> bytes:
         """The digest of the files seen so far whatever their order: what :func:`unordered_digest` gives."""
         return _seal(self.sum, self.count)
+
+
+def _line(path: str, size: int, mtime_ns: int) -> bytes:
+    """A file as both digests take it: its path, size and mtime."""
+    return f"{path}\0{size}\0{mtime_ns}\n".encode("utf-8", "surrogatepass")
 
 
 def _mix(line: bytes) -> int:
@@ -406,24 +418,23 @@ def unordered_digest(
     order; the ordered scan is taken for them.
     """
     given = [os.fspath(s) for s in sources]
-    if len(given) > 1 and _overlapping([os.path.realpath(s) for s in given]):
-        tally = scan_digest(given, pattern)
-        return tally.unordered_digest(), tally.count
-    rules = _Rules(pattern, DEFAULT_EXCLUDE)
-    # Without both bounds, a window no mtime falls in.
-    after, until = (changed_after_ns, now_ns) if changed_after_ns is not None and now_ns is not None else (0, 0)
-    total = count = 0
-    try:
-        for source in given:
-            for path, size, mtime in _scan_one(source, rules, False, ordered=False):
-                if after < mtime <= until:
-                    return None
-                total += _mix(f"{path}\0{size}\0{mtime}\n".encode("utf-8", "surrogatepass"))
-                count += 1
-    except OrderMatters:
-        tally = scan_digest(given, pattern)
-        return tally.unordered_digest(), tally.count
-    return _seal(total, count), count
+    if len(given) == 1 or not _overlapping([os.path.realpath(s) for s in given]):
+        rules = _Rules(pattern, DEFAULT_EXCLUDE)
+        # Without both bounds, a window no mtime falls in.
+        after, until = (changed_after_ns, now_ns) if changed_after_ns is not None and now_ns is not None else (0, 0)
+        total = count = 0
+        try:
+            for source in given:
+                for path, size, mtime in _scan_one(source, rules, False, ordered=False):
+                    if after < mtime <= until:
+                        return None
+                    total += _mix(_line(path, size, mtime))
+                    count += 1
+            return _seal(total, count), count
+        except OrderMatters:
+            pass
+    tally = scan_digest(given, pattern)  # sources inside each other, or two links to one file
+    return tally.unordered_digest(), tally.count
 
 
 def newest_first(
